@@ -1,0 +1,25 @@
+# bnconform_add_test(NAME SOURCES ... [LIBS ...] LABELS ...): one GoogleTest
+# executable whose tests are registered with ctest under the given labels.
+# Labels: unit, property, golden, gpu, slow. The default test presets run all but
+# slow; gpu tests skip (GTEST_SKIP with a message) where there is no device.
+set(BNCONFORM_TEST_LABELS unit property golden gpu slow)
+
+function(bnconform_add_test name)
+  cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT arg_LABELS)
+    message(FATAL_ERROR "bnconform_add_test(${name}): LABELS is required")
+  endif()
+  foreach(label IN LISTS arg_LABELS)
+    if(NOT label IN_LIST BNCONFORM_TEST_LABELS)
+      message(FATAL_ERROR "bnconform_add_test(${name}): unknown label '${label}' (known: ${BNCONFORM_TEST_LABELS})")
+    endif()
+  endforeach()
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE ${arg_LIBS} GTest::gtest GTest::gtest_main bnconform::warnings)
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${arg_LABELS}" TIMEOUT ${arg_TIMEOUT}
+    DISCOVERY_TIMEOUT 60)
+endfunction()

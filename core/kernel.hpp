@@ -1,0 +1,73 @@
+#pragma once
+// The harness side of the kernel ABI: calls any bnc_kernel on host tensors that
+// the caller owns, and keeps the module-state convention (num_batches_tracked and
+// momentum=None) for kernels that do not keep it themselves.
+#include <cstdint>
+#include <string>
+
+#include "bnconform/kernel.h"
+#include "problem.hpp"
+#include "tensor.hpp"
+
+namespace bnconform {
+
+// What a BatchNorm module holds between calls. Empty tensors where the problem
+// has no such buffer (gamma and beta when !affine; the running statistics when
+// !track_running_stats).
+struct module_state {
+  tensor gamma, beta;
+  tensor running_mean, running_var;
+  std::int64_t num_batches_tracked = 0;
+
+  // PyTorch's initial state for the problem: gamma 1, beta 0, running mean 0,
+  // running var 1, counter 0.
+  static module_state initial(const problem& p);
+};
+
+struct call_status {
+  bnc_status code = BNC_STATUS_OK;
+  std::string message;  // the kernel's message (may be a note on success)
+  bool ok() const { return code == BNC_STATUS_OK; }
+};
+
+struct forward_outputs {
+  call_status status;
+  tensor y;
+  tensor save_mean, save_invstd;  // empty when the call uses running statistics
+};
+
+struct backward_outputs {
+  call_status status;
+  tensor dx;
+  tensor dgamma, dbeta;  // empty when !affine
+};
+
+std::string_view name_of(bnc_status s);
+// The operation bit (BNC_OP_*) of a forward or backward call in p's mode.
+std::uint32_t operation_of(const problem& p, bool backward);
+
+class kernel {
+ public:
+  // Checks the ABI version and the description; throws bnconform::error.
+  explicit kernel(const bnc_kernel* description);
+
+  std::string name() const { return k_->name; }
+  std::string version() const { return k_->version; }
+  const bnc_capabilities& capabilities() const { return k_->capabilities; }
+  // Empty when the kernel declares everything the call needs, else the reason.
+  std::string unsupported_reason(const problem& p, bool backward) const;
+
+  // Tensors must match the problem (sizes and dtypes); throws bnconform::error if not.
+  // Outputs are pre-filled with NaN, so an unwritten element never passes as a value.
+  forward_outputs forward(const problem& p, const tensor& x, module_state& state) const;
+  // save_mean and save_invstd are those of the matching forward call; they are
+  // only read when the problem uses batch statistics.
+  backward_outputs backward(const problem& p, const tensor& x, const tensor& dy,
+                            const module_state& state, const tensor& save_mean,
+                            const tensor& save_invstd) const;
+
+ private:
+  const bnc_kernel* k_;
+};
+
+}  // namespace bnconform

@@ -1,0 +1,282 @@
+#include "problem.hpp"
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "error.hpp"
+#include "float_bits.hpp"
+
+namespace bnconform {
+
+std::string_view name_of(layout l) {
+  return l == layout::channels_first ? "channels_first" : "channels_last";
+}
+std::string_view name_of(mode m) { return m == mode::training ? "train" : "eval"; }
+std::string_view name_of(profile p) {
+  switch (p) {
+    case profile::pytorch: return "pytorch";
+    case profile::onnx: return "onnx";
+    case profile::keras: return "keras";
+    case profile::tf_fused: return "tf-fused";
+  }
+  return "?";
+}
+
+namespace {
+
+std::int64_t checked_product(std::span<const std::int64_t> extents) {
+  std::int64_t product = 1;
+  for (std::int64_t e : extents) {
+    if (e != 0 && product > std::numeric_limits<std::int64_t>::max() / e) {
+      report_error("shape: the element count overflows 64 bits");
+    }
+    product *= e;
+  }
+  return product;
+}
+
+void validate(const problem::fields& f) {
+  if (f.shape.size() < 2) {
+    report_error("shape: expected rank >= 2 (N, C, ...), got rank " +
+                 std::to_string(f.shape.size()));
+  }
+  for (std::size_t i = 0; i < f.shape.size(); ++i) {
+    if (f.shape[i] < 0) {
+      report_error("shape: extent " + std::to_string(i) + " is negative (" +
+                   std::to_string(f.shape[i]) + ")");
+    }
+  }
+  checked_product(f.shape);
+  if (!std::isfinite(f.eps) || f.eps < 0) {
+    report_error("eps: must be finite and >= 0, got " + shortest_decimal(f.eps, dtype::f64));
+  }
+  if (f.momentum && !(*f.momentum >= 0 && *f.momentum <= 1)) {
+    report_error("momentum: must be in [0, 1] or none, got " +
+                 shortest_decimal(*f.momentum, dtype::f64));
+  }
+}
+
+bool parse_bool(std::string_view key, std::string_view value) {
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  report_error(std::string(key) + ": expected true or false, got '" + std::string(value) + "'");
+}
+
+std::vector<std::int64_t> parse_shape(std::string_view value) {
+  std::vector<std::int64_t> shape;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = value.find('x', start);
+    const std::string_view token = value.substr(start, end - start);
+    std::int64_t extent = 0;
+    const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), extent);
+    if (token.empty() || ec != std::errc{} || ptr != token.data() + token.size()) {
+      report_error("shape: '" + std::string(value) +
+                   "' is not a list of non-negative integers joined by 'x' (e.g. 8x3x4x4)");
+    }
+    shape.push_back(extent);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return shape;
+}
+
+layout parse_layout(std::string_view v) {
+  for (std::string_view s : {"channels_first", "cf", "nchw", "ncl", "ncdhw", "nc"}) {
+    if (v == s) return layout::channels_first;
+  }
+  for (std::string_view s : {"channels_last", "cl", "nhwc", "nlc", "ndhwc"}) {
+    if (v == s) return layout::channels_last;
+  }
+  report_error("layout: unknown '" + std::string(v) +
+               "' (expected channels_first or channels_last)");
+}
+
+mode parse_mode(std::string_view v) {
+  if (v == "train" || v == "training") return mode::training;
+  if (v == "eval") return mode::eval;
+  report_error("mode: unknown '" + std::string(v) + "' (expected train or eval)");
+}
+
+profile parse_profile(std::string_view v) {
+  for (profile p : {profile::pytorch, profile::onnx, profile::keras, profile::tf_fused}) {
+    if (v == name_of(p)) return p;
+  }
+  report_error("profile: unknown '" + std::string(v) +
+               "' (expected pytorch, onnx, keras or tf-fused)");
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+problem::problem(fields f) : f_(std::move(f)) { validate(f_); }
+
+problem problem::parse(std::string_view text) {
+  fields f;
+  std::map<std::string, std::string, std::less<>> seen;
+  bool has_shape = false;
+  std::size_t start = 0;
+  text = trim(text);
+  if (text.empty()) report_error("problem string is empty (it needs at least shape=...)");
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string_view item = trim(text.substr(start, end - start));
+    start = end + 1;
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      report_error("problem string: '" + std::string(item) + "' is not key=value");
+    }
+    const std::string key(trim(item.substr(0, eq)));
+    const std::string_view value = trim(item.substr(eq + 1));
+    if (!seen.emplace(key, value).second) report_error("problem string: '" + key + "' given twice");
+    if (key == "shape") {
+      f.shape = parse_shape(value);
+      has_shape = true;
+    } else if (key == "layout") {
+      f.layout = parse_layout(value);
+    } else if (key == "dtype") {
+      f.data_type = parse_dtype(value);
+    } else if (key == "mode") {
+      f.mode = parse_mode(value);
+    } else if (key == "eps") {
+      f.eps = parse_real(value, "eps");
+    } else if (key == "momentum") {
+      f.momentum = value == "none" ? std::nullopt : std::optional(parse_real(value, "momentum"));
+    } else if (key == "affine") {
+      f.affine = parse_bool(key, value);
+    } else if (key == "track") {
+      f.track_running_stats = parse_bool(key, value);
+    } else if (key == "profile") {
+      f.profile = parse_profile(value);
+    } else {
+      report_error("problem string: unknown key '" + key +
+                   "' (known: shape, layout, dtype, mode, eps, momentum, affine, track, profile)");
+    }
+  }
+  if (!has_shape) report_error("problem string: shape=... is required");
+  return problem(std::move(f));
+}
+
+std::string problem::to_string() const {
+  std::string s = "shape=";
+  for (std::size_t i = 0; i < f_.shape.size(); ++i) {
+    if (i > 0) s += 'x';
+    s += std::to_string(f_.shape[i]);
+  }
+  s += ",layout=" + std::string(name_of(f_.layout));
+  s += ",dtype=" + std::string(name_of(f_.data_type));
+  s += ",mode=" + std::string(name_of(f_.mode));
+  s += ",eps=" + shortest_decimal(f_.eps, dtype::f64);
+  s += ",momentum=" + (f_.momentum ? shortest_decimal(*f_.momentum, dtype::f64) : "none");
+  s += std::string(",affine=") + (f_.affine ? "true" : "false");
+  s += std::string(",track=") + (f_.track_running_stats ? "true" : "false");
+  s += ",profile=" + std::string(name_of(f_.profile));
+  return s;
+}
+
+std::int64_t problem::spatial_size() const {
+  return checked_product(std::span(f_.shape).subspan(2));
+}
+std::int64_t problem::reduction_size() const { return batch() * spatial_size(); }
+std::int64_t problem::element_count() const { return checked_product(f_.shape); }
+
+bool problem::uses_batch_statistics() const {
+  return f_.mode == mode::training || !f_.track_running_stats;
+}
+
+std::int64_t problem::offset(std::int64_t n, std::int64_t c, std::int64_t s) const {
+  const std::int64_t spatial = spatial_size();
+  return f_.layout == layout::channels_first ? (n * channels() + c) * spatial + s
+                                             : (n * spatial + s) * channels() + c;
+}
+
+problem problem::with_mode(bnconform::mode m) const {
+  fields f = f_;
+  f.mode = m;
+  return problem(std::move(f));
+}
+
+problem problem::with_shape(std::vector<std::int64_t> shape) const {
+  fields f = f_;
+  f.shape = std::move(shape);
+  return problem(std::move(f));
+}
+
+bool problem::operator==(const problem& o) const {
+  // Compare eps and momentum bitwise so that the canonical string is a faithful
+  // identity (validation excludes NaN).
+  return f_.shape == o.f_.shape && f_.layout == o.f_.layout && f_.data_type == o.f_.data_type &&
+         f_.mode == o.f_.mode &&
+         std::bit_cast<std::uint64_t>(f_.eps) == std::bit_cast<std::uint64_t>(o.f_.eps) &&
+         f_.momentum.has_value() == o.f_.momentum.has_value() &&
+         (!f_.momentum || std::bit_cast<std::uint64_t>(*f_.momentum) ==
+                              std::bit_cast<std::uint64_t>(*o.f_.momentum)) &&
+         f_.affine == o.f_.affine && f_.track_running_stats == o.f_.track_running_stats &&
+         f_.profile == o.f_.profile;
+}
+
+bnc_problem problem::to_abi() const {
+  bnc_problem p{};
+  p.struct_size = sizeof(bnc_problem);
+  p.rank = rank();
+  p.shape = f_.shape.data();
+  p.layout =
+      f_.layout == layout::channels_first ? BNC_LAYOUT_CHANNELS_FIRST : BNC_LAYOUT_CHANNELS_LAST;
+  p.data_dtype = bnconform::to_abi(f_.data_type);
+  p.stats_dtype = bnconform::to_abi(stats_type());
+  p.mode = f_.mode == mode::training ? BNC_MODE_TRAINING : BNC_MODE_EVAL;
+  p.profile = static_cast<bnc_profile>(f_.profile);
+  p.eps = f_.eps;
+  p.momentum = f_.momentum.value_or(0.0);
+  p.momentum_is_none = f_.momentum ? 0 : 1;
+  p.affine = f_.affine ? 1 : 0;
+  p.track_running_stats = f_.track_running_stats ? 1 : 0;
+  return p;
+}
+
+problem from_abi(const bnc_problem& p) {
+  if (p.struct_size < sizeof(bnc_problem)) {
+    report_error("bnc_problem.struct_size is " + std::to_string(p.struct_size) + ", expected " +
+                 std::to_string(sizeof(bnc_problem)));
+  }
+  if (p.rank < 2) {
+    report_error("expected input of rank >= 2 (N, C, ...), got rank " + std::to_string(p.rank));
+  }
+  if (p.shape == nullptr) report_error("bnc_problem.shape is NULL");
+  problem::fields f;
+  f.shape.assign(p.shape, p.shape + p.rank);
+  if (p.layout != BNC_LAYOUT_CHANNELS_FIRST && p.layout != BNC_LAYOUT_CHANNELS_LAST) {
+    report_error("unknown bnc_layout value " + std::to_string(static_cast<int>(p.layout)));
+  }
+  f.layout = p.layout == BNC_LAYOUT_CHANNELS_FIRST ? layout::channels_first : layout::channels_last;
+  f.data_type = from_abi(p.data_dtype);
+  if (from_abi(p.stats_dtype) != stats_dtype_for(f.data_type)) {
+    report_error("stats dtype " + std::string(name_of(from_abi(p.stats_dtype))) +
+                 " does not go with data dtype " + std::string(name_of(f.data_type)) +
+                 " (f64 data takes f64 statistics, every other dtype f32)");
+  }
+  if (p.mode != BNC_MODE_TRAINING && p.mode != BNC_MODE_EVAL) {
+    report_error("unknown bnc_mode value " + std::to_string(static_cast<int>(p.mode)));
+  }
+  f.mode = p.mode == BNC_MODE_TRAINING ? mode::training : mode::eval;
+  if (p.profile < BNC_PROFILE_PYTORCH || p.profile > BNC_PROFILE_TF_FUSED) {
+    report_error("unknown bnc_profile value " + std::to_string(static_cast<int>(p.profile)));
+  }
+  f.profile = static_cast<profile>(p.profile);
+  f.eps = p.eps;
+  f.momentum = p.momentum_is_none ? std::nullopt : std::optional(p.momentum);
+  f.affine = p.affine != 0;
+  f.track_running_stats = p.track_running_stats != 0;
+  return problem(std::move(f));
+}
+
+}  // namespace bnconform

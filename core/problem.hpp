@@ -1,0 +1,91 @@
+#pragma once
+// One batch-normalization problem: an immutable value with a canonical one-line
+// string that parses back to the same value (the repro line of every failure).
+//
+//   shape=8x3x4x4,layout=channels_first,dtype=f32,mode=train,eps=1e-05,
+//   momentum=0.1,affine=true,track=true,profile=pytorch
+//
+// See docs/problem.md for the grammar.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bnconform/kernel.h"
+#include "dtype.hpp"
+
+namespace bnconform {
+
+enum class layout : std::uint8_t { channels_first, channels_last };
+enum class mode : std::uint8_t { training, eval };
+enum class profile : std::uint8_t { pytorch, onnx, keras, tf_fused };
+
+std::string_view name_of(layout l);
+std::string_view name_of(mode m);
+std::string_view name_of(profile p);
+
+class problem {
+ public:
+  // Everything that defines a problem; defaults are PyTorch's module defaults.
+  struct fields {
+    std::vector<std::int64_t> shape;  // N, C, S1, ..., Sk
+    bnconform::layout layout = layout::channels_first;
+    dtype data_type = dtype::f32;
+    bnconform::mode mode = mode::training;
+    double eps = 1e-5;
+    std::optional<double> momentum = 0.1;  // nullopt: momentum=None
+    bool affine = true;
+    bool track_running_stats = true;
+    bnconform::profile profile = profile::pytorch;
+  };
+
+  // Validates: rank >= 2, extents >= 0 with a product that fits, eps finite and
+  // >= 0, momentum finite in [0, 1]. Throws bnconform::error naming the field.
+  explicit problem(fields f);
+  static problem parse(std::string_view text);
+  std::string to_string() const;
+
+  const fields& spec() const { return f_; }
+  std::span<const std::int64_t> shape() const { return f_.shape; }
+  int rank() const { return static_cast<int>(f_.shape.size()); }
+  bnconform::layout layout() const { return f_.layout; }
+  dtype data_type() const { return f_.data_type; }
+  dtype stats_type() const { return stats_dtype_for(f_.data_type); }
+  bnconform::mode mode() const { return f_.mode; }
+  double eps() const { return f_.eps; }
+  const std::optional<double>& momentum() const { return f_.momentum; }
+  bool affine() const { return f_.affine; }
+  bool track_running_stats() const { return f_.track_running_stats; }
+  bnconform::profile profile() const { return f_.profile; }
+
+  std::int64_t batch() const { return f_.shape[0]; }
+  std::int64_t channels() const { return f_.shape[1]; }
+  std::int64_t spatial_size() const;    // S1 * ... * Sk (1 for rank 2)
+  std::int64_t reduction_size() const;  // m = N * S1 * ... * Sk
+  std::int64_t element_count() const;   // N * C * S1 * ... * Sk
+  // Whether this call normalizes with batch statistics (training, or eval without
+  // running statistics).
+  bool uses_batch_statistics() const;
+  // Memory offset of logical element (n, c, s), s the row-major spatial index.
+  std::int64_t offset(std::int64_t n, std::int64_t c, std::int64_t s) const;
+
+  problem with_mode(bnconform::mode m) const;
+  problem with_shape(std::vector<std::int64_t> shape) const;
+
+  // The ABI descriptor; it points into this problem's shape, so it is valid while
+  // this problem lives.
+  bnc_problem to_abi() const;
+
+  bool operator==(const problem& other) const;
+
+ private:
+  fields f_;
+};
+
+// Reads a bnc_problem from a caller, checking every field: a kernel's first step.
+// Throws bnconform::error with a message fit for a BNC_STATUS_BAD_ARGUMENT.
+problem from_abi(const bnc_problem& p);
+
+}  // namespace bnconform

@@ -1,0 +1,70 @@
+#pragma once
+// What one call of batch normalization reads and what the reference makes of it.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/kernel.hpp"
+#include "core/problem.hpp"
+
+namespace bnconform::reference {
+
+// The values a call reads, each an exact double (every value of every supported
+// dtype is one). Vectors absent from the problem are empty.
+struct call_inputs {
+  std::vector<double> x;
+  std::vector<double> dy;                         // backward only
+  std::vector<double> gamma, beta;                // when affine
+  std::vector<double> running_mean, running_var;  // when track_running_stats
+  std::int64_t num_batches_tracked = 0;
+
+  // The inputs of a call on harness tensors (dy may be empty for a forward call).
+  static call_inputs from(const tensor& x, const tensor& dy, const module_state& state);
+};
+
+// One output tensor of the reference: `rounded` is the exact result correctly
+// rounded to the output's dtype; `residual` is (exact - rounded) rounded to the
+// nearest double, so rounded + residual carries about 106 bits of the exact value
+// for the error model. Both are NaN where the result is NaN.
+struct output {
+  std::vector<double> rounded;
+  std::vector<double> residual;
+};
+
+// An output element whose rounding the self-check could not settle.
+struct unsettled_element {
+  std::string output;  // "y", "save_invstd", ...
+  std::int64_t index;  // memory index within that output
+};
+
+struct forward_result {
+  call_status status;
+  output y;
+  output save_mean, save_invstd;     // when batch statistics are used
+  output running_mean, running_var;  // when track_running_stats (new values in training)
+  std::int64_t num_batches_tracked = 0;
+  std::vector<std::int64_t> ill_posed_channels;  // eps == 0 and zero variance
+  std::vector<unsettled_element> unsettled;
+};
+
+struct backward_result {
+  call_status status;
+  output dx;
+  output dgamma, dbeta;  // when affine
+  std::vector<std::int64_t> ill_posed_channels;
+  std::vector<unsettled_element> unsettled;
+};
+
+// Exact per-channel quantities, rounded to double, for the error model
+// (../shared/tolerance.md). Backward sums are zero when dy is absent.
+struct channel_quantities {
+  std::int64_t m = 0;   // reduction size
+  double mean = 0;      // of the statistics used (batch or running)
+  double var = 0;       // biased batch variance, or the running variance in eval
+  double invstd = 0;    // 1 / sqrt(var + eps)
+  double mean_abs = 0;  // A = mean |x|
+  double sum_dy = 0, sum_abs_dy = 0;
+  double sum_dy_xhat = 0, sum_abs_dy_xhat = 0;
+};
+
+}  // namespace bnconform::reference

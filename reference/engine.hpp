@@ -1,0 +1,204 @@
+#pragma once
+// Batch normalization in a multiprecision type, written to read like
+// ../shared/semantics.md (the pytorch profile). No rounding to a target dtype
+// happens here: the engine returns values of `Real`; checked.cpp rounds them once.
+// Validation (status codes, sizes) happens before the engine is called.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "call.hpp"
+
+namespace bnconform::reference {
+
+template <class Real>
+struct forward_values {
+  std::vector<Real> y, save_mean, save_invstd, running_mean, running_var;
+  std::int64_t num_batches_tracked = 0;
+  std::vector<std::int64_t> ill_posed_channels;
+};
+
+template <class Real>
+struct backward_values {
+  std::vector<Real> dx, dgamma, dbeta;
+  std::vector<std::int64_t> ill_posed_channels;
+};
+
+// The statistics one channel is normalized with.
+template <class Real>
+struct channel_statistics {
+  Real mean;
+  Real var;  // biased batch variance, or the running variance
+  Real invstd;
+  Real unbiased_var;  // batch statistics with m >= 2 only
+  bool ill_posed = false;
+};
+
+template <class Real>
+class engine {
+ public:
+  engine(const problem& p, const call_inputs& in) : p_(p), in_(in) {}
+
+  forward_values<Real> forward() const {
+    forward_values<Real> out;
+    const std::int64_t channels = p_.channels();
+    const bool batch = p_.uses_batch_statistics();
+    const bool update = p_.mode() == mode::training && p_.track_running_stats();
+    out.y.resize(static_cast<std::size_t>(p_.element_count()));
+    if (batch) {
+      out.save_mean.resize(static_cast<std::size_t>(channels));
+      out.save_invstd.resize(static_cast<std::size_t>(channels));
+    }
+    if (p_.track_running_stats()) {
+      for (std::int64_t c = 0; c < channels; ++c) {
+        out.running_mean.push_back(Real(in_.running_mean[index(c)]));
+        out.running_var.push_back(Real(in_.running_var[index(c)]));
+      }
+    }
+    // PyTorch's module increments the counter first, then uses 1 / counter as the
+    // factor when momentum is None; an empty batch still counts.
+    out.num_batches_tracked = in_.num_batches_tracked + (update ? 1 : 0);
+    const Real factor =
+        p_.momentum() ? Real(*p_.momentum()) : Real(1) / Real(out.num_batches_tracked);
+    const std::int64_t m = p_.reduction_size();
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const channel_statistics<Real> st = statistics(c);
+      if (st.ill_posed) out.ill_posed_channels.push_back(c);
+      const Real gamma = p_.affine() ? Real(in_.gamma[index(c)]) : Real(1);
+      const Real beta = p_.affine() ? Real(in_.beta[index(c)]) : Real(0);
+      for_each_element(c, [&](std::int64_t i) {
+        const Real xhat = Real(Real(in_.x[index(i)]) - st.mean) * st.invstd;
+        out.y[index(i)] = gamma * xhat + beta;
+      });
+      if (batch) {
+        out.save_mean[index(c)] = st.mean;
+        out.save_invstd[index(c)] = st.invstd;
+      }
+      // m == 0 leaves the running statistics as they were (there are no batch
+      // statistics to blend in); m == 1 never gets here (rejected before).
+      if (update && m > 0) {
+        Real& rm = out.running_mean[index(c)];
+        Real& rv = out.running_var[index(c)];
+        // Written as PyTorch writes it, so that non-finite values propagate alike
+        // (e.g. factor 0 with an infinite mean gives NaN).
+        rm = factor * st.mean + Real(Real(1) - factor) * rm;
+        rv = factor * st.unbiased_var + Real(Real(1) - factor) * rv;
+      }
+    }
+    return out;
+  }
+
+  backward_values<Real> backward() const {
+    backward_values<Real> out;
+    const std::int64_t channels = p_.channels();
+    const bool batch = p_.uses_batch_statistics();
+    const Real m = Real(p_.reduction_size());
+    out.dx.resize(static_cast<std::size_t>(p_.element_count()));
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const channel_statistics<Real> st = statistics(c);
+      if (st.ill_posed) out.ill_posed_channels.push_back(c);
+      const Real gamma = p_.affine() ? Real(in_.gamma[index(c)]) : Real(1);
+      Real sum_dy = 0;
+      Real sum_dy_xhat = 0;
+      for_each_element(c, [&](std::int64_t i) {
+        const Real dy = Real(in_.dy[index(i)]);
+        sum_dy += dy;
+        sum_dy_xhat += dy * xhat(i, st);
+      });
+      if (batch) {
+        // dx = gamma * invstd / m * (m * dy - sum dy - xhat * sum dy * xhat)
+        const Real scale = gamma * st.invstd / m;
+        for_each_element(c, [&](std::int64_t i) {
+          const Real dy = Real(in_.dy[index(i)]);
+          out.dx[index(i)] = scale * Real(m * dy - sum_dy - xhat(i, st) * sum_dy_xhat);
+        });
+      } else {
+        // Eval with running statistics: y is an affine map of x.
+        const Real scale = gamma * st.invstd;
+        for_each_element(
+            c, [&](std::int64_t i) { out.dx[index(i)] = Real(in_.dy[index(i)]) * scale; });
+      }
+      if (p_.affine()) {
+        out.dgamma.push_back(sum_dy_xhat);
+        out.dbeta.push_back(sum_dy);
+      }
+    }
+    return out;
+  }
+
+  channel_quantities quantities(std::int64_t c) const {
+    const channel_statistics<Real> st = statistics(c);
+    Real sum_abs_x = 0, sum_dy = 0, sum_abs_dy = 0, sum_dy_xhat = 0, sum_abs_dy_xhat = 0;
+    const bool has_dy = !in_.dy.empty();
+    for_each_element(c, [&](std::int64_t i) {
+      sum_abs_x += abs(Real(in_.x[index(i)]));
+      if (has_dy) {
+        const Real dy = Real(in_.dy[index(i)]);
+        const Real product = dy * xhat(i, st);
+        sum_dy += dy;
+        sum_abs_dy += abs(dy);
+        sum_dy_xhat += product;
+        sum_abs_dy_xhat += abs(product);
+      }
+    });
+    channel_quantities q;
+    q.m = p_.reduction_size();
+    q.mean = static_cast<double>(st.mean);
+    q.var = static_cast<double>(st.var);
+    q.invstd = static_cast<double>(st.invstd);
+    q.mean_abs = static_cast<double>(Real(sum_abs_x / Real(q.m)));
+    q.sum_dy = static_cast<double>(sum_dy);
+    q.sum_abs_dy = static_cast<double>(sum_abs_dy);
+    q.sum_dy_xhat = static_cast<double>(sum_dy_xhat);
+    q.sum_abs_dy_xhat = static_cast<double>(sum_abs_dy_xhat);
+    return q;
+  }
+
+ private:
+  static std::size_t index(std::int64_t i) { return static_cast<std::size_t>(i); }
+
+  template <class F>
+  void for_each_element(std::int64_t c, F&& f) const {
+    const std::int64_t spatial = p_.spatial_size();
+    for (std::int64_t n = 0; n < p_.batch(); ++n) {
+      for (std::int64_t s = 0; s < spatial; ++s) f(p_.offset(n, c, s));
+    }
+  }
+
+  Real xhat(std::int64_t i, const channel_statistics<Real>& st) const {
+    return Real(Real(in_.x[index(i)]) - st.mean) * st.invstd;
+  }
+
+  // Two passes: the mean, then the sum of squared deviations from it, so the
+  // variance suffers no cancellation beyond the precision of Real.
+  channel_statistics<Real> statistics(std::int64_t c) const {
+    channel_statistics<Real> st;
+    const Real eps = Real(p_.eps());
+    if (!p_.uses_batch_statistics()) {
+      st.mean = Real(in_.running_mean[index(c)]);
+      st.var = Real(in_.running_var[index(c)]);
+      st.invstd = Real(1) / sqrt(Real(st.var + eps));
+      st.ill_posed = st.var + eps == 0;
+      return st;
+    }
+    const std::int64_t m = p_.reduction_size();
+    Real sum = 0;
+    for_each_element(c, [&](std::int64_t i) { sum += Real(in_.x[index(i)]); });
+    st.mean = sum / Real(m);  // 0 / 0 = NaN for an empty batch
+    Real squares = 0;
+    for_each_element(c, [&](std::int64_t i) {
+      const Real deviation = Real(in_.x[index(i)]) - st.mean;
+      squares += deviation * deviation;
+    });
+    st.var = squares / Real(m);
+    st.unbiased_var = m > 1 ? Real(squares / Real(m - 1)) : Real(0);
+    st.invstd = Real(1) / sqrt(Real(st.var + eps));
+    st.ill_posed = m > 0 && st.var + eps == 0;
+    return st;
+  }
+
+  const problem& p_;
+  const call_inputs& in_;
+};
+
+}  // namespace bnconform::reference

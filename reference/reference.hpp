@@ -1,0 +1,33 @@
+#pragma once
+// The reference: batch normalization computed in Boost.Multiprecision at
+// `precision_bits` (default 256), checked against a second computation at twice
+// that precision, and rounded once to each output's dtype. An output element whose
+// rounding the two computations do not settle is reported in `unsettled` and the
+// call's status is BNC_STATUS_INTERNAL_ERROR: it is never used silently.
+#include <span>
+#include <vector>
+
+#include "call.hpp"
+
+namespace bnconform::reference {
+
+constexpr int default_precision_bits = 256;
+// The precisions the reference is built for (significand bits).
+std::span<const int> supported_precisions();
+
+struct options {
+  int precision_bits = default_precision_bits;
+};
+
+// Both validate first (sizes, profile, the m == 1 rule) and return the failing
+// status without computing anything; the inputs are never modified.
+forward_result forward(const problem& p, const call_inputs& in, const options& opt = {});
+backward_result backward(const problem& p, const call_inputs& in, const options& opt = {});
+// One entry per channel; in.dy may be empty.
+std::vector<channel_quantities> quantities(const problem& p, const call_inputs& in,
+                                           const options& opt = {});
+
+// The failing status of a call, or nothing when it is valid. Exposed for tests.
+std::optional<call_status> validate(const problem& p, const call_inputs& in, bool backward);
+
+}  // namespace bnconform::reference

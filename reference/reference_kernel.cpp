@@ -1,0 +1,188 @@
+#include "reference_kernel.hpp"
+
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "reference.hpp"
+
+namespace bnconform::reference {
+
+namespace {
+
+void write_message(char* buffer, std::size_t size, const std::string& text) {
+  if (buffer == nullptr || size == 0) return;
+  std::snprintf(buffer, size, "%s", text.c_str());
+}
+
+bnc_status fail(char* buffer, std::size_t size, bnc_status code, const std::string& text) {
+  write_message(buffer, size, text);
+  return code;
+}
+
+void require(const void* pointer, bool needed, const char* name) {
+  if (needed && pointer == nullptr)
+    report_error(std::string(name) + " is NULL but the problem needs it");
+}
+
+std::vector<double> read_if(const void* p, bool present, dtype t, std::int64_t count) {
+  return present ? read_values(p, t, count) : std::vector<double>{};
+}
+
+std::string ill_posed_note(const std::vector<std::int64_t>& channels) {
+  if (channels.empty()) return {};
+  return "ill-posed: eps == 0 with zero variance in " + std::to_string(channels.size()) +
+         " channel(s), first " + std::to_string(channels.front()) +
+         "; outputs there are implementation-defined";
+}
+
+// The body of both entry points: exceptions never cross the ABI.
+template <class F>
+bnc_status guarded(char* message, std::size_t size, F&& body) {
+  if (message != nullptr && size > 0) message[0] = '\0';
+  try {
+    return body();
+  } catch (const error& e) {
+    return fail(message, size, BNC_STATUS_BAD_ARGUMENT, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(message, size, BNC_STATUS_INTERNAL_ERROR, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(message, size, BNC_STATUS_INTERNAL_ERROR, e.what());
+  } catch (...) {
+    return fail(message, size, BNC_STATUS_INTERNAL_ERROR, "unknown exception");
+  }
+}
+
+bnc_status forward_entry(void* context, const bnc_problem* descriptor, const bnc_forward_args* a,
+                         char* message, std::size_t size) {
+  return guarded(message, size, [&]() -> bnc_status {
+    if (descriptor == nullptr || a == nullptr) report_error("problem or args is NULL");
+    if (a->struct_size < sizeof(bnc_forward_args))
+      report_error("bnc_forward_args.struct_size is too small");
+    const problem p = from_abi(*descriptor);
+    const bool batch = p.uses_batch_statistics();
+    const bool track = p.track_running_stats();
+    const bool has_elements = p.element_count() > 0;
+    require(a->x, has_elements, "x");
+    require(a->y, has_elements, "y");
+    require(a->gamma, p.affine(), "gamma");
+    require(a->beta, p.affine(), "beta");
+    require(a->running_mean, track, "running_mean");
+    require(a->running_var, track, "running_var");
+    require(a->save_mean, batch, "save_mean");
+    require(a->save_invstd, batch, "save_invstd");
+    require(a->num_batches_tracked, track, "num_batches_tracked");
+
+    const dtype st = p.stats_type();
+    const std::int64_t c = p.channels();
+    call_inputs in;
+    in.x = read_if(a->x, has_elements, p.data_type(), p.element_count());
+    in.gamma = read_if(a->gamma, p.affine(), st, c);
+    in.beta = read_if(a->beta, p.affine(), st, c);
+    in.running_mean = read_if(a->running_mean, track, st, c);
+    in.running_var = read_if(a->running_var, track, st, c);
+    in.num_batches_tracked = track ? *a->num_batches_tracked : 0;
+
+    const forward_result r = forward(p, in, {*static_cast<const int*>(context)});
+    if (!r.status.ok()) return fail(message, size, r.status.code, r.status.message);
+    if (has_elements) write_values(a->y, p.data_type(), r.y.rounded);
+    if (batch) {
+      write_values(a->save_mean, st, r.save_mean.rounded);
+      write_values(a->save_invstd, st, r.save_invstd.rounded);
+    }
+    if (track && p.mode() == mode::training) {
+      write_values(a->running_mean, st, r.running_mean.rounded);
+      write_values(a->running_var, st, r.running_var.rounded);
+      *a->num_batches_tracked = r.num_batches_tracked;
+    }
+    write_message(message, size, ill_posed_note(r.ill_posed_channels));
+    return BNC_STATUS_OK;
+  });
+}
+
+bnc_status backward_entry(void* context, const bnc_problem* descriptor, const bnc_backward_args* a,
+                          char* message, std::size_t size) {
+  return guarded(message, size, [&]() -> bnc_status {
+    if (descriptor == nullptr || a == nullptr) report_error("problem or args is NULL");
+    if (a->struct_size < sizeof(bnc_backward_args))
+      report_error("bnc_backward_args.struct_size is too small");
+    const problem p = from_abi(*descriptor);
+    const bool batch = p.uses_batch_statistics();
+    const bool has_elements = p.element_count() > 0;
+    require(a->x, has_elements, "x");
+    require(a->dy, has_elements, "dy");
+    require(a->dx, has_elements, "dx");
+    require(a->gamma, p.affine(), "gamma");
+    require(a->dgamma, p.affine(), "dgamma");
+    require(a->dbeta, p.affine(), "dbeta");
+    // The reference differentiates the exact forward at x: in training it
+    // recomputes the batch statistics exactly rather than reading the rounded
+    // save_mean and save_invstd (which it still requires, as the ABI says).
+    require(a->save_mean, batch, "save_mean");
+    require(a->save_invstd, batch, "save_invstd");
+    require(a->running_mean, !batch, "running_mean");
+    require(a->running_var, !batch, "running_var");
+
+    const dtype st = p.stats_type();
+    const std::int64_t c = p.channels();
+    call_inputs in;
+    in.x = read_if(a->x, has_elements, p.data_type(), p.element_count());
+    in.dy = read_if(a->dy, has_elements, p.data_type(), p.element_count());
+    in.gamma = read_if(a->gamma, p.affine(), st, c);
+    in.beta =
+        p.affine() ? std::vector<double>(static_cast<std::size_t>(c), 0.0) : std::vector<double>{};
+    // Sizes must match the problem for validation; eval reads the running values.
+    in.running_mean = p.track_running_stats()
+                          ? (batch ? std::vector<double>(static_cast<std::size_t>(c), 0.0)
+                                   : read_values(a->running_mean, st, c))
+                          : std::vector<double>{};
+    in.running_var = p.track_running_stats()
+                         ? (batch ? std::vector<double>(static_cast<std::size_t>(c), 1.0)
+                                  : read_values(a->running_var, st, c))
+                         : std::vector<double>{};
+
+    const backward_result r = backward(p, in, {*static_cast<const int*>(context)});
+    if (!r.status.ok()) return fail(message, size, r.status.code, r.status.message);
+    if (has_elements) write_values(a->dx, p.data_type(), r.dx.rounded);
+    if (p.affine()) {
+      write_values(a->dgamma, st, r.dgamma.rounded);
+      write_values(a->dbeta, st, r.dbeta.rounded);
+    }
+    write_message(message, size, ill_posed_note(r.ill_posed_channels));
+    return BNC_STATUS_OK;
+  });
+}
+
+constexpr bnc_capabilities capabilities = {
+    BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING | BNC_OP_BACKWARD_EVAL,
+    BNC_BIT(BNC_DTYPE_F64) | BNC_BIT(BNC_DTYPE_F32) | BNC_BIT(BNC_DTYPE_F16) |
+        BNC_BIT(BNC_DTYPE_BF16),
+    BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST) | BNC_BIT(BNC_LAYOUT_CHANNELS_LAST),
+    BNC_BIT(BNC_PROFILE_PYTORCH),
+    2,
+    INT32_MAX,
+    BNC_MEMORY_HOST,
+    1};
+
+int precision_128 = 128, precision_256 = 256, precision_512 = 512, precision_1024 = 1024;
+
+constexpr bnc_kernel make(const char* name, int* bits) {
+  return {BNC_ABI_VERSION, sizeof(bnc_kernel), name, "0.1.0", capabilities, bits,
+          forward_entry,   backward_entry};
+}
+
+const bnc_kernel kernels[] = {
+    make("reference@128", &precision_128), make("reference", &precision_256),
+    make("reference@512", &precision_512), make("reference@1024", &precision_1024)};
+
+}  // namespace
+
+const bnc_kernel* reference_kernel(int precision_bits) {
+  for (const bnc_kernel& k : kernels) {
+    if (*static_cast<const int*>(k.context) == precision_bits) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace bnconform::reference
