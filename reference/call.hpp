@@ -9,15 +9,19 @@
 
 namespace bnconform::reference {
 
-// The values a call reads, each an exact double (every value of every supported
-// dtype is one). Vectors absent from the problem are empty.
-struct call_inputs {
-  std::vector<double> x;
-  std::vector<double> dy;                         // backward only
-  std::vector<double> gamma, beta;                // when affine
-  std::vector<double> running_mean, running_var;  // when track_running_stats
+// The values a call reads. The reference reads exact doubles (every value of every
+// supported dtype is one); the engine also accepts multiprecision inputs, which the
+// finite-difference self-check needs. Vectors absent from the problem are empty.
+template <class T>
+struct basic_call_inputs {
+  std::vector<T> x;
+  std::vector<T> dy;                         // backward only
+  std::vector<T> gamma, beta;                // when affine
+  std::vector<T> running_mean, running_var;  // when track_running_stats
   std::int64_t num_batches_tracked = 0;
+};
 
+struct call_inputs : basic_call_inputs<double> {
   // The inputs of a call on harness tensors (dy may be empty for a forward call).
   static call_inputs from(const tensor& x, const tensor& dy, const module_state& state);
 };

@@ -2,7 +2,10 @@
 // The self-check: the engine at Bits and at 2 * Bits, each output rounded once to
 // its dtype when the two computations settle the rounding. Instantiated for each
 // supported precision in checked_<bits>.cpp.
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "core/rounding.hpp"
@@ -64,8 +67,43 @@ inline call_status unsettled_status(const std::vector<unsettled_element>& unsett
               std::to_string(first.index) + "]); use a higher precision"};
 }
 
+// Binary orders of magnitude spanned by the finite non-zero inputs of a call.
+// When both precisions drop the same tiny terms (a span beyond about 2 * Bits),
+// they agree exactly on a wrong value; the self-check can only vouch for calls
+// whose inputs span less (documented in docs/reference.md).
+inline int exponent_span(const problem& p, const call_inputs& in) {
+  int low = INT_MAX, high = INT_MIN;
+  const auto visit = [&](double v) {
+    if (v == 0 || !std::isfinite(v)) return;
+    const int e = std::ilogb(v);
+    low = std::min(low, e);
+    high = std::max(high, e);
+  };
+  for (const auto* values :
+       {&in.x, &in.dy, &in.gamma, &in.beta, &in.running_mean, &in.running_var}) {
+    for (double v : *values) visit(v);
+  }
+  visit(p.eps());
+  return high >= low ? high - low : 0;
+}
+
+inline std::optional<call_status> span_refusal(const problem& p, const call_inputs& in, int bits) {
+  const int span = exponent_span(p, in);
+  if (span <= 2 * bits - 128) return std::nullopt;
+  return call_status{BNC_STATUS_INTERNAL_ERROR,
+                     "reference self-check: the inputs span " + std::to_string(span) +
+                         " binary orders of magnitude, more than a " + std::to_string(bits) +
+                         "-bit reference can vouch for (" + std::to_string(2 * bits - 128) +
+                         "); use a higher precision"};
+}
+
 template <unsigned Bits>
 forward_result checked_forward(const problem& p, const call_inputs& in) {
+  if (auto refusal = span_refusal(p, in, Bits)) {
+    forward_result r;
+    r.status = *refusal;
+    return r;
+  }
   const auto low = engine<mp_float<Bits>>(p, in).forward();
   const auto high = engine<mp_float<2 * Bits>>(p, in).forward();
   forward_result r;
@@ -85,6 +123,11 @@ forward_result checked_forward(const problem& p, const call_inputs& in) {
 
 template <unsigned Bits>
 backward_result checked_backward(const problem& p, const call_inputs& in) {
+  if (auto refusal = span_refusal(p, in, Bits)) {
+    backward_result r;
+    r.status = *refusal;
+    return r;
+  }
   const auto low = engine<mp_float<Bits>>(p, in).backward();
   const auto high = engine<mp_float<2 * Bits>>(p, in).backward();
   backward_result r;

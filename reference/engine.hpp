@@ -34,10 +34,10 @@ struct channel_statistics {
   bool ill_posed = false;
 };
 
-template <class Real>
+template <class Real, class Inputs = call_inputs>
 class engine {
  public:
-  engine(const problem& p, const call_inputs& in) : p_(p), in_(in) {}
+  engine(const problem& p, const Inputs& in) : p_(p), in_(in) {}
 
   forward_values<Real> forward() const {
     forward_values<Real> out;
@@ -198,7 +198,7 @@ class engine {
   }
 
   const problem& p_;
-  const call_inputs& in_;
+  const Inputs& in_;
 };
 
 }  // namespace bnconform::reference

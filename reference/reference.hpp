@@ -4,6 +4,7 @@
 // that precision, and rounded once to each output's dtype. An output element whose
 // rounding the two computations do not settle is reported in `unsettled` and the
 // call's status is BNC_STATUS_INTERNAL_ERROR: it is never used silently.
+#include <optional>
 #include <span>
 #include <vector>
 

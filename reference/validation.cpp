@@ -32,12 +32,13 @@ std::optional<call_status> validate(const problem& p, const call_inputs& in, boo
   const std::int64_t c = p.channels();
   const std::int64_t affine_count = p.affine() ? c : 0;
   const std::int64_t tracked_count = p.track_running_stats() ? c : 0;
-  for (const auto& check : {size_mismatch("x", in.x.size(), p.element_count()),
-                            size_mismatch("dy", in.dy.size(), backward ? p.element_count() : 0),
-                            size_mismatch("weight (gamma)", in.gamma.size(), affine_count),
-                            size_mismatch("bias (beta)", in.beta.size(), affine_count),
-                            size_mismatch("running_mean", in.running_mean.size(), tracked_count),
-                            size_mismatch("running_var", in.running_var.size(), tracked_count)}) {
+  for (const auto& check :
+       {size_mismatch("x", in.x.size(), p.element_count()),
+        size_mismatch("dy", backward ? in.dy.size() : 0, 0 + (backward ? p.element_count() : 0)),
+        size_mismatch("weight (gamma)", in.gamma.size(), affine_count),
+        size_mismatch("bias (beta)", in.beta.size(), affine_count),
+        size_mismatch("running_mean", in.running_mean.size(), tracked_count),
+        size_mismatch("running_var", in.running_var.size(), tracked_count)}) {
     if (check) return check;
   }
   if (in.num_batches_tracked < 0 ||
