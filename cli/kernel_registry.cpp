@@ -1,0 +1,38 @@
+#include "kernel_registry.hpp"
+
+#include <utility>
+
+#include "core/error.hpp"
+#include "reference/reference_kernel.hpp"
+
+namespace bnconform::cli {
+
+loaded_kernel::loaded_kernel(std::unique_ptr<kernel> builtin,
+                             std::unique_ptr<kernel_library> library)
+    : builtin_(std::move(builtin)), library_(std::move(library)) {}
+
+bool is_kernel_path(std::string_view name) {
+  return name.find('/') != std::string_view::npos || name.ends_with(".so");
+}
+
+loaded_kernel load_kernel(const std::string& name, int precision_bits) {
+  if (is_kernel_path(name)) {
+    if (precision_bits != 0) {
+      report_error("--precision applies to the reference kernel only, not to " + name);
+    }
+    return {nullptr, std::make_unique<kernel_library>(name)};
+  }
+  if (name == "reference") {
+    const int bits = precision_bits == 0 ? 256 : precision_bits;
+    const bnc_kernel* description = reference::reference_kernel(bits);
+    if (description == nullptr) {
+      report_error("--precision: " + std::to_string(bits) +
+                   " is not supported (expected 128, 256, 512 or 1024)");
+    }
+    return {std::make_unique<kernel>(description), nullptr};
+  }
+  report_error("unknown kernel '" + name +
+               "' (known: reference; or a path to a kernel shared library, e.g. ./libmine.so)");
+}
+
+}  // namespace bnconform::cli

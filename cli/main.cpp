@@ -1,0 +1,53 @@
+// The bnconform command: subcommands on top of the libraries. Every error ends
+// here as one line on stderr and exit code 2; nothing escapes as a crash.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "core/error.hpp"
+#include "run_command.hpp"
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+int fail(std::string message) {
+  // One line, so that scripts can take the message as it is.
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::cerr << "bnconform: error: " << message << '\n';
+  return exit_usage;
+}
+
+int run_main(int argc, char** argv) {
+  CLI::App app{"bnconform: a conformance suite for batch-normalization kernels", "bnconform"};
+  app.set_version_flag("--version", std::string("bnconform ") + BNCONFORM_VERSION);
+  app.require_subcommand(1);
+  bnconform::cli::run_options run_options;
+  CLI::App* run = bnconform::cli::add_run_command(app, run_options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(e.what());
+  }
+  if (run->parsed()) return bnconform::cli::execute_run(run_options);
+  return fail("no subcommand (see bnconform --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const bnconform::error& e) {
+    return fail(e.what());
+  } catch (const std::exception& e) {
+    return fail(std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail("internal error: unknown exception");
+  }
+}
