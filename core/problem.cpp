@@ -1,5 +1,6 @@
 #include "problem.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -49,7 +50,11 @@ void validate(const problem::fields& f) {
                    std::to_string(f.shape[i]) + ")");
     }
   }
-  checked_product(f.shape);
+  // Every product of extents (N * S, S, N * C * S) must fit, also when another
+  // extent is 0: check the product with zeros counted as ones.
+  std::vector<std::int64_t> nonzero(f.shape);
+  for (std::int64_t& e : nonzero) e = std::max<std::int64_t>(e, 1);
+  checked_product(nonzero);
   if (!std::isfinite(f.eps) || f.eps < 0) {
     report_error("eps: must be finite and >= 0, got " + shortest_decimal(f.eps, dtype::f64));
   }

@@ -184,6 +184,21 @@ TEST(FloatBitsShortestDecimal, ReadsBackToTheSameValue) {
   EXPECT_EQ(enough_digits(dtype::bf16), 4);
 }
 
+TEST(FloatBitsShortestDecimal, F32ValueWhoseDecimalReadsBackOnAMidpoint) {
+  // Found by checking every positive binary32: v = 0x15ae43fd = 0x1.5c87fap-84.
+  // Its shortest float decimal "7.038531e-26" reads back as a float to v, but read
+  // as a double it is exactly 0x1.5c87fbp-84, the midpoint of v and the next float
+  // 0x1.5c87fcp-84, which then ties to the even neighbour, not to v. The contract
+  // (float_bits.hpp: reads back as a double, then rounded to t, as v) needs a
+  // longer decimal here.
+  for (std::uint32_t bits : {0x15ae43fdu, 0x95ae43fdu}) {
+    const double v = std::bit_cast<float>(bits);
+    const std::string s = shortest_decimal(v, dtype::f32);
+    EXPECT_TRUE(same_bits(v, round_to(parse_real(s, "value"), dtype::f32)))
+        << std::hex << bits << " '" << s << "'";
+  }
+}
+
 TEST(FloatBitsShortestDecimal, IsShortest) {
   // Values whose shortest decimals are known: for f32 0.1f prints as "0.1", not
   // its f64 expansion 0.100000001490116...; for f16, 1/3 rounds to 0.33325195...

@@ -401,6 +401,22 @@ TEST(ProblemSizes, SpatialReductionAndElementCount) {
   }
 }
 
+TEST(ProblemSizes, AcceptedProblemsHaveAReductionSizeThatFits) {
+  // A zero extent makes the element count 0, which fits, but N * S need not:
+  // 2^32 x 0 x 2^32 has m = N * S = 2^64. Either the problem is rejected, or its
+  // reduction_size() is representable (checked here without overflowing).
+  for (const char* shape :
+       {"4294967296x0x4294967296", "4294967296x0x65536x65536", "3037000500x0x3037000500"}) {
+    try {
+      const problem p = problem::parse(std::string("shape=") + shape);
+      EXPECT_LE(p.batch(), std::numeric_limits<std::int64_t>::max() / p.spatial_size())
+          << shape << " is accepted but N * S overflows int64 in reduction_size()";
+    } catch (const error& e) {
+      EXPECT_THAT(e.what(), HasSubstr("shape"));
+    }
+  }
+}
+
 TEST(ProblemSizes, UsesBatchStatistics) {
   EXPECT_TRUE(problem::parse("shape=2x3,mode=train").uses_batch_statistics());
   EXPECT_TRUE(problem::parse("shape=2x3,mode=train,track=false").uses_batch_statistics());
