@@ -4,8 +4,10 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
+#include <type_traits>
 
 #include "error.hpp"
 #include "float_bits.hpp"
@@ -248,6 +250,17 @@ bnc_problem problem::to_abi() const {
   return p;
 }
 
+namespace {
+// A C caller may store any integer in an enum field; loading it as the C++ enum
+// type is undefined behaviour when it is out of range, so read the raw bits.
+template <class Enum>
+int raw_value(const Enum& field) {
+  std::underlying_type_t<Enum> value;
+  std::memcpy(&value, &field, sizeof value);
+  return static_cast<int>(value);
+}
+}  // namespace
+
 problem from_abi(const bnc_problem& p) {
   if (p.struct_size < sizeof(bnc_problem)) {
     report_error("bnc_problem.struct_size is " + std::to_string(p.struct_size) + ", expected " +
@@ -259,24 +272,35 @@ problem from_abi(const bnc_problem& p) {
   if (p.shape == nullptr) report_error("bnc_problem.shape is NULL");
   problem::fields f;
   f.shape.assign(p.shape, p.shape + p.rank);
-  if (p.layout != BNC_LAYOUT_CHANNELS_FIRST && p.layout != BNC_LAYOUT_CHANNELS_LAST) {
-    report_error("unknown bnc_layout value " + std::to_string(static_cast<int>(p.layout)));
+  const int layout_value = raw_value(p.layout);
+  if (layout_value != BNC_LAYOUT_CHANNELS_FIRST && layout_value != BNC_LAYOUT_CHANNELS_LAST) {
+    report_error("unknown bnc_layout value " + std::to_string(layout_value));
   }
-  f.layout = p.layout == BNC_LAYOUT_CHANNELS_FIRST ? layout::channels_first : layout::channels_last;
-  f.data_type = from_abi(p.data_dtype);
-  if (from_abi(p.stats_dtype) != stats_dtype_for(f.data_type)) {
-    report_error("stats dtype " + std::string(name_of(from_abi(p.stats_dtype))) +
-                 " does not go with data dtype " + std::string(name_of(f.data_type)) +
+  f.layout =
+      layout_value == BNC_LAYOUT_CHANNELS_FIRST ? layout::channels_first : layout::channels_last;
+  const auto checked_dtype = [](int value) {
+    if (value < BNC_DTYPE_F64 || value > BNC_DTYPE_BF16) {
+      report_error("unknown bnc_dtype value " + std::to_string(value));
+    }
+    return from_abi(static_cast<bnc_dtype>(value));
+  };
+  f.data_type = checked_dtype(raw_value(p.data_dtype));
+  const dtype stats = checked_dtype(raw_value(p.stats_dtype));
+  if (stats != stats_dtype_for(f.data_type)) {
+    report_error("stats dtype " + std::string(name_of(stats)) + " does not go with data dtype " +
+                 std::string(name_of(f.data_type)) +
                  " (f64 data takes f64 statistics, every other dtype f32)");
   }
-  if (p.mode != BNC_MODE_TRAINING && p.mode != BNC_MODE_EVAL) {
-    report_error("unknown bnc_mode value " + std::to_string(static_cast<int>(p.mode)));
+  const int mode_value = raw_value(p.mode);
+  if (mode_value != BNC_MODE_TRAINING && mode_value != BNC_MODE_EVAL) {
+    report_error("unknown bnc_mode value " + std::to_string(mode_value));
   }
-  f.mode = p.mode == BNC_MODE_TRAINING ? mode::training : mode::eval;
-  if (p.profile < BNC_PROFILE_PYTORCH || p.profile > BNC_PROFILE_TF_FUSED) {
-    report_error("unknown bnc_profile value " + std::to_string(static_cast<int>(p.profile)));
+  f.mode = mode_value == BNC_MODE_TRAINING ? mode::training : mode::eval;
+  const int profile_value = raw_value(p.profile);
+  if (profile_value < BNC_PROFILE_PYTORCH || profile_value > BNC_PROFILE_TF_FUSED) {
+    report_error("unknown bnc_profile value " + std::to_string(profile_value));
   }
-  f.profile = static_cast<profile>(p.profile);
+  f.profile = static_cast<profile>(profile_value);
   f.eps = p.eps;
   f.momentum = p.momentum_is_none ? std::nullopt : std::optional(p.momentum);
   f.affine = p.affine != 0;
