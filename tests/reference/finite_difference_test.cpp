@@ -126,18 +126,22 @@ TEST(ReferenceGradient, FiniteDifferencesSeeAWrongBackward) {
   const problem p = problem::parse("shape=3x2x2,eps=0.01");
   const inputs in = random_inputs(p, rng);
   auto grad = reference::engine<real, inputs>(p, in).backward();
-  real sum_dy = 0;
-  // Add back gamma * invstd / m * sum(dy), i.e. remove the term, on channel 0.
-  // (The reference's dx holds -gamma * invstd / m * sum(dy) for every element.)
+  // The reference's dx on channel 0 holds -gamma * invstd / m * sum(dy) in every
+  // element; adding that back removes the term exactly.
+  std::vector<std::size_t> channel0;
   for (std::int64_t n = 0; n < 3; ++n) {
     for (std::int64_t s = 0; s < 2; ++s)
-      sum_dy += in.dy[static_cast<std::size_t>(p.offset(n, 0, s))];
+      channel0.push_back(static_cast<std::size_t>(p.offset(n, 0, s)));
   }
-  for (std::int64_t n = 0; n < 3; ++n) {
-    for (std::int64_t s = 0; s < 2; ++s) {
-      grad.dx[static_cast<std::size_t>(p.offset(n, 0, s))] += in.gamma[0] * sum_dy / 6;
-    }
+  real sum_x = 0, sum_dy = 0, squares = 0;
+  for (const std::size_t i : channel0) {
+    sum_x += in.x[i];
+    sum_dy += in.dy[i];
   }
+  const real mean = sum_x / 6;
+  for (const std::size_t i : channel0) squares += (in.x[i] - mean) * (in.x[i] - mean);
+  const real invstd = 1 / sqrt(real(squares / 6 + real(p.eps())));
+  for (const std::size_t i : channel0) grad.dx[i] += in.gamma[0] * invstd * sum_dy / 6;
   EXPECT_GT(normwise_disagreement(p, in, &inputs::x, grad.dx), 1e-6);
 }
 
