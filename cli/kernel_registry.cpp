@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "impl/cpu/cpu_kernel.hpp"
 #include "reference/reference_kernel.hpp"
 
 namespace bnconform::cli {
@@ -31,8 +32,13 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     }
     return {std::make_unique<kernel>(description), nullptr};
   }
-  report_error("unknown kernel '" + name +
-               "' (known: reference; or a path to a kernel shared library, e.g. ./libmine.so)");
+  if (name == "cpu") {
+    if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
+    return {std::make_unique<kernel>(cpu::cpu_kernel()), nullptr};
+  }
+  report_error(
+      "unknown kernel '" + name +
+      "' (known: reference, cpu; or a path to a kernel shared library, e.g. ./libmine.so)");
 }
 
 }  // namespace bnconform::cli
