@@ -9,10 +9,12 @@
 #include <vector>
 
 #include "call_plan.hpp"
+#include "isa_namespace.hpp"
 #include "reductions.hpp"
 #include "storage.hpp"
 
 namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
 
 template <class S, class T>
 void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* dx,
@@ -128,4 +130,5 @@ call_report backward(const backward_plan& plan) {
   return report;
 }
 
+}  // namespace BNCONFORM_CPU_ISA
 }  // namespace bnconform::cpu

@@ -10,7 +10,10 @@
 // -ffast-math guarantee.
 #include <cmath>
 
+#include "isa_namespace.hpp"
+
 namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
 
 // a + b = s + e exactly.
 inline void two_sum(double a, double b, double& s, double& e) {
@@ -76,4 +79,5 @@ inline double to_double(dd a) { return a.value(); }
 inline double to_double(double a) { return a; }
 inline bool isfinite(double a) { return std::isfinite(a); }
 
+}  // namespace BNCONFORM_CPU_ISA
 }  // namespace bnconform::cpu

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "call_plan.hpp"
+#include "isa_namespace.hpp"
 #include "normalize.hpp"
 #include "reductions.hpp"
 #include "storage.hpp"
 
 namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
 
 template <class S>
 call_report forward(const forward_plan& plan) {
@@ -94,4 +96,5 @@ call_report forward(const forward_plan& plan) {
   return report;
 }
 
+}  // namespace BNCONFORM_CPU_ISA
 }  // namespace bnconform::cpu

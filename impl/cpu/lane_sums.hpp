@@ -13,9 +13,11 @@
 #include <type_traits>
 
 #include "double_double.hpp"
+#include "isa_namespace.hpp"
 #include "storage.hpp"
 
 namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
 
 // The accumulator type for storage S: double for data computed in f32, double-double
 // for f64 data.
@@ -131,4 +133,5 @@ struct gradient_sums {
   }
 };
 
+}  // namespace BNCONFORM_CPU_ISA
 }  // namespace bnconform::cpu

@@ -11,8 +11,10 @@
 #include <span>
 
 #include "double_double.hpp"
+#include "isa_namespace.hpp"
 
 namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
 
 // Count, mean and sum of squared deviations (M2) of one block or set of blocks.
 template <class Acc>
@@ -78,4 +80,5 @@ T tree_reduce(std::span<T> records, const Join& join) {
   return records[0];
 }
 
+}  // namespace BNCONFORM_CPU_ISA
 }  // namespace bnconform::cpu

@@ -10,10 +10,12 @@
 #include <span>
 
 #include "blocks.hpp"
+#include "isa_namespace.hpp"
 #include "storage.hpp"
 #include "threading.hpp"
 
 namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
 
 template <class S, class T>
 void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
@@ -45,4 +47,5 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
   }
 }
 
+}  // namespace BNCONFORM_CPU_ISA
 }  // namespace bnconform::cpu

@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "blocks.hpp"
+#include "isa_namespace.hpp"
 #include "lane_sums.hpp"
 #include "moments.hpp"
 #include "threading.hpp"
 
 namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
 
 // Per-channel moments (count, mean, M2) of x.
 template <class S>
@@ -25,40 +27,41 @@ std::vector<moments<accumulator_for<S>>> channel_moments(const geometry& g, cons
   };
 
   if (g.channels_innermost) {
-    parallel_for(
-        grid.blocks * grid.tiles, grid.rows_per_block * tile_channels, [&](std::int64_t item) {
-          const std::int64_t j = item / grid.tiles;
-          const std::int64_t c0 = (item % grid.tiles) * tile_channels;
-          const int width = static_cast<int>(std::min<std::int64_t>(tile_channels, channels - c0));
-          const std::int64_t r0 = j * grid.rows_per_block;
-          const std::int64_t r1 = std::min(g.m, r0 + grid.rows_per_block);
-          shifted_sums<Acc, tile_channels> sums;
-          const S* first = x + r0 * channels + c0;
-          for (int l = 0; l < width; ++l)
-            sums.shift[l] = usable_shift(static_cast<double>(widen(first[l])));
-          sums.reset(width);
-          for (std::int64_t r = r0; r < r1; ++r) sums.add_run(x + r * channels + c0, width, 0);
-          for (int l = 0; l < width; ++l) {
-            record(c0 + l, j) = block_moments<Acc>(static_cast<double>(r1 - r0), sums.shift[l],
-                                                   sums.sum1(l), sums.sum2(l));
-          }
-        });
+    parallel_for(grid.blocks * grid.tiles, grid.rows_per_block * tile_channels,
+                 [&](std::int64_t item) {
+                   const std::int64_t j = item / grid.tiles;
+                   const std::int64_t c0 = (item % grid.tiles) * tile_channels;
+                   const int width = static_cast<int>(smaller(tile_channels, channels - c0));
+                   const std::int64_t r0 = j * grid.rows_per_block;
+                   const std::int64_t r1 = smaller(g.m, r0 + grid.rows_per_block);
+                   shifted_sums<Acc, tile_channels> sums;
+                   const S* first = x + r0 * channels + c0;
+                   for (int l = 0; l < width; ++l)
+                     sums.shift[l] = usable_shift(static_cast<double>(widen(first[l])));
+                   sums.reset(width);
+                   for (std::int64_t r = r0; r < r1; ++r)
+                     sums.add_run(x + r * channels + c0, width, 0);
+                   for (int l = 0; l < width; ++l) {
+                     record(c0 + l, j) = block_moments<Acc>(
+                         static_cast<double>(r1 - r0), sums.shift[l], sums.sum1(l), sums.sum2(l));
+                   }
+                 });
   } else {
-    parallel_for(channels * grid.blocks, grid.rows_per_block, [&](std::int64_t item) {
-      const std::int64_t c = item / grid.blocks;
-      const std::int64_t j = item % grid.blocks;
-      const std::int64_t r0 = j * grid.rows_per_block;
-      const std::int64_t r1 = std::min(g.m, r0 + grid.rows_per_block);
+    parallel_for(channels * grid.blocks, block_elements, [&](std::int64_t item) {
+      const std::int64_t j = item / channels;
+      const std::int64_t c = item - j * channels;
+      const block_runs runs = runs_of(g, grid, c, j);
       shifted_sums<Acc, channel_lanes> sums;
-      const double shift = usable_shift(static_cast<double>(widen(x[offset_of(g, r0, c)])));
+      const double shift = usable_shift(static_cast<double>(widen(x[runs.first_offset])));
       for (double& s : sums.shift) s = shift;
       sums.reset(channel_lanes);
-      for_each_run(g, c, r0, r1, [&](std::int64_t offset, std::int64_t length) {
+      for_each_run(g, runs, [&](std::int64_t offset) {
         const S* p = x + offset;
         std::int64_t i = 0;
-        for (; i + channel_lanes <= length; i += channel_lanes)
+        for (; i + channel_lanes <= runs.length; i += channel_lanes) {
           sums.add_run(p + i, channel_lanes, 0);
-        for (; i < length; ++i) sums.add_run(p + i, 1, 0);
+        }
+        for (; i < runs.length; ++i) sums.add_run(p + i, 1, 0);
       });
       Acc s1[channel_lanes], s2[channel_lanes];
       for (int l = 0; l < channel_lanes; ++l) {
@@ -66,14 +69,14 @@ std::vector<moments<accumulator_for<S>>> channel_moments(const geometry& g, cons
         s2[l] = sums.sum2(l);
       }
       const auto add = [](const Acc& a, const Acc& b) { return plus(a, b); };
-      record(c, j) = block_moments<Acc>(static_cast<double>(r1 - r0), shift,
+      record(c, j) = block_moments<Acc>(static_cast<double>(runs.count()), shift,
                                         tree_reduce(std::span<Acc>(s1), add),
                                         tree_reduce(std::span<Acc>(s2), add));
     });
   }
 
   std::vector<moments<Acc>> out(static_cast<std::size_t>(channels));
-  parallel_for(channels, g.m, [&](std::int64_t c) {
+  parallel_for(channels, 64 * grid.blocks, [&](std::int64_t c) {
     const std::span<moments<Acc>> blocks(records.data() + c * grid.blocks,
                                          static_cast<std::size_t>(grid.blocks));
     out[static_cast<std::size_t>(c)] = tree_reduce(
@@ -106,38 +109,38 @@ std::vector<gradient_totals<accumulator_for<S>>> channel_gradient_sums(
   };
 
   if (g.channels_innermost) {
-    parallel_for(
-        grid.blocks * grid.tiles, 2 * grid.rows_per_block * tile_channels, [&](std::int64_t item) {
-          const std::int64_t j = item / grid.tiles;
-          const std::int64_t c0 = (item % grid.tiles) * tile_channels;
-          const int width = static_cast<int>(std::min<std::int64_t>(tile_channels, channels - c0));
-          const std::int64_t r0 = j * grid.rows_per_block;
-          const std::int64_t r1 = std::min(g.m, r0 + grid.rows_per_block);
-          gradient_sums<Acc, tile_channels> sums;
-          for (int l = 0; l < width; ++l) sums.mean[l] = mean[static_cast<std::size_t>(c0 + l)];
-          sums.reset(width);
-          for (std::int64_t r = r0; r < r1; ++r) {
-            sums.add_run(x + r * channels + c0, dy + r * channels + c0, width, 0);
-          }
-          for (int l = 0; l < width; ++l) record(c0 + l, j) = {sums.sum1(l), sums.sum2(l)};
-        });
+    parallel_for(grid.blocks * grid.tiles, 2 * grid.rows_per_block * tile_channels,
+                 [&](std::int64_t item) {
+                   const std::int64_t j = item / grid.tiles;
+                   const std::int64_t c0 = (item % grid.tiles) * tile_channels;
+                   const int width = static_cast<int>(smaller(tile_channels, channels - c0));
+                   const std::int64_t r0 = j * grid.rows_per_block;
+                   const std::int64_t r1 = smaller(g.m, r0 + grid.rows_per_block);
+                   gradient_sums<Acc, tile_channels> sums;
+                   for (int l = 0; l < width; ++l)
+                     sums.mean[l] = mean[static_cast<std::size_t>(c0 + l)];
+                   sums.reset(width);
+                   for (std::int64_t r = r0; r < r1; ++r) {
+                     sums.add_run(x + r * channels + c0, dy + r * channels + c0, width, 0);
+                   }
+                   for (int l = 0; l < width; ++l) record(c0 + l, j) = {sums.sum1(l), sums.sum2(l)};
+                 });
   } else {
-    parallel_for(channels * grid.blocks, 2 * grid.rows_per_block, [&](std::int64_t item) {
-      const std::int64_t c = item / grid.blocks;
-      const std::int64_t j = item % grid.blocks;
-      const std::int64_t r0 = j * grid.rows_per_block;
-      const std::int64_t r1 = std::min(g.m, r0 + grid.rows_per_block);
+    parallel_for(channels * grid.blocks, 2 * block_elements, [&](std::int64_t item) {
+      const std::int64_t j = item / channels;
+      const std::int64_t c = item - j * channels;
+      const block_runs runs = runs_of(g, grid, c, j);
       gradient_sums<Acc, channel_lanes> sums;
       for (double& v : sums.mean) v = mean[static_cast<std::size_t>(c)];
       sums.reset(channel_lanes);
-      for_each_run(g, c, r0, r1, [&](std::int64_t offset, std::int64_t length) {
+      for_each_run(g, runs, [&](std::int64_t offset) {
         const S* px = x + offset;
         const S* pd = dy + offset;
         std::int64_t i = 0;
-        for (; i + channel_lanes <= length; i += channel_lanes) {
+        for (; i + channel_lanes <= runs.length; i += channel_lanes) {
           sums.add_run(px + i, pd + i, channel_lanes, 0);
         }
-        for (; i < length; ++i) sums.add_run(px + i, pd + i, 1, 0);
+        for (; i < runs.length; ++i) sums.add_run(px + i, pd + i, 1, 0);
       });
       gradient_totals<Acc> lanes[channel_lanes];
       for (int l = 0; l < channel_lanes; ++l) lanes[l] = {sums.sum1(l), sums.sum2(l)};
@@ -147,7 +150,7 @@ std::vector<gradient_totals<accumulator_for<S>>> channel_gradient_sums(
   }
 
   std::vector<gradient_totals<Acc>> out(static_cast<std::size_t>(channels));
-  parallel_for(channels, 2 * g.m, [&](std::int64_t c) {
+  parallel_for(channels, 16 * grid.blocks, [&](std::int64_t c) {
     const std::span<gradient_totals<Acc>> blocks(records.data() + c * grid.blocks,
                                                  static_cast<std::size_t>(grid.blocks));
     out[static_cast<std::size_t>(c)] =
@@ -156,4 +159,5 @@ std::vector<gradient_totals<accumulator_for<S>>> channel_gradient_sums(
   return out;
 }
 
+}  // namespace BNCONFORM_CPU_ISA
 }  // namespace bnconform::cpu

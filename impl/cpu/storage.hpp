@@ -8,7 +8,10 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "isa_namespace.hpp"
+
 namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
 
 // Storage tags for the two 16-bit formats (the bits as stored).
 struct f16_bits {
@@ -96,4 +99,5 @@ struct data_traits<double> {
   using stats = double;
 };
 
+}  // namespace BNCONFORM_CPU_ISA
 }  // namespace bnconform::cpu
