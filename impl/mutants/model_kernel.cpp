@@ -60,10 +60,10 @@ struct summer {
         for (std::size_t k = 0; k < size; ++k) {
           const double x = static_cast<double>(f(v[(start + k) % size]));
           const double t = s + x;
-          comp += std::abs(s) >= std::abs(x) ? (s - t) + x : (x - t) + s;
+          if (std::isfinite(t)) comp += std::abs(s) >= std::abs(x) ? (s - t) + x : (x - t) + s;
           s = t;
         }
-        return s + comp;
+        return std::isfinite(s) ? s + comp : s;  // Inf - Inf in the compensation is not NaN
       }
     }
     return 0;
