@@ -197,7 +197,8 @@ degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc, che
     const problem p = base.with_mode(step == 'E' ? mode::eval : mode::training);
     check::comparison c = dc.backward ? check::run_backward(k, p, d.x, d.dy, d.state, opt)
                                       : check::run_forward(k, p, d.x, d.state, opt);
-    c.repro = "bnconform degenerate " + std::string(dc.name) + "   # " + p.to_string();
+    c.repro = "bnconform degenerate " + std::string(dc.name) + " --kernel " + k.name() + "   # " +
+              p.to_string();
     const check::verdict v = c.result;
     out.calls.push_back(c);
     if (v == check::verdict::unsupported || v == check::verdict::fail ||
