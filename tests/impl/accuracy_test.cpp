@@ -34,10 +34,10 @@ TEST_P(CpuAccuracy, EveryOperationIsStrict) {
       const tensor dy = random_data(rng, p, 0.1, 1.0);
       module_state state = random_state(rng, p);
       const module_state initial = state;
-      const judgement f = judged_forward(p, x, state);
-      EXPECT_TRUE(f.passed) << "forward " << p.to_string() << "\n" << f.report;
-      const judgement b = judged_backward(p, x, dy, initial);
-      EXPECT_TRUE(b.passed) << "backward " << p.to_string() << "\n" << b.report;
+      const check::comparison f = judged_forward(p, x, state);
+      EXPECT_TRUE(f.passed()) << "forward " << p.to_string() << "\n" << f.describe();
+      const check::comparison b = judged_backward(p, x, dy, initial);
+      EXPECT_TRUE(b.passed()) << "backward " << p.to_string() << "\n" << b.describe();
     }
   }
 }

@@ -105,8 +105,8 @@ TEST(CpuDegenerate, ConstantChannelGivesBetaExactly) {
         for (std::int64_t s = 0; s < 5000; s += 7)
           ASSERT_EQ(out.y.get(p.offset(n, 1, s)), beta) << p.to_string() << " s=" << s;
       module_state again = before;
-      const judgement j = judged_forward(p, x, again);
-      EXPECT_TRUE(j.passed) << p.to_string() << "\n" << j.report;
+      const check::comparison j = judged_forward(p, x, again);
+      EXPECT_TRUE(j.passed()) << p.to_string() << "\n" << j.describe();
     }
   }
 }
@@ -124,10 +124,10 @@ TEST(CpuDegenerate, EpsZeroConstantChannelIsIllPosedAndConfined) {
     ASSERT_TRUE(out.status.ok()) << out.status.message;
     EXPECT_THAT(out.status.message, HasSubstr("ill-posed"));
     module_state again = before;
-    const judgement j = judged_forward(p, x, again);  // channel 2 is not judged
-    EXPECT_TRUE(j.passed) << j.report;
-    const judgement b = judged_backward(p, x, random_data(rng, p, 0, 1), before);
-    EXPECT_TRUE(b.passed) << b.report;
+    const check::comparison j = judged_forward(p, x, again);  // channel 2 is not judged
+    EXPECT_TRUE(j.passed()) << j.describe();
+    const check::comparison b = judged_backward(p, x, random_data(rng, p, 0, 1), before);
+    EXPECT_TRUE(b.passed()) << b.describe();
   }
 }
 
@@ -148,16 +148,16 @@ TEST(CpuDegenerate, NanAndInfStayInTheirChannel) {
         x.set(p.offset(0, 1, 3), inf);
         module_state state = random_state(rng, p);
         const module_state before = state;
-        const judgement j = judged_forward(p, x, state);
-        EXPECT_TRUE(j.passed) << p.to_string() << "\n" << j.report;
+        const check::comparison j = judged_forward(p, x, state);
+        EXPECT_TRUE(j.passed()) << p.to_string() << "\n" << j.describe();
         if (p.mode() == mode::training) {
           EXPECT_TRUE(std::isnan(state.running_mean.get(0)));
           EXPECT_EQ(state.running_mean.get(1), inf);
           EXPECT_TRUE(std::isnan(state.running_var.get(1)));
           EXPECT_TRUE(std::isfinite(state.running_mean.get(2)));
         }
-        const judgement b = judged_backward(p, x, random_data(rng, p, 0, 1), before);
-        EXPECT_TRUE(b.passed) << p.to_string() << "\n" << b.report;
+        const check::comparison b = judged_backward(p, x, random_data(rng, p, 0, 1), before);
+        EXPECT_TRUE(b.passed()) << p.to_string() << "\n" << b.describe();
       }
     }
   }

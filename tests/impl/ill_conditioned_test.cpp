@@ -31,10 +31,10 @@ void expect_strict_on_offset_data(const std::string& shape, const char* dtype, c
   tensor dy(p.data_type(), p.element_count());
   for (std::int64_t i = 0; i < dy.size(); ++i) dy.set(i, rng.uniform(-1, 1));
   module_state state = module_state::initial(p);
-  const judgement f = judged_forward(p, x, state);
-  EXPECT_TRUE(f.passed) << p.to_string() << "\n" << f.report;
-  const judgement b = judged_backward(p, x, dy, module_state::initial(p));
-  EXPECT_TRUE(b.passed) << p.to_string() << "\n" << b.report;
+  const check::comparison f = judged_forward(p, x, state);
+  EXPECT_TRUE(f.passed()) << p.to_string() << "\n" << f.describe();
+  const check::comparison b = judged_backward(p, x, dy, module_state::initial(p));
+  EXPECT_TRUE(b.passed()) << p.to_string() << "\n" << b.describe();
   ::testing::Test::RecordProperty("worst_ratio_forward", std::to_string(f.worst_ratio));
   ::testing::Test::RecordProperty("worst_ratio_backward", std::to_string(b.worst_ratio));
 }

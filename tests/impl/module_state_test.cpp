@@ -26,8 +26,8 @@ TEST_P(CpuModuleState, TrainEvalSequenceIsStrict) {
       const problem p = problem::parse(base + ",mode=" + m + ",layout=" + layout);
       // A different mean per step, so the running average really moves.
       const tensor x = random_data(rng, p, rng.uniform(-3, 3), rng.uniform(0.5, 2));
-      const judgement j = judged_forward(p, x, state);
-      EXPECT_TRUE(j.passed) << p.to_string() << "\n" << j.report;
+      const check::comparison j = judged_forward(p, x, state);
+      EXPECT_TRUE(j.passed()) << p.to_string() << "\n" << j.describe();
       if (p.mode() == mode::training) ++expected_count;
       EXPECT_EQ(state.num_batches_tracked, expected_count) << p.to_string();
     }

@@ -1,12 +1,13 @@
 #pragma once
 // Helpers of the CPU kernel's tests: the kernel behind the harness, random inputs
-// and states, and one-call runs judged by the strict judge.
+// and states, and one-call runs judged by the error model (check/) at the strict
+// level against the reference.
 #include <cstdint>
 #include <string>
 
+#include "check/compare.hpp"
 #include "core/kernel.hpp"
 #include "impl/cpu/cpu_kernel.hpp"
-#include "strict_judge.hpp"
 #include "tests/reference/support.hpp"
 
 namespace bnconform::testing {
@@ -37,28 +38,28 @@ inline module_state random_state(random_source& rng, const problem& p) {
   return s;
 }
 
-// Runs the CPU kernel's forward on (x, state) and judges it at the strict level.
-inline judgement judged_forward(const problem& p, const tensor& x, module_state& state) {
-  strict_judge judge(p, x, tensor(p.data_type(), 0), state);
-  const module_state before = state;
-  const forward_outputs out = cpu().forward(p, x, state);
-  return judge.forward(out, before, state);
+// Strict, with the reference at 128 bits (plenty for these inputs, and faster than
+// the default 256), and the error model's own second-run determinism check.
+inline check::options strict_options() {
+  check::options opt;
+  opt.judged_at = check::level::strict;
+  opt.reference_bits = 128;
+  return opt;
 }
 
-// Runs the CPU kernel's backward, fed the reference's (rounded) saved statistics so
-// that it is judged on its own, as the error model does.
-inline judgement judged_backward(const problem& p, const tensor& x, const tensor& dy,
-                                 const module_state& state) {
-  strict_judge judge(p, x, dy, state);
-  tensor save_mean, save_invstd;
-  if (p.uses_batch_statistics()) {
-    const reference::forward_result r = reference::forward(
-        p, reference::call_inputs::from(x, tensor(p.data_type(), 0), state), {128});
-    save_mean = tensor::from_values(p.stats_type(), r.save_mean.rounded);
-    save_invstd = tensor::from_values(p.stats_type(), r.save_invstd.rounded);
-  }
-  const backward_outputs out = cpu().backward(p, x, dy, state, save_mean, save_invstd);
-  return judge.backward(out);
+// Judges the CPU kernel's forward on (x, state), then advances `state` by the same
+// call (as a module would be), so sequences of calls can be judged step by step.
+inline check::comparison judged_forward(const problem& p, const tensor& x, module_state& state) {
+  check::comparison c = check::run_forward(cpu(), p, x, state, strict_options());
+  (void)cpu().forward(p, x, state);
+  return c;
+}
+
+// The error model feeds the backward the reference's saved statistics, so that it
+// is judged on its own.
+inline check::comparison judged_backward(const problem& p, const tensor& x, const tensor& dy,
+                                         const module_state& state) {
+  return check::run_backward(cpu(), p, x, dy, state, strict_options());
 }
 
 }  // namespace bnconform::testing
