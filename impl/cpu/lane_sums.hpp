@@ -10,6 +10,7 @@
 // squares and products (two_product). Low parts accumulate without renormalizing
 // (Ogita, Rump and Oishi's Sum2 cascade): their own error is O(n u^2).
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "double_double.hpp"
@@ -78,6 +79,101 @@ struct shifted_sums {
       return renormalize(hi, lo);
     }
   }
+};
+
+// Eight f64 lanes as two GCC/Clang vectors of four (one AVX2 register each, two
+// SSE2 registers in the baseline variant): the channels-first inner loops are
+// written on them directly, because the auto-vectorizer's handling of the lane
+// arrays above turned out to depend on how the caller was inlined (a refactoring
+// turned the loop scalar). Values past the last full group of eight go to a scalar
+// tail, added to lane 0 at the end. The arithmetic is elementwise and its order
+// fixed, so every variant rounds the same.
+typedef double f64x4 __attribute__((vector_size(32)));
+typedef float f32x4 __attribute__((vector_size(16)));
+
+// p[0..4) widened to f64, exactly.
+template <class S>
+inline void load_wide(const S* p, f64x4& out) {
+  if constexpr (std::is_same_v<S, double>) {
+    std::memcpy(&out, p, sizeof out);
+  } else {
+    f32x4 narrow;
+    if constexpr (std::is_same_v<S, float>) {
+      std::memcpy(&narrow, p, sizeof narrow);
+    } else {
+      float values[4];
+      for (int l = 0; l < 4; ++l) values[l] = widen(p[l]);
+      std::memcpy(&narrow, values, sizeof narrow);
+    }
+    out = __builtin_convertvector(narrow, f64x4);
+  }
+}
+
+// Forward sums of one channels-first block in f64 (data computed in f32).
+class shifted_sums_x8 {
+ public:
+  explicit shifted_sums_x8(double k) : k_(k), shift_{k, k, k, k} {}
+  template <class S>
+  void add8(const S* p) {
+    f64x4 a, b;
+    load_wide(p, a);
+    load_wide(p + 4, b);
+    a -= shift_;
+    b -= shift_;
+    s1a_ += a;
+    s1b_ += b;
+    s2a_ += a * a;
+    s2b_ += b * b;
+  }
+  template <class S>
+  void add1(const S* p) {
+    const double d = static_cast<double>(widen(*p)) - k_;
+    t1_ += d;
+    t2_ += d * d;
+  }
+  // Lane l's sums (lane 0 includes the tail).
+  double sum1(int l) const { return lane(s1a_, s1b_, l) + (l == 0 ? t1_ : 0.0); }
+  double sum2(int l) const { return lane(s2a_, s2b_, l) + (l == 0 ? t2_ : 0.0); }
+
+ private:
+  static double lane(const f64x4& a, const f64x4& b, int l) { return l < 4 ? a[l] : b[l - 4]; }
+  double k_;
+  f64x4 shift_;
+  f64x4 s1a_{}, s1b_{}, s2a_{}, s2b_{};
+  double t1_ = 0, t2_ = 0;
+};
+
+// Backward sums of one channels-first block in f64.
+class gradient_sums_x8 {
+ public:
+  explicit gradient_sums_x8(double mu) : mu_(mu), mean_{mu, mu, mu, mu} {}
+  template <class S>
+  void add8(const S* x, const S* dy) {
+    f64x4 xa, xb, ga, gb;
+    load_wide(x, xa);
+    load_wide(x + 4, xb);
+    load_wide(dy, ga);
+    load_wide(dy + 4, gb);
+    s1a_ += ga;
+    s1b_ += gb;
+    s2a_ += ga * (xa - mean_);
+    s2b_ += gb * (xb - mean_);
+  }
+  template <class S>
+  void add1(const S* x, const S* dy) {
+    const double g = static_cast<double>(widen(*dy));
+    t1_ += g;
+    t2_ += g * (static_cast<double>(widen(*x)) - mu_);
+  }
+  double sum1(int l) const { return lane(s1a_, s1b_, l) + (l == 0 ? t1_ : 0.0); }
+  double sum2(int l) const { return lane(s2a_, s2b_, l) + (l == 0 ? t2_ : 0.0); }
+
+ private:
+  static double lane(const f64x4& a, const f64x4& b, int l) { return l < 4 ? a[l] : b[l - 4]; }
+  double mu_;
+  f64x4 mean_;
+  f64x4 s1a_{}, s1b_{}, s2a_{}, s2b_{};
+  double t1_ = 0, t2_ = 0;
 };
 
 // Backward: per lane, s1 = sum dy and s2 = sum dy * (x - mean).

@@ -4,6 +4,7 @@
 // parallel, each writing its own record; records combine in a fixed tree per channel.
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "blocks.hpp"
@@ -51,22 +52,36 @@ std::vector<moments<accumulator_for<S>>> channel_moments(const geometry& g, cons
       const std::int64_t j = item / channels;
       const std::int64_t c = item - j * channels;
       const block_runs runs = runs_of(g, grid, c, j);
-      shifted_sums<Acc, channel_lanes> sums;
       const double shift = usable_shift(static_cast<double>(widen(x[runs.first_offset])));
-      for (double& s : sums.shift) s = shift;
-      sums.reset(channel_lanes);
-      for_each_run(g, runs, [&](std::int64_t offset) {
-        const S* p = x + offset;
-        std::int64_t i = 0;
-        for (; i + channel_lanes <= runs.length; i += channel_lanes) {
-          sums.add_run(p + i, channel_lanes, 0);
-        }
-        for (; i < runs.length; ++i) sums.add_run(p + i, 1, 0);
-      });
       Acc s1[channel_lanes], s2[channel_lanes];
-      for (int l = 0; l < channel_lanes; ++l) {
-        s1[l] = sums.sum1(l);
-        s2[l] = sums.sum2(l);
+      if constexpr (std::is_same_v<Acc, double>) {
+        shifted_sums_x8 sums(shift);
+        for_each_run(g, runs, [&](std::int64_t offset) {
+          const S* p = x + offset;
+          std::int64_t i = 0;
+          for (; i + channel_lanes <= runs.length; i += channel_lanes) sums.add8(p + i);
+          for (; i < runs.length; ++i) sums.add1(p + i);
+        });
+        for (int l = 0; l < channel_lanes; ++l) {
+          s1[l] = sums.sum1(l);
+          s2[l] = sums.sum2(l);
+        }
+      } else {
+        shifted_sums<Acc, channel_lanes> sums;
+        for (double& s : sums.shift) s = shift;
+        sums.reset(channel_lanes);
+        for_each_run(g, runs, [&](std::int64_t offset) {
+          const S* p = x + offset;
+          std::int64_t i = 0;
+          for (; i + channel_lanes <= runs.length; i += channel_lanes) {
+            sums.add_run(p + i, channel_lanes, 0);
+          }
+          for (; i < runs.length; ++i) sums.add_run(p + i, 1, 0);
+        });
+        for (int l = 0; l < channel_lanes; ++l) {
+          s1[l] = sums.sum1(l);
+          s2[l] = sums.sum2(l);
+        }
       }
       const auto add = [](const Acc& a, const Acc& b) { return plus(a, b); };
       record(c, j) = block_moments<Acc>(static_cast<double>(runs.count()), shift,
@@ -76,7 +91,7 @@ std::vector<moments<accumulator_for<S>>> channel_moments(const geometry& g, cons
   }
 
   std::vector<moments<Acc>> out(static_cast<std::size_t>(channels));
-  parallel_for(channels, 64 * grid.blocks, [&](std::int64_t c) {
+  parallel_for(channels, 4 * grid.blocks, [&](std::int64_t c) {
     const std::span<moments<Acc>> blocks(records.data() + c * grid.blocks,
                                          static_cast<std::size_t>(grid.blocks));
     out[static_cast<std::size_t>(c)] = tree_reduce(
@@ -130,27 +145,40 @@ std::vector<gradient_totals<accumulator_for<S>>> channel_gradient_sums(
       const std::int64_t j = item / channels;
       const std::int64_t c = item - j * channels;
       const block_runs runs = runs_of(g, grid, c, j);
-      gradient_sums<Acc, channel_lanes> sums;
-      for (double& v : sums.mean) v = mean[static_cast<std::size_t>(c)];
-      sums.reset(channel_lanes);
-      for_each_run(g, runs, [&](std::int64_t offset) {
-        const S* px = x + offset;
-        const S* pd = dy + offset;
-        std::int64_t i = 0;
-        for (; i + channel_lanes <= runs.length; i += channel_lanes) {
-          sums.add_run(px + i, pd + i, channel_lanes, 0);
-        }
-        for (; i < runs.length; ++i) sums.add_run(px + i, pd + i, 1, 0);
-      });
+      const double mu = mean[static_cast<std::size_t>(c)];
       gradient_totals<Acc> lanes[channel_lanes];
-      for (int l = 0; l < channel_lanes; ++l) lanes[l] = {sums.sum1(l), sums.sum2(l)};
+      if constexpr (std::is_same_v<Acc, double>) {
+        gradient_sums_x8 sums(mu);
+        for_each_run(g, runs, [&](std::int64_t offset) {
+          const S* px = x + offset;
+          const S* pd = dy + offset;
+          std::int64_t i = 0;
+          for (; i + channel_lanes <= runs.length; i += channel_lanes) sums.add8(px + i, pd + i);
+          for (; i < runs.length; ++i) sums.add1(px + i, pd + i);
+        });
+        for (int l = 0; l < channel_lanes; ++l) lanes[l] = {sums.sum1(l), sums.sum2(l)};
+      } else {
+        gradient_sums<Acc, channel_lanes> sums;
+        for (double& v : sums.mean) v = mu;
+        sums.reset(channel_lanes);
+        for_each_run(g, runs, [&](std::int64_t offset) {
+          const S* px = x + offset;
+          const S* pd = dy + offset;
+          std::int64_t i = 0;
+          for (; i + channel_lanes <= runs.length; i += channel_lanes) {
+            sums.add_run(px + i, pd + i, channel_lanes, 0);
+          }
+          for (; i < runs.length; ++i) sums.add_run(px + i, pd + i, 1, 0);
+        });
+        for (int l = 0; l < channel_lanes; ++l) lanes[l] = {sums.sum1(l), sums.sum2(l)};
+      }
       record(c, j) = tree_reduce(std::span<gradient_totals<Acc>>(lanes),
                                  [](const auto& a, const auto& b) { return add(a, b); });
     });
   }
 
   std::vector<gradient_totals<Acc>> out(static_cast<std::size_t>(channels));
-  parallel_for(channels, 16 * grid.blocks, [&](std::int64_t c) {
+  parallel_for(channels, 2 * grid.blocks, [&](std::int64_t c) {
     const std::span<gradient_totals<Acc>> blocks(records.data() + c * grid.blocks,
                                                  static_cast<std::size_t>(grid.blocks));
     out[static_cast<std::size_t>(c)] =
