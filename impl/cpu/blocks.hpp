@@ -15,8 +15,11 @@ inline namespace BNCONFORM_CPU_ISA {
 inline constexpr std::int64_t block_elements = 4096;
 // Channels-first: SIMD lanes of one block's partial sums.
 inline constexpr int channel_lanes = 8;
-// Channels-last: channels per tile (the lanes of a block).
+// Channels-last: channels per tile (the lanes of a block), and about this many
+// values per tile block (its rows stay <= block_elements): the per-block work
+// (C shifts, C records) is amortized over more rows than in channels-first.
 inline constexpr int tile_channels = 256;
+inline constexpr std::int64_t tile_elements = 8 * block_elements;
 
 inline std::int64_t smaller(std::int64_t a, std::int64_t b) { return a < b ? a : b; }
 inline std::int64_t larger(std::int64_t a, std::int64_t b) { return a < b ? b : a; }
@@ -44,7 +47,7 @@ inline block_grid grid_of(const geometry& g) {
   block_grid b;
   if (g.channels_innermost) {
     const std::int64_t width = larger(1, smaller(g.channels, tile_channels));
-    b.rows_per_block = larger(16, smaller(block_elements, block_elements / width));
+    b.rows_per_block = larger(16, smaller(block_elements, tile_elements / width));
     b.tiles = ceil_div(g.channels, tile_channels);
     b.blocks = ceil_div(g.m, b.rows_per_block);
   } else if (g.spatial <= block_elements) {

@@ -176,6 +176,66 @@ class gradient_sums_x8 {
   double t1_ = 0, t2_ = 0;
 };
 
+// Forward and backward sums of a channels-last tile in f64: lane = channel, four
+// channels per vector; channels past the last group of four in scalar tails.
+template <int Lanes>
+class tile_sums {
+ public:
+  // `shift` (forward: a value of the block per channel; backward: the mean).
+  void start(const double* shift, int width) {
+    width_ = width;
+    groups_ = width / 4;
+    for (int q = 0; q < groups_; ++q) {
+      shift_[q] = f64x4{shift[4 * q], shift[4 * q + 1], shift[4 * q + 2], shift[4 * q + 3]};
+      s1_[q] = f64x4{};
+      s2_[q] = f64x4{};
+    }
+    for (int j = 4 * groups_; j < width; ++j) {
+      tail_shift_[j - 4 * groups_] = shift[j];
+      t1_[j - 4 * groups_] = t2_[j - 4 * groups_] = 0;
+    }
+  }
+  // Forward: s1 += x - shift, s2 += (x - shift)^2 for one row of the tile.
+  template <class S>
+  void add_row(const S* p) {
+    for (int q = 0; q < groups_; ++q) {
+      f64x4 d;
+      load_wide(p + 4 * q, d);
+      d -= shift_[q];
+      s1_[q] += d;
+      s2_[q] += d * d;
+    }
+    for (int j = 4 * groups_; j < width_; ++j) {
+      const double d = static_cast<double>(widen(p[j])) - tail_shift_[j - 4 * groups_];
+      t1_[j - 4 * groups_] += d;
+      t2_[j - 4 * groups_] += d * d;
+    }
+  }
+  // Backward: s1 += dy, s2 += dy (x - mean) for one row of the tile.
+  template <class S>
+  void add_row(const S* x, const S* dy) {
+    for (int q = 0; q < groups_; ++q) {
+      f64x4 v, g;
+      load_wide(x + 4 * q, v);
+      load_wide(dy + 4 * q, g);
+      s1_[q] += g;
+      s2_[q] += g * (v - shift_[q]);
+    }
+    for (int j = 4 * groups_; j < width_; ++j) {
+      const double g = static_cast<double>(widen(dy[j]));
+      t1_[j - 4 * groups_] += g;
+      t2_[j - 4 * groups_] += g * (static_cast<double>(widen(x[j])) - tail_shift_[j - 4 * groups_]);
+    }
+  }
+  double sum1(int l) const { return l < 4 * groups_ ? s1_[l / 4][l % 4] : t1_[l - 4 * groups_]; }
+  double sum2(int l) const { return l < 4 * groups_ ? s2_[l / 4][l % 4] : t2_[l - 4 * groups_]; }
+
+ private:
+  int width_ = 0, groups_ = 0;
+  f64x4 shift_[Lanes / 4], s1_[Lanes / 4], s2_[Lanes / 4];
+  double tail_shift_[4], t1_[4], t2_[4];
+};
+
 // Backward: per lane, s1 = sum dy and s2 = sum dy * (x - mean).
 template <class Acc, int Lanes>
 struct gradient_sums {
