@@ -43,12 +43,14 @@ TEST_P(CpuAccuracy, EveryOperationIsStrict) {
 }
 
 // Ranks 2 to 5; m from 6 to ~9000 (several 4096-element blocks in channels-first,
-// several row blocks in channels-last); S == 1 (rank 2) and odd spatial sizes.
+// several row blocks in channels-last); S == 1 (rank 2) and odd spatial sizes; C = 301
+// (two channel tiles in channels-last, one of them ending in a partial vector).
 INSTANTIATE_TEST_SUITE_P(Grid, CpuAccuracy,
                          ::testing::Combine(::testing::Values("f32", "f64", "f16", "bf16"),
                                             ::testing::Values("channels_first", "channels_last"),
                                             ::testing::Values("6x3", "300x5", "3x4x5", "2x3x4x5",
-                                                              "2x3x2x3x4", "3x2x57x53")));
+                                                              "2x3x2x3x4", "3x2x57x53",
+                                                              "4x301x3")));
 
 }  // namespace
 }  // namespace bnconform::testing
