@@ -19,7 +19,8 @@ namespace bnconform::cuda {
 namespace {
 
 constexpr int block_threads = 256;  // every kernel: 256 threads (rows) or 32 x 8 (columns)
-static_assert(row_block_threads == block_threads && column_tile * column_block_rows == block_threads);
+static_assert(row_block_threads == block_threads &&
+              column_tile * column_block_rows == block_threads);
 constexpr std::int64_t max_grid = 1 << 20;  // grid-stride beyond this
 
 template <class S>
@@ -88,7 +89,8 @@ __global__ void __launch_bounds__(block_threads)
     typename Op::state s{};
     for (std::int64_t o = r.begin; o < r.end; ++o) {
       const std::int64_t base = g.offset(o, c, 0);
-      for (std::int64_t i = threadIdx.x; i < g.inner; i += block_threads) op.fold(s, base + i, context);
+      for (std::int64_t i = threadIdx.x; i < g.inner; i += block_threads)
+        op.fold(s, base + i, context);
     }
     const typename Op::state total = block_merge_rows(shared, s);
     if (threadIdx.x == 0) partials[partial_index(p, slice, c, 0)] = total;
@@ -165,7 +167,8 @@ __global__ void __launch_bounds__(block_threads)
         save_mean[c] = static_cast<T>(st.mean);
         save_invstd[c] = static_cast<T>(st.invstd);
         if (a.update && a.m > 0) {
-          running_mean[c] = static_cast<T>(blend(static_cast<double>(running_mean[c]), st.mean, a.factor));
+          running_mean[c] =
+              static_cast<T>(blend(static_cast<double>(running_mean[c]), st.mean, a.factor));
           running_var[c] =
               static_cast<T>(blend(static_cast<double>(running_var[c]), st.unbiased_var, a.factor));
         }
@@ -302,14 +305,6 @@ void launch_map(const Map& f, const geometry& g, const launch_plan& p, cudaStrea
     map_columns<<<grid_for(p.blocks()), block_for(p.scheme), 0, stream>>>(f, g, p);
 }
 
-std::int64_t target_blocks() {
-  int device = 0, sms = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
-    sms = 132;
-  return 8 * static_cast<std::int64_t>(sms);  // 8 blocks of 256 threads fill an SM
-}
-
 // Device scratch memory for one call, stream-ordered, released on every path.
 class scratch {
  public:
@@ -345,7 +340,7 @@ std::string forward_as(const device_forward& call) {
   using V = typename S::value_type;
   const geometry& g = call.shape;
   const auto stream = static_cast<cudaStream_t>(call.stream);
-  const launch_plan p = plan_for(g, target_blocks());
+  const launch_plan p = plan_for(g, device_target_blocks());
   const bool reduce = call.batch_statistics && g.element_count() > 0;
   const std::size_t partial_bytes = reduce ? align(sizeof(moments) * p.partial_count()) : 0;
   scratch work(partial_bytes + sizeof(normalize_coefficients) * g.channels, stream);
@@ -368,8 +363,9 @@ std::string forward_as(const device_forward& call) {
       static_cast<T*>(call.running_mean), static_cast<T*>(call.running_var),
       static_cast<T*>(call.save_mean), static_cast<T*>(call.save_invstd), coefficients);
   if (g.element_count() > 0)
-    launch_map(normalize_map<S>{static_cast<const V*>(call.x), static_cast<V*>(call.y), coefficients},
-               g, p, stream);
+    launch_map(
+        normalize_map<S>{static_cast<const V*>(call.x), static_cast<V*>(call.y), coefficients}, g,
+        p, stream);
   return {};
 }
 
@@ -379,7 +375,7 @@ std::string backward_as(const device_backward& call) {
   using V = typename S::value_type;
   const geometry& g = call.shape;
   const auto stream = static_cast<cudaStream_t>(call.stream);
-  const launch_plan p = plan_for(g, target_blocks());
+  const launch_plan p = plan_for(g, device_target_blocks());
   // dgamma and dbeta need the sums; so does dx with batch statistics.
   const bool reduce = (call.batch_statistics || call.affine) && g.element_count() > 0;
   const std::size_t partial_bytes = reduce ? align(sizeof(gradient_sums) * p.partial_count()) : 0;
@@ -391,15 +387,12 @@ std::string backward_as(const device_backward& call) {
   const T* spread =
       static_cast<const T*>(call.batch_statistics ? call.save_invstd : call.running_var);
   if (reduce)
-    launch_reduce(gradient_op<S>{static_cast<const V*>(call.x), static_cast<const V*>(call.dy), mean},
-                  g, p, partials, stream);
-  const backward_finish_args a{p,
-                               g.channels,
-                               reduce ? p.partials_per_channel : 0,
-                               call.batch_statistics,
-                               call.affine,
-                               call.eps,
-                               static_cast<double>(g.reduction_size())};
+    launch_reduce(
+        gradient_op<S>{static_cast<const V*>(call.x), static_cast<const V*>(call.dy), mean}, g, p,
+        partials, stream);
+  const backward_finish_args a{
+      p,           g.channels, reduce ? p.partials_per_channel : 0,    call.batch_statistics,
+      call.affine, call.eps,   static_cast<double>(g.reduction_size())};
   const std::int64_t warps = block_threads / 32;
   finish_backward<T><<<grid_for((g.channels + warps - 1) / warps), block_threads, 0, stream>>>(
       partials, a, static_cast<const T*>(call.gamma), mean, spread, static_cast<T*>(call.dgamma),
@@ -444,10 +437,20 @@ std::string dispatch(const Call& call, F64 f64, F32 f32, F16 f16, BF16 bf16) {
 
 }  // namespace
 
+std::int64_t device_target_blocks() {
+  int device = 0, sms = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    sms = 132;  // an H100 SXM; only the partitioning depends on it
+  }
+  return 8 * static_cast<std::int64_t>(sms);  // 8 blocks of 256 threads fill an SM
+}
+
 std::string run_forward(const device_forward& call) {
   return guarded(call.stream, [&] {
-    return dispatch(call, forward_as<f64_storage>, forward_as<f32_storage>,
-                    forward_as<f16_storage>, forward_as<bf16_storage>);
+    return dispatch(call, forward_as<f64_storage>, forward_as<f32_storage>, forward_as<f16_storage>,
+                    forward_as<bf16_storage>);
   });
 }
 

@@ -52,5 +52,8 @@ struct device_backward {
 // otherwise the CUDA error ("out of memory", ...).
 std::string run_forward(const device_forward& call);
 std::string run_backward(const device_backward& call);
+// The target_blocks the device side plans with (plan_for): 8 blocks per SM of the
+// current device. A host emulation that plans alike reproduces its results bit for bit.
+std::int64_t device_target_blocks();
 
 }  // namespace bnconform::cuda

@@ -63,7 +63,8 @@ device_opening open_device_with_reason() {
   if (count == 0) return {nullptr, "no CUDA device: cudaGetDeviceCount found 0 devices"};
   cudaStream_t stream = nullptr;
   const cudaError_t s = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
-  if (s != cudaSuccess) return {nullptr, "CUDA device unusable: cudaStreamCreate failed with " + text(s)};
+  if (s != cudaSuccess)
+    return {nullptr, "CUDA device unusable: cudaStreamCreate failed with " + text(s)};
   return {std::make_unique<cuda_memory_space>(stream), {}};
 }
 

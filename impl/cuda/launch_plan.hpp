@@ -31,9 +31,9 @@ enum class scheme { rows, columns };
 
 struct launch_plan {
   bnconform::cuda::scheme scheme = scheme::rows;
-  std::int64_t slices = 1;         // parts of the outer index
-  std::int64_t rows_per_slice = 0; // outer indices per slice (the last may be short)
-  std::int64_t tiles = 0;          // columns scheme: column tiles; rows: channels
+  std::int64_t slices = 1;                // parts of the outer index
+  std::int64_t rows_per_slice = 0;        // outer indices per slice (the last may be short)
+  std::int64_t tiles = 0;                 // columns scheme: column tiles; rows: channels
   std::int64_t per_slice = 1;             // partials per channel and slice: inner or 1
   std::int64_t partials_per_channel = 0;  // slices * per_slice
   std::int64_t channels = 0;
@@ -60,9 +60,9 @@ inline launch_plan plan_for(const geometry& g, std::int64_t target_blocks) {
       p.scheme == scheme::rows ? ceil_div(g.inner, threads_per_slice_row) : 1;
   const std::int64_t rows = std::max<std::int64_t>(g.outer, 1);
   // Most slices that still leave each thread min_elements_per_thread elements.
-  const std::int64_t rows_needed = std::max<std::int64_t>(
-      1, ceil_div(min_elements_per_thread, per_thread_per_row) *
-             (p.scheme == scheme::columns ? column_block_rows : 1));
+  const std::int64_t rows_needed =
+      std::max<std::int64_t>(1, ceil_div(min_elements_per_thread, per_thread_per_row) *
+                                    (p.scheme == scheme::columns ? column_block_rows : 1));
   const std::int64_t max_slices = std::max<std::int64_t>(1, rows / rows_needed);
   const std::int64_t wanted =
       p.tiles > 0 ? std::max<std::int64_t>(1, ceil_div(target_blocks, p.tiles)) : 1;
@@ -87,8 +87,8 @@ BNC_HOST_DEVICE row_range rows_of(const launch_plan& p, const geometry& g, std::
 
 // Where the partial of (slice, channel c, inner column i) is stored: [slice][c][i]
 // (i = 0 in the rows scheme). For the columns scheme this is slice * width + column.
-BNC_HOST_DEVICE std::int64_t partial_index(const launch_plan& p, std::int64_t slice,
-                                           std::int64_t c, std::int64_t i) {
+BNC_HOST_DEVICE std::int64_t partial_index(const launch_plan& p, std::int64_t slice, std::int64_t c,
+                                           std::int64_t i) {
   return (slice * p.channels + c) * p.per_slice + i;
 }
 

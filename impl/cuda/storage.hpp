@@ -47,14 +47,13 @@ BNC_HOST_DEVICE double decode_narrow(std::uint16_t h, narrow_format f) {
     return double_of(sign | (0x7ffull << 52) | payload | (mantissa ? (1ull << 51) : 0));
   }
   if (exponent_field == 0) {  // zero or subnormal: mantissa * 2^(min_exponent - mantissa_bits)
-    const double magnitude = static_cast<double>(mantissa) *
-                             double_of(static_cast<std::uint64_t>(1023 + f.min_exponent -
-                                                                  f.mantissa_bits)
-                                       << 52);
+    const double magnitude =
+        static_cast<double>(mantissa) *
+        double_of(static_cast<std::uint64_t>(1023 + f.min_exponent - f.mantissa_bits) << 52);
     return double_of(sign | bits_of(magnitude));
   }
-  const std::uint64_t exponent = static_cast<std::uint64_t>(
-      static_cast<int>(exponent_field) - bias + 1023);
+  const std::uint64_t exponent =
+      static_cast<std::uint64_t>(static_cast<int>(exponent_field) - bias + 1023);
   return double_of(sign | (exponent << 52) | (mantissa << (52 - f.mantissa_bits)));
 }
 

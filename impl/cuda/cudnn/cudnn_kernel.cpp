@@ -47,8 +47,8 @@ void check(cudnnStatus_t s, const char* what) {
 void check(cudaError_t e, const char* what) {
   if (e == cudaSuccess) return;
   (void)cudaGetLastError();
-  reject(BNC_STATUS_INTERNAL_ERROR, std::string(what) + ": " + cudaGetErrorName(e) + " (" +
-                                        cudaGetErrorString(e) + ")");
+  reject(BNC_STATUS_INTERNAL_ERROR,
+         std::string(what) + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
 }
 
 void require(const void* pointer, bool needed, const char* name) {
@@ -172,7 +172,8 @@ void fill(void* device, const problem& p, std::int64_t count, double v, cudaStre
       std::memcpy(host.data() + i * 4, &f, 4);
     }
   }
-  check(cudaMemcpyAsync(device, host.data(), bytes, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync");
+  check(cudaMemcpyAsync(device, host.data(), bytes, cudaMemcpyHostToDevice, stream),
+        "cudaMemcpyAsync");
   check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
 }
 
@@ -204,8 +205,12 @@ bnc_status guarded(char* message, std::size_t size, Body&& body) {
 struct scaling {
   double d1 = 1, d0 = 0;
   float f1 = 1, f0 = 0;
-  const void* one(const problem& p) const { return p.data_type() == dtype::f64 ? static_cast<const void*>(&d1) : &f1; }
-  const void* zero(const problem& p) const { return p.data_type() == dtype::f64 ? static_cast<const void*>(&d0) : &f0; }
+  const void* one(const problem& p) const {
+    return p.data_type() == dtype::f64 ? static_cast<const void*>(&d1) : &f1;
+  }
+  const void* zero(const problem& p) const {
+    return p.data_type() == dtype::f64 ? static_cast<const void*>(&d0) : &f0;
+  }
 };
 
 bnc_status forward_entry(void*, const bnc_problem* descriptor, const bnc_forward_args* a,
@@ -324,10 +329,10 @@ bnc_status backward_entry(void*, const bnc_problem* descriptor, const bnc_backwa
     cudnnHandle_t h = handle();
     check(cudnnSetStream(h, stream), "cudnnSetStream");
     const scaling k;
-    check(cudnnBatchNormalizationBackward(h, CUDNN_BATCHNORM_SPATIAL, k.one(p), k.zero(p),
-                                          k.one(p), k.zero(p), d.data.get(), a->x, d.data.get(),
-                                          a->dy, d.data.get(), a->dx, d.stats.get(), gamma, dgamma,
-                                          dbeta, p.eps(), a->save_mean, a->save_invstd),
+    check(cudnnBatchNormalizationBackward(h, CUDNN_BATCHNORM_SPATIAL, k.one(p), k.zero(p), k.one(p),
+                                          k.zero(p), d.data.get(), a->x, d.data.get(), a->dy,
+                                          d.data.get(), a->dx, d.stats.get(), gamma, dgamma, dbeta,
+                                          p.eps(), a->save_mean, a->save_invstd),
           "cudnnBatchNormalizationBackward");
     check(cudaStreamSynchronize(stream), "cudnn backward");
   });
@@ -345,8 +350,9 @@ constexpr bnc_capabilities capabilities = {
     BNC_MEMORY_DEVICE,
     0};
 
-const bnc_kernel description = {BNC_ABI_VERSION, sizeof(bnc_kernel), "cudnn",       "cuDNN 9 legacy",
-                                capabilities,    nullptr,            forward_entry, backward_entry};
+const bnc_kernel description = {BNC_ABI_VERSION,  sizeof(bnc_kernel), "cudnn",
+                                "cuDNN 9 legacy", capabilities,       nullptr,
+                                forward_entry,    backward_entry};
 
 }  // namespace
 
