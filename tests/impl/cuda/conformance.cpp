@@ -3,16 +3,15 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <iostream>
 #include <sstream>
 
-#include "reference/reference.hpp"
+#include "check/compare.hpp"
 #include "reference/reference_kernel.hpp"
 
 namespace bnconform::cuda::testing {
 
 namespace {
-
-constexpr double compute_slack = 0x1p-40;  // see conformance.hpp
 
 problem make(std::vector<std::int64_t> shape, layout l, dtype t, mode m, bool affine = true,
              bool track = true, std::optional<double> momentum = 0.1, double eps = 1e-5) {
@@ -90,39 +89,6 @@ module_state make_state(const problem& p) {
   return s;
 }
 
-double ulp(double v, dtype t) {
-  const binary_format f = format_of(t);
-  int e = f.min_exponent;
-  if (v != 0 && std::isfinite(v)) e = std::max(std::ilogb(v), f.min_exponent);
-  return std::ldexp(1.0, e - (f.precision - 1));
-}
-
-// One output: every element within ulp + compute_slack * magnitude(i).
-template <class Magnitude>
-void compare(std::ostringstream& out, const char* name, const tensor& got, const tensor& ref,
-             Magnitude magnitude, int& reported, double slack = compute_slack) {
-  if (got.size() != ref.size()) {
-    out << name << ": " << got.size() << " elements, reference " << ref.size() << "\n";
-    return;
-  }
-  for (std::int64_t i = 0; i < got.size(); ++i) {
-    const double g = got.get(i), r = ref.get(i);
-    bool bad = false;
-    double bound = 0;
-    if (std::isnan(r) || std::isinf(r)) {
-      bad = std::isnan(r) ? !std::isnan(g) : g != r;
-    } else {
-      const double m = magnitude(i);  // NaN where the channel's statistics are (m == 0, NaN)
-      bound = ulp(r, got.type()) + (std::isnan(m) ? 0.0 : slack * m);
-      bad = !(std::fabs(g - r) <= bound);
-    }
-    if (bad && reported++ < 10) {
-      out << name << "[" << i << "]: got " << g << ", reference " << r << ", bound " << bound
-          << "\n";
-    }
-  }
-}
-
 struct run_result {
   forward_outputs forward;
   module_state after;
@@ -142,11 +108,52 @@ run_result run(const kernel& k, const conformance_case& c, const tensor& x, cons
   return r;
 }
 
-std::string guards_of(const std::vector<guard_finding>& findings) {
-  std::string s;
-  for (const guard_finding& f : findings)
-    s += "guard: " + std::string(name_of(f.kind)) + " in " + f.buffer + ": " + f.detail + "\n";
-  return s;
+double ulp(double v, dtype t) {
+  const binary_format f = format_of(t);
+  int e = f.min_exponent;
+  if (v != 0 && std::isfinite(v)) e = std::max(std::ilogb(v), f.min_exponent);
+  return std::ldexp(1.0, e - (f.precision - 1));
+}
+
+// Every element within one unit in the last place of the reference's correctly
+// rounded value (NaN and Inf exactly): what a kernel that computes in double and
+// rounds once achieves whenever the double-precision error is below half an ulp.
+void within_one_ulp(std::ostringstream& out, const char* name, const tensor& got,
+                    const tensor& want) {
+  if (got.size() != want.size()) {
+    out << name << ": " << got.size() << " elements, reference " << want.size() << "\n";
+    return;
+  }
+  int reported = 0;
+  for (std::int64_t i = 0; i < got.size(); ++i) {
+    const double g = got.get(i), r = want.get(i);
+    const bool bad = std::isnan(r)   ? !std::isnan(g)
+                     : std::isinf(r) ? g != r
+                                     : !(std::fabs(g - r) <= ulp(r, got.type()));
+    if (bad && reported++ < 10)
+      out << name << "[" << i << "]: got " << g << ", reference " << r << "\n";
+  }
+}
+
+// The fallback judgement where the error model rejects the reference itself.
+std::string one_ulp_against_reference(const kernel& k, const conformance_case& c, const tensor& x,
+                                      const tensor& dy) {
+  const kernel ref(reference::reference_kernel());
+  const run_result got = run(k, c, x, dy);
+  const run_result want = run(ref, c, x, dy);
+  std::ostringstream out;
+  if (got.forward.status.code != want.forward.status.code) out << "forward status differs\n";
+  within_one_ulp(out, "y", got.forward.y, want.forward.y);
+  within_one_ulp(out, "save_mean", got.forward.save_mean, want.forward.save_mean);
+  within_one_ulp(out, "save_invstd", got.forward.save_invstd, want.forward.save_invstd);
+  within_one_ulp(out, "running_mean", got.after.running_mean, want.after.running_mean);
+  within_one_ulp(out, "running_var", got.after.running_var, want.after.running_var);
+  if (got.has_backward && want.has_backward) {
+    within_one_ulp(out, "dx", got.backward.dx, want.backward.dx);
+    within_one_ulp(out, "dgamma", got.backward.dgamma, want.backward.dgamma);
+    within_one_ulp(out, "dbeta", got.backward.dbeta, want.backward.dbeta);
+  }
+  return out.str();
 }
 
 }  // namespace
@@ -182,7 +189,10 @@ std::vector<conformance_case> conformance_cases() {
       cases.push_back({"+Inf and -Inf in a channel", train({4, 3, 5}), fill::both_infs, seed++});
       cases.push_back({"NaN, eval", make({4, 3, 5}, l, t, mode::eval), fill::nan_channel, seed++});
       cases.push_back({"offset 1e4", train({8, 2, 50}), fill::offset, seed++});
-      cases.push_back({"subnormal inputs", train({4, 3, 5}), fill::subnormal, seed++});
+      // Forward only: the saved mean of subnormal data is itself subnormal in the
+      // stats type, a few significant bits, and a backward reading it through the
+      // ABI inherits that error (about 1e-3 of std here): no kernel can do better.
+      cases.push_back({"subnormal inputs", train({4, 3, 5}), fill::subnormal, seed++, false});
       cases.push_back({"huge inputs", train({4, 3, 5}), fill::huge, seed++});
       cases.push_back({"momentum None",
                        make({4, 3, 5}, l, t, mode::training, true, true, std::nullopt),
@@ -204,119 +214,36 @@ std::vector<conformance_case> conformance_cases() {
 }
 
 std::string run_against_reference(const kernel& k, const conformance_case& test) {
-  const kernel ref(reference::reference_kernel());
   const tensor x = make_x(test);
   const tensor dy = make_dy(test);
-  const run_result got = run(k, test, x, dy);
-  const run_result want = run(ref, test, x, dy);
-  std::ostringstream out;
-  const problem& p = test.p;
-  if (got.forward.status.code != want.forward.status.code) {
-    out << "forward status " << name_of(got.forward.status.code) << " ("
-        << got.forward.status.message << "), reference " << name_of(want.forward.status.code)
-        << " (" << want.forward.status.message << ")\n";
+  const module_state state = make_state(test.p);
+  check::options opt;
+  opt.judged_at = level_for(test.p);
+  std::string out;
+  check::comparison f = check::run_forward(k, test.p, x, state, opt);
+  check::comparison b;
+  if (test.backward) b = check::run_backward(k, test.p, x, dy, state, opt);
+  if (f.passed() && b.passed()) return {};
+  // Control: does the error model accept the reference's own outputs here? Its
+  // budgets have no absolute floor for outputs in the subnormal range (a correctly
+  // rounded subnormal can be off by half the least subnormal, more than u_o |v|),
+  // so there it rejects the reference too; such a case is judged within one ulp of
+  // the reference instead, and says so.
+  const kernel ref(reference::reference_kernel());
+  const bool model_rejects_reference =
+      !check::run_forward(ref, test.p, x, state, opt).passed() ||
+      (test.backward && !check::run_backward(ref, test.p, x, dy, state, opt).passed());
+  if (model_rejects_reference) {
+    const std::string fallback = one_ulp_against_reference(k, test, x, dy);
+    std::clog << "note: " << test.name << ": " << test.p.to_string()
+              << ": judged within one ulp (the error model rejects the reference itself)\n";
+    if (fallback.empty()) return {};
+    return "(judged within one ulp: the error model rejects the reference itself here)\n" +
+           fallback;
   }
-  out << guards_of(got.forward.guards) << guards_of(got.backward.guards);
-  const module_state before = make_state(p);
-  if (!want.forward.status.ok()) {
-    // A rejected call leaves the state as it was.
-    if (!got.after.running_mean.bitwise_equal(before.running_mean) ||
-        !got.after.running_var.bitwise_equal(before.running_var))
-      out << "a rejected call changed the running statistics\n";
-    return out.str();
-  }
-  if (got.after.num_batches_tracked != want.after.num_batches_tracked)
-    out << "num_batches_tracked differs\n";
-  const auto q = reference::quantities(p, reference::call_inputs::from(x, dy, before));
-  const auto ch = [&](std::int64_t i) { return q[static_cast<std::size_t>(i)]; };
-  const bool cl = p.layout() == layout::channels_last;
-  const std::int64_t spatial = p.spatial_size();
-  const auto channel_at = [&](std::int64_t i) {
-    return cl ? i % p.channels() : (i / spatial) % p.channels();
-  };
-  const auto gamma = [&](std::int64_t c) {
-    return p.affine() ? std::fabs(before.gamma.get(c)) : 1.0;
-  };
-  const auto beta = [&](std::int64_t c) {
-    return p.affine() ? std::fabs(before.beta.get(c)) : 0.0;
-  };
-  // mean |x| over the finite values of each channel (the reference's is NaN in a
-  // channel with a NaN, where only the non-finite outputs are judged exactly).
-  std::vector<double> finite_abs(static_cast<std::size_t>(p.channels()), 0.0);
-  for (std::int64_t i = 0; i < x.size(); ++i) {
-    if (std::isfinite(x.get(i)))
-      finite_abs[static_cast<std::size_t>(channel_at(i))] +=
-          std::fabs(x.get(i)) / static_cast<double>(p.reduction_size());
-  }
-  const auto spread = [&](std::int64_t c) {  // invstd where finite, else 0
-    return std::isfinite(ch(c).invstd) ? ch(c).invstd : 0.0;
-  };
-  const auto cond = [&](std::int64_t c) {
-    return 1.0 + finite_abs[static_cast<std::size_t>(c)] * spread(c);
-  };
-  int reported = 0;
-  compare(
-      out, "y", got.forward.y, want.forward.y,
-      [&](std::int64_t i) {
-        const std::int64_t c = channel_at(i);
-        return cond(c) *
-               (gamma(c) * ch(c).invstd * (std::fabs(x.get(i)) + std::fabs(ch(c).mean)) + beta(c));
-      },
-      reported);
-  compare(
-      out, "save_mean", got.forward.save_mean, want.forward.save_mean,
-      [&](std::int64_t c) { return ch(c).mean_abs; }, reported);
-  compare(
-      out, "save_invstd", got.forward.save_invstd, want.forward.save_invstd,
-      [&](std::int64_t c) { return ch(c).invstd * cond(c) * cond(c); }, reported);
-  if (p.track_running_stats()) {
-    compare(
-        out, "running_mean", got.after.running_mean, want.after.running_mean,
-        [&](std::int64_t c) { return std::fabs(before.running_mean.get(c)) + ch(c).mean_abs; },
-        reported);
-    compare(
-        out, "running_var", got.after.running_var, want.after.running_var,
-        [&](std::int64_t c) {
-          const double m = static_cast<double>(ch(c).m);
-          return std::fabs(before.running_var.get(c)) + ch(c).var * m / (m - 1) * cond(c) * cond(c);
-        },
-        reported);
-  }
-  if (got.has_backward != want.has_backward) out << "backward ran on one side only\n";
-  if (!got.has_backward || !want.has_backward) return out.str();
-  if (got.backward.status.code != want.backward.status.code) {
-    out << "backward status " << name_of(got.backward.status.code) << " ("
-        << got.backward.status.message << "), reference " << name_of(want.backward.status.code)
-        << "\n";
-    return out.str();
-  }
-  const double m = static_cast<double>(p.reduction_size());
-  // With batch statistics the kernel reads save_mean and save_invstd as the ABI
-  // hands them, rounded to the stats type (unit roundoff u_s), while the reference
-  // differentiates the exact forward: each perturbs xhat, dgamma and dx by at most
-  // u_s times the conditioned magnitudes below, twice over (mean and invstd),
-  // plus the products they enter: 4 u_s.
-  const double slack =
-      p.uses_batch_statistics() ? compute_slack + 4 * unit_roundoff(p.stats_type()) : compute_slack;
-  compare(
-      out, "dx", got.backward.dx, want.backward.dx,
-      [&](std::int64_t i) {
-        const std::int64_t c = channel_at(i);
-        if (!p.uses_batch_statistics()) return gamma(c) * spread(c) * std::fabs(dy.get(i));
-        const double xhat = std::fabs(x.get(i) - ch(c).mean) * ch(c).invstd;
-        return cond(c) * gamma(c) * ch(c).invstd *
-               (std::fabs(dy.get(i)) + ch(c).sum_abs_dy / m +
-                (xhat + 1) * ch(c).sum_abs_dy_xhat / m);
-      },
-      reported, slack);
-  compare(
-      out, "dgamma", got.backward.dgamma, want.backward.dgamma,
-      [&](std::int64_t c) { return cond(c) * (ch(c).sum_abs_dy_xhat + ch(c).sum_abs_dy); },
-      reported, slack);
-  compare(
-      out, "dbeta", got.backward.dbeta, want.backward.dbeta,
-      [&](std::int64_t c) { return ch(c).sum_abs_dy; }, reported);
-  return out.str();
+  if (!f.passed()) out += "forward: " + f.describe() + "\n";
+  if (!b.passed()) out += "backward: " + b.describe() + "\n";
+  return out;
 }
 
 std::string run_bitwise(const kernel& a, const kernel& b, const conformance_case& c) {

@@ -1,20 +1,13 @@
 #pragma once
 // The problems every build of the CUDA kernel is checked on (host emulation in the
-// unit run, the device in the gpu run), and the comparison with the reference.
-//
-// Until the error model (check/) lands, outputs are compared against the
-// reference with a bound derived for this kernel: it computes every quantity in
-// double and rounds once into the output type, so an output is within one unit in
-// the last place of the correctly rounded reference value, plus the double-precision
-// error of the computation. That error is at most a small multiple of
-// (2 + log2 m) * 2^-53 of the magnitudes involved (Welford/Chan merges, tree sums),
-// times the conditioning 1 + mean|x| * invstd of the channel; 2^-40 covers it
-// with a factor 2^8 to spare for m up to 2^25 (the bound per output is in
-// conformance.cpp). Non-finite values must match exactly (NaN for NaN, the same Inf).
+// unit run, the device in the gpu run), judged by the error model (check/) at the
+// level the kernel claims: strict for f32, f16 and bf16 data (it accumulates in
+// double), standard for f64 data (Welford and tree merges in double).
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "check/level.hpp"
 #include "core/kernel.hpp"
 #include "core/problem.hpp"
 
@@ -42,8 +35,13 @@ struct conformance_case {
 
 std::vector<conformance_case> conformance_cases();
 
-// Runs forward (and backward) through `k` and the reference on the same inputs and
-// returns every disagreement (empty: conforms).
+inline check::level level_for(const problem& p) {
+  return p.data_type() == dtype::f64 ? check::level::standard : check::level::strict;
+}
+
+// Runs forward (and backward) through `k` and the reference on the same inputs
+// (check::run_forward, run_backward) and returns the report of every comparison
+// that did not pass (empty: conforms).
 std::string run_against_reference(const kernel& k, const conformance_case& c);
 
 // Runs forward (and backward) through `a` and `b` and returns every output that is
