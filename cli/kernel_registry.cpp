@@ -4,12 +4,34 @@
 
 #include "core/error.hpp"
 #include "reference/reference_kernel.hpp"
+#ifdef BNCONFORM_HAVE_CUDA
+#include "impl/cuda/cuda_kernel.hpp"
+#include "impl/cuda/device_memory.hpp"
+#endif
+#ifdef BNCONFORM_HAVE_CUDNN
+#include "impl/cuda/cudnn/cudnn_kernel.hpp"
+#endif
 
 namespace bnconform::cli {
 
 loaded_kernel::loaded_kernel(std::unique_ptr<kernel> builtin,
-                             std::unique_ptr<kernel_library> library)
-    : builtin_(std::move(builtin)), library_(std::move(library)) {}
+                             std::unique_ptr<kernel_library> library,
+                             std::unique_ptr<memory_space> device)
+    : device_(std::move(device)), builtin_(std::move(builtin)), library_(std::move(library)) {}
+
+namespace {
+
+#ifdef BNCONFORM_HAVE_CUDA
+loaded_kernel on_device(const std::string& name, const bnc_kernel* description) {
+  cuda::device_opening opened = cuda::open_device_with_reason();
+  if (opened.device == nullptr)
+    report_error("kernel '" + name + "' needs a CUDA device: " + opened.reason);
+  auto k = std::make_unique<kernel>(description, opened.device.get());
+  return {std::move(k), nullptr, std::move(opened.device)};
+}
+#endif
+
+}  // namespace
 
 bool is_kernel_path(std::string_view name) {
   return name.find('/') != std::string_view::npos || name.ends_with(".so");
@@ -31,8 +53,20 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     }
     return {std::make_unique<kernel>(description), nullptr};
   }
-  report_error("unknown kernel '" + name +
-               "' (known: reference; or a path to a kernel shared library, e.g. ./libmine.so)");
+#ifdef BNCONFORM_HAVE_CUDA
+  if (name == "cuda") return on_device(name, cuda::cuda_kernel());
+#endif
+#ifdef BNCONFORM_HAVE_CUDNN
+  if (name == "cudnn") return on_device(name, cudnn::cudnn_kernel());
+#endif
+  report_error("unknown kernel '" + name + "' (known: reference" +
+#ifdef BNCONFORM_HAVE_CUDA
+               ", cuda" +
+#endif
+#ifdef BNCONFORM_HAVE_CUDNN
+               ", cudnn" +
+#endif
+               "; or a path to a kernel shared library, e.g. ./libmine.so)");
 }
 
 }  // namespace bnconform::cli
