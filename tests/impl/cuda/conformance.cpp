@@ -1,9 +1,9 @@
 #include "conformance.hpp"
 
 #include <cmath>
+#include <iostream>
 #include <limits>
 #include <random>
-#include <iostream>
 #include <sstream>
 
 #include "check/compare.hpp"
