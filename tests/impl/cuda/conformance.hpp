@@ -21,8 +21,9 @@ enum class fill {
   inf_channel,  // +Inf in channel 1
   both_infs,    // +Inf and -Inf in channel 1
   subnormal,    // tiny values (subnormal in f32 and narrower)
-  huge,         // 1e37 for f32, bf16 (squares overflow f32), 1e4 for f16; 1e100 for f64,
-                // the largest span the 256-bit reference vouches for
+  huge,         // squares overflow the data type: z * 1e37 (f32), z * 1e30 (bf16,
+                // dx stays normal), 1000 + 4z (f16, dx stays normal); z * 1e100 for
+                // f64, the largest span the 256-bit reference vouches for
 };
 
 struct conformance_case {
