@@ -3,6 +3,7 @@
 // operation, dtype, layout, ranks 2 to 5 and the degenerate cases of semantics.md.
 #include <gtest/gtest.h>
 
+#include "battery/degenerate_catalog.hpp"
 #include "conformance.hpp"
 #include "host_emulator.hpp"
 
@@ -32,6 +33,20 @@ std::string dtype_name(const ::testing::TestParamInfo<dtype>& param) {
 INSTANTIATE_TEST_SUITE_P(dtypes, emulated_kernel_test,
                          ::testing::Values(dtype::f64, dtype::f32, dtype::f16, dtype::bf16),
                          dtype_name);
+
+// The battery's degenerate catalog (semantics.md's special cases, each with the
+// rule its verdict follows), at the level the kernel claims for the case's dtype.
+TEST(emulated_kernel, follows_every_rule_of_the_degenerate_catalog) {
+  const kernel k(emulated_kernel());
+  for (const auto& dc : battery::degenerate_catalog()) {
+    if (dc.large) continue;  // minutes and gigabytes: the slow label's business
+    const check::level lv = level_for(problem::parse(dc.problem_text));
+    const auto r = battery::run_degenerate(k, dc, lv);
+    EXPECT_TRUE(r.result == check::verdict::pass || r.result == check::verdict::ill_posed)
+        << dc.name << ": " << check::name_of(r.result) << ": " << r.reason << "\n"
+        << (r.calls.empty() ? "" : r.calls.back().describe());
+  }
+}
 
 // A plan with many slices and one with a single slice merge the same data in
 // different trees: both must agree with the reference (the slicing is right), and
