@@ -184,15 +184,14 @@ std::span<const degenerate_case> degenerate_catalog() {
   return filled;
 }
 
-degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc, check::level l) {
+degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc,
+                                 const check::options& opt) {
   degenerate_result out;
   out.name = dc.name;
   const problem base = problem::parse(dc.problem_text);
   call_data d;
   dc.fill(base, d);
   if (dc.name == "gamma-zero-and-negative") gamma_zero(base, d);  // both in one case
-  check::options opt;
-  opt.judged_at = l;
   for (const char step : dc.steps) {
     const problem p = base.with_mode(step == 'E' ? mode::eval : mode::training);
     check::comparison c = dc.backward ? check::run_backward(k, p, d.x, d.dy, d.state, opt)

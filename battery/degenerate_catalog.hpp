@@ -45,6 +45,13 @@ struct degenerate_result {
   std::vector<check::comparison> calls;  // one per step
 };
 
-degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc, check::level l);
+degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc,
+                                 const check::options& opt);
+inline degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc,
+                                        check::level l) {
+  check::options opt;
+  opt.judged_at = l;
+  return run_degenerate(k, dc, opt);
+}
 
 }  // namespace bnconform::battery

@@ -88,7 +88,8 @@ double budget_model::save_invstd(const channel_terms& c) const {
 double budget_model::running_mean(const channel_terms& c, double old, double f,
                                   double updated) const {
   // (1 - f) old + f mean: two products and a sum, then storage.
-  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + f * c.d_mean + u_s_ * abs(updated);
+  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + f * c.d_mean + u_s_ * abs(updated) +
+         underflow(2, eta_s_);
 }
 
 double budget_model::running_var(const channel_terms& c, double old, double f,

@@ -6,12 +6,34 @@
 #include "impl/cpu/cpu_kernel.hpp"
 #include "impl/mutants/model_kernel.hpp"
 #include "reference/reference_kernel.hpp"
+#ifdef BNCONFORM_HAVE_CUDA
+#include "impl/cuda/cuda_kernel.hpp"
+#include "impl/cuda/device_memory.hpp"
+#endif
+#ifdef BNCONFORM_HAVE_CUDNN
+#include "impl/cuda/cudnn/cudnn_kernel.hpp"
+#endif
 
 namespace bnconform::cli {
 
 loaded_kernel::loaded_kernel(std::unique_ptr<kernel> builtin,
-                             std::unique_ptr<kernel_library> library)
-    : builtin_(std::move(builtin)), library_(std::move(library)) {}
+                             std::unique_ptr<kernel_library> library,
+                             std::unique_ptr<memory_space> device)
+    : device_(std::move(device)), builtin_(std::move(builtin)), library_(std::move(library)) {}
+
+namespace {
+
+#ifdef BNCONFORM_HAVE_CUDA
+loaded_kernel on_device(const std::string& name, const bnc_kernel* description) {
+  cuda::device_opening opened = cuda::open_device_with_reason();
+  if (opened.device == nullptr)
+    report_error("kernel '" + name + "' needs a CUDA device: " + opened.reason);
+  auto k = std::make_unique<kernel>(description, opened.device.get());
+  return {std::move(k), nullptr, std::move(opened.device)};
+}
+#endif
+
+}  // namespace
 
 bool is_kernel_path(std::string_view name) {
   return name.find('/') != std::string_view::npos || name.ends_with(".so");
@@ -37,6 +59,12 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
     return {std::make_unique<kernel>(cpu::cpu_kernel()), nullptr};
   }
+#ifdef BNCONFORM_HAVE_CUDA
+  if (name == "cuda") return on_device(name, cuda::cuda_kernel());
+#endif
+#ifdef BNCONFORM_HAVE_CUDNN
+  if (name == "cudnn") return on_device(name, cudnn::cudnn_kernel());
+#endif
   // The model kernels and the mutant zoo (impl/mutants), to see the battery at work.
   std::string models;
   for (const auto list : {mutants::correct_models(), mutants::zoo()}) {
@@ -49,6 +77,12 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
   if (name == mutants::sequential_model().name) {
     return {std::make_unique<kernel>(&mutants::sequential_model().kernel), nullptr};
   }
+#ifdef BNCONFORM_HAVE_CUDA
+  models += ", cuda";
+#endif
+#ifdef BNCONFORM_HAVE_CUDNN
+  models += ", cudnn";
+#endif
   report_error("unknown kernel '" + name + "' (known: reference, cpu" + models +
                "; or a path to a kernel shared library, e.g. ./libmine.so)");
 }

@@ -10,13 +10,16 @@
 
 namespace bnconform::cli {
 
-// A kernel together with whatever keeps it alive (the loaded library, if any).
+// A kernel together with whatever keeps it alive (the loaded library, or the
+// device memory space of a built-in device kernel).
 class loaded_kernel {
  public:
-  loaded_kernel(std::unique_ptr<kernel> builtin, std::unique_ptr<kernel_library> library);
+  loaded_kernel(std::unique_ptr<kernel> builtin, std::unique_ptr<kernel_library> library,
+                std::unique_ptr<memory_space> device = nullptr);
   const kernel& get() const { return library_ ? library_->kernel() : *builtin_; }
 
  private:
+  std::unique_ptr<memory_space> device_;  // outlives the kernel that uses it
   std::unique_ptr<kernel> builtin_;
   std::unique_ptr<kernel_library> library_;
 };
@@ -24,6 +27,8 @@ class loaded_kernel {
 // Anything with a '/' or ending in ".so" names a library file.
 bool is_kernel_path(std::string_view name);
 
+// Built-in names: "reference", and "cuda" and "cudnn" where impl/cuda built them
+// (they need a CUDA device: without one, loading says why).
 // precision_bits: 0 when not given; otherwise only valid for "reference".
 // Throws bnconform::error for an unknown name, a bad precision or a bad library.
 loaded_kernel load_kernel(const std::string& name, int precision_bits);

@@ -37,13 +37,13 @@ bnconform_optional(dnnl libdnnl-dev)
 find_package(Torch QUIET)
 bnconform_optional(Torch libtorch-dev)
 
-# CUDA lives in /usr/local/cuda and nvcc is not on PATH. Only detected for now:
-# the CUDA kernel (impl/cuda) enables the language when it lands.
+# CUDA lives in /usr/local/cuda and nvcc is not on PATH. Only detected here:
+# impl/cuda enables the language (and says whether it builds the kernel).
 if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
   set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc CACHE FILEPATH "nvcc")
 endif()
 if(DEFINED CMAKE_CUDA_COMPILER AND EXISTS "${CMAKE_CUDA_COMPILER}")
-  message(STATUS "bnconform: CUDA compiler ${CMAKE_CUDA_COMPILER} found (architectures ${BNCONFORM_CUDA_ARCHITECTURES}); no CUDA sources yet")
+  message(STATUS "bnconform: CUDA compiler ${CMAKE_CUDA_COMPILER} found (architectures ${BNCONFORM_CUDA_ARCHITECTURES})")
 else()
   message(STATUS "bnconform: CUDA not found: switched off (expected /usr/local/cuda/bin/nvcc)")
 endif()
