@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "impl/cpu/cpu_kernel.hpp"
 #include "impl/mutants/model_kernel.hpp"
 #include "reference/reference_kernel.hpp"
 #ifdef BNCONFORM_HAVE_CUDA
@@ -54,6 +55,10 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     }
     return {std::make_unique<kernel>(description), nullptr};
   }
+  if (name == "cpu") {
+    if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
+    return {std::make_unique<kernel>(cpu::cpu_kernel()), nullptr};
+  }
 #ifdef BNCONFORM_HAVE_CUDA
   if (name == "cuda") return on_device(name, cuda::cuda_kernel());
 #endif
@@ -78,7 +83,7 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
 #ifdef BNCONFORM_HAVE_CUDNN
   models += ", cudnn";
 #endif
-  report_error("unknown kernel '" + name + "' (known: reference" + models +
+  report_error("unknown kernel '" + name + "' (known: reference, cpu" + models +
                "; or a path to a kernel shared library, e.g. ./libmine.so)");
 }
 
