@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "golden_command.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -27,6 +28,8 @@ int run_main(int argc, char** argv) {
   app.require_subcommand(1);
   bnconform::cli::run_options run_options;
   CLI::App* run = bnconform::cli::add_run_command(app, run_options);
+  bnconform::cli::golden_options golden_options;
+  CLI::App* golden = bnconform::cli::add_golden_command(app, golden_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -35,6 +38,7 @@ int run_main(int argc, char** argv) {
     return fail(e.what());
   }
   if (run->parsed()) return bnconform::cli::execute_run(run_options);
+  if (golden->parsed()) return bnconform::cli::execute_golden(*golden, golden_options);
   return fail("no subcommand (see bnconform --help)");
 }
 
