@@ -104,9 +104,16 @@ int regen(const golden_options& o) {
   return 0;
 }
 
-int check(const golden_options& o) {
+check::level level_option(const std::string& text) {
+  const auto l = check::parse_level(text);
+  if (!l) report_error("--level: expected strict or standard, got '" + text + "'");
+  return *l;
+}
+
+int check_command(const golden_options& o) {
   const loaded_kernel k = load_kernel(o.kernel_name, o.precision_bits);
-  std::map<golden::outcome, int> counts;
+  const check::level level = level_option(o.level);
+  std::map<check::verdict, int> counts;
   int unreadable = 0, selected = 0;
   for (const std::string& path : golden::golden_files(o.cases)) {
     const std::string name = golden::name_of_path(path);
@@ -115,12 +122,15 @@ int check(const golden_options& o) {
     try {
       const golden::golden_case g = golden::read_golden_file(path);
       if (g.name != name) report_error(path + ": holds case '" + g.name + "', not '" + name + "'");
-      const golden::case_verdict v = golden::check_case(k.get(), g);
+      const golden::case_verdict v = golden::check_case(k.get(), g, level);
       ++counts[v.result];
-      std::cout << golden::name_of(v.result) << ' ' << name;
-      if (!v.passed() || o.verbose) std::cout << (v.reason.empty() ? "" : ": " + v.reason);
+      std::cout << check::name_of(v.result) << ' ' << name;
+      if (!v.passed() || o.verbose) {
+        std::cout << " (worst budget ratio " << v.worst_ratio << ")"
+                  << (v.reason.empty() ? "" : ": " + v.reason);
+      }
       std::cout << '\n';
-      if (v.result == golden::outcome::fail) {
+      if (!v.passed() || o.verbose) {
         for (const std::string& d : v.details) std::cout << "    " << d << '\n';
       }
     } catch (const error& e) {
@@ -129,29 +139,39 @@ int check(const golden_options& o) {
     }
   }
   if (selected == 0) report_error("golden check: no golden file matches '" + o.filter + "'");
-  std::cout << "golden check: kernel " << k.get().name() << ": " << selected
-            << " cases: " << counts[golden::outcome::pass] << " pass, "
-            << counts[golden::outcome::fail] << " fail, " << counts[golden::outcome::unsupported]
-            << " unsupported, " << counts[golden::outcome::ill_posed] << " ill-posed, "
-            << unreadable << " unreadable\n"
+  std::cout << "golden check: kernel " << k.get().name() << " at level " << check::name_of(level)
+            << ": " << selected << " cases: " << counts[check::verdict::pass] << " pass, "
+            << counts[check::verdict::fail] << " fail, " << counts[check::verdict::mistrusted]
+            << " mistrusted, " << counts[check::verdict::unsupported] << " unsupported, "
+            << counts[check::verdict::ill_posed] << " ill-posed, " << unreadable << " unreadable\n"
             << std::flush;
-  if (unreadable > 0)
+  if (unreadable > 0) {
     report_error(std::to_string(unreadable) + " golden file(s) could not be used (see above)");
-  return counts[golden::outcome::fail] > 0 ? 1 : 0;
+  }
+  return counts[check::verdict::fail] > 0 ? 1 : 0;
 }
 
 int import_onnx(const golden_options& o) {
   const std::vector<std::string> tests = golden::onnx_batchnorm_tests(o.onnx_directory);
   std::vector<pending_file> files;
   std::size_t done = 0;
+  int disagreements = 0;
   for (const std::string& test : tests) {
     golden::golden_case g = golden::regenerate(golden::import_onnx_test(test), reference());
     progress(++done, tests.size(), g.name);
+    // The reference must agree with ONNX's outputs within the error model.
+    for (const check::comparison& c : golden::check_external(g, check::level::standard)) {
+      std::cout << check::name_of(c.result) << ' ' << g.name
+                << " (ONNX's outputs against the reference, "
+                << "worst budget ratio " << c.worst_ratio << ")"
+                << (c.passed() ? "" : ": " + c.reason) << '\n';
+      disagreements += c.passed() ? 0 : 1;
+    }
     files.push_back({golden::case_path(o.cases, g.name), golden::to_text(g)});
   }
   const int written = write_all(files);
   std::cerr << "golden import-onnx: " << files.size() << " cases, " << written << " written\n";
-  return 0;
+  return disagreements > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -172,6 +192,7 @@ CLI::App* add_golden_command(CLI::App& app, golden_options& o) {
                         "'reference' or a path to a kernel shared library (default reference)");
   check_cmd->add_option("--precision", o.precision_bits,
                         "Bits of the reference kernel: 128, 256 (default), 512, 1024");
+  check_cmd->add_option("--level", o.level, "Error-model level: strict (default) or standard");
   check_cmd->add_flag("--verbose", o.verbose, "Say why for every verdict, not only failures");
   add_directories(check_cmd, o, false);
   CLI::App* import_cmd = golden->add_subcommand(
@@ -186,7 +207,7 @@ CLI::App* add_golden_command(CLI::App& app, golden_options& o) {
 
 int execute_golden(const CLI::App& golden, const golden_options& o) {
   if (golden.got_subcommand("regen")) return regen(o);
-  if (golden.got_subcommand("check")) return check(o);
+  if (golden.got_subcommand("check")) return check_command(o);
   if (golden.got_subcommand("import-onnx")) return import_onnx(o);
   report_error("golden: no subcommand (regen, check or import-onnx)");
 }

@@ -12,6 +12,7 @@ struct golden_options {
   std::string filter;
   std::string kernel_name = "reference";
   int precision_bits = 0;
+  std::string level = "strict";
   std::string onnx_directory;
   bool verbose = false;
 };

@@ -20,7 +20,9 @@ struct case_spec {
   std::string state;    // the module state before the first step (fill.hpp)
   std::uint64_t seed = 0;
   std::vector<std::string> steps;  // "forward", "backward", "forward:eval", ...
-  std::string origin;              // "FILE:LINE" of the spec line, for messages
+  // The spec file: "FILE:LINE" as parsed, the file name alone once read from a
+  // catalog directory (read_spec_directory) and in golden files.
+  std::string origin;
 
   bool operator==(const case_spec& other) const;
 };
