@@ -13,7 +13,9 @@
 
 namespace bnconform::golden {
 
-using json = nlohmann::json;
+// Ordered: outputs keep the order they are written in, so a file read and written
+// again comes out the same.
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -140,8 +142,6 @@ std::vector<named_tensor> tensors_of(const json& j, const std::string& where,
   return out;
 }
 
-// nlohmann orders object keys alphabetically; outputs are compared by name, so the
-// order does not matter, but a stable one keeps written files stable.
 step_result step_of(const json& j, const std::string& where) {
   expect_keys(j, where, {"op", "problem", "status", "message", "outputs"}, {"state"});
   step_result r;
@@ -326,6 +326,19 @@ golden_case parse_golden(std::string_view text, const std::string& path) {
       g.external.push_back(
           {static_cast<std::size_t>(step),
            tensors_of(e[i]["outputs"], where + ".outputs", {"y", "running_mean", "running_var"})});
+    }
+  }
+  if (g.spec) {
+    // The spec says what the case is; a resealed edit of either must not pass.
+    const auto spec_problem = [&] {
+      try {
+        return problem::parse(g.spec->problem);
+      } catch (const error& e) {
+        report_error(path + ": spec.problem: " + e.what());
+      }
+    }();
+    if (!(spec_problem == g.inputs.base)) {
+      report_error(path + ": spec.problem does not describe the case's problem");
     }
   }
   check_fit(g, path);
