@@ -118,6 +118,19 @@ TEST(GoldenCommand, CheckPrintsVerdictsAndExitsZero) {
       << o.out;
 }
 
+TEST(GoldenCommand, AWrongKernelFailsWithExitOneAndSaysWhere) {
+  const outcome o = run({"golden", "check", "--kernel", BNCONFORM_WRONG_Y_KERNEL, subset});
+  EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
+  EXPECT_NE(o.out.find("fail ops.train.2x3x4x3.cf.f32 (worst budget ratio "), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("steps[0]: y[0,0,0,0]: expected "), std::string::npos) << o.out;
+  // bf16 keeps 8 bits: y * (1 + 2^-10) rounds back to y there, so those two pass.
+  EXPECT_NE(o.out.find("pass ops.train.2x3x4x3.cl.bf16\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("golden check: kernel wrong-y at level strict: 8 cases: 2 pass, 6 fail"),
+            std::string::npos)
+      << o.out;
+}
+
 TEST(GoldenCommand, DamagedFilesAreNamedAndExitTwo) {
   const fs::path cases = scratch("damaged");
   fs::create_directories(cases / "ops");
