@@ -53,16 +53,20 @@ class budget_model {
   double d_sum_dy(const channel_terms& c) const;
   double d_sum_dy_xhat(const channel_terms& c) const;
 
-  // Rounding to the storage type: relative u |v|, and at most half a subnormal
-  // quantum in absolute terms below the normal range.
-  double stored_data(double v) const { return u_o_ * (v < 0 ? -v : v) + floor_o_; }
-  double stored_stats(double v) const { return u_s_ * (v < 0 ? -v : v) + floor_s_; }
+  // Absolute error floors of gradual underflow: a product or quotient in the
+  // subnormal range rounds to a multiple of the smallest subnormal (eta), not
+  // relative to its value.
+  double underflow(double factor, double storage_eta) const {
+    return factor * eta_ + 0.5 * storage_eta;
+  }
 
   level level_;
-  double u_;                  // compute precision
-  double u_o_;                // data storage (y, dx)
-  double u_s_;                // statistics storage (save_*, running_*, dgamma, dbeta)
-  double floor_o_, floor_s_;  // half the subnormal quantum of each storage type
+  double eta_;    // smallest subnormal of the compute precision
+  double eta_o_;  // ... of the data type
+  double eta_s_;  // ... of the statistics type
+  double u_;      // compute precision
+  double u_o_;    // data storage (y, dx)
+  double u_s_;    // statistics storage (save_*, running_*, dgamma, dbeta)
   double eps_;
   std::int64_t m_;
   bool batch_statistics_;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "impl/mutants/model_kernel.hpp"
 #include "reference/reference_kernel.hpp"
 
 namespace bnconform::cli {
@@ -31,8 +32,20 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     }
     return {std::make_unique<kernel>(description), nullptr};
   }
-  report_error("unknown kernel '" + name +
-               "' (known: reference; or a path to a kernel shared library, e.g. ./libmine.so)");
+  // The model kernels and the mutant zoo (impl/mutants), to see the battery at work.
+  std::string models;
+  for (const auto list : {mutants::correct_models(), mutants::zoo()}) {
+    for (const auto& m : list) {
+      if (m.name == name) return {std::make_unique<kernel>(&m.kernel), nullptr};
+      models += ", " + std::string(m.name);
+    }
+  }
+  models += ", " + std::string(mutants::sequential_model().name);
+  if (name == mutants::sequential_model().name) {
+    return {std::make_unique<kernel>(&mutants::sequential_model().kernel), nullptr};
+  }
+  report_error("unknown kernel '" + name + "' (known: reference" + models +
+               "; or a path to a kernel shared library, e.g. ./libmine.so)");
 }
 
 }  // namespace bnconform::cli
