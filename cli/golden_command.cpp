@@ -2,11 +2,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "golden/catalog.hpp"
@@ -195,7 +195,8 @@ CLI::App* add_golden_command(CLI::App& app, golden_options& o) {
       golden->add_subcommand("check", "Run the golden cases against a kernel, print verdicts");
   check_cmd->add_option("filter", o.filter, "Case names: a substring, or a glob (* ? [])");
   check_cmd->add_option("--kernel", o.kernel_name,
-                        "'reference' or a path to a kernel shared library (default reference)");
+                        "A built-in kernel name (reference, model-wide, ...; an unknown name lists "
+                        "them) or a path to a kernel shared library (default reference)");
   check_cmd->add_option("--precision", o.precision_bits,
                         "Bits of the reference kernel: 128, 256 (default), 512, 1024");
   check_cmd->add_option("--level", o.level, "Error-model level: strict (default) or standard");
