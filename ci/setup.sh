@@ -10,10 +10,14 @@ required=(
   librapidcheck-dev  # property-based tests
   libgtest-dev libgmock-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev
+  libssl-dev         # SHA-256 checksums of golden files (OpenSSL's libcrypto)
 )
 optional=(
   libdnnl-dev        # oneDNN: a peer kernel to certify and race
   libtorch-dev       # libtorch (ATen): a peer kernel to certify and race
+  libonnx-dev libprotobuf-dev  # golden import-onnx: ONNX's generated protobuf classes
+  libonnx-testdata   # ONNX's BatchNormalization node tests (the onnx profile's pin)
+  python3-numpy      # runs golden/load_golden.py, the README's loader, under ctest
 )
 
 missing=()

@@ -1,24 +1,8 @@
 #include "generated_case.hpp"
 
-#include <cmath>
 #include <string>
 
 namespace bnconform::cli {
-
-std::uint64_t splitmix64::next() {
-  state_ += 0x9e3779b97f4a7c15ull;
-  std::uint64_t z = state_;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-double splitmix64::uniform_pm2(dtype t) {
-  const int precision = format_of(t).precision;
-  // The top bits are the best mixed; k * 2^(2-p) - 2 is exact in double and in t.
-  const std::uint64_t k = next() >> (64 - precision);
-  return std::ldexp(static_cast<double>(k), 2 - precision) - 2.0;
-}
 
 namespace {
 

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "degenerate_command.hpp"
+#include "golden_command.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -30,6 +31,8 @@ int run_main(int argc, char** argv) {
   CLI::App* run = bnconform::cli::add_run_command(app, run_options);
   bnconform::cli::degenerate_options degenerate_options;
   CLI::App* degenerate = bnconform::cli::add_degenerate_command(app, degenerate_options);
+  bnconform::cli::golden_options golden_options;
+  CLI::App* golden = bnconform::cli::add_golden_command(app, golden_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -39,6 +42,7 @@ int run_main(int argc, char** argv) {
   }
   if (run->parsed()) return bnconform::cli::execute_run(run_options);
   if (degenerate->parsed()) return bnconform::cli::execute_degenerate(degenerate_options);
+  if (golden->parsed()) return bnconform::cli::execute_golden(*golden, golden_options);
   return fail("no subcommand (see bnconform --help)");
 }
 

@@ -170,6 +170,9 @@ problem problem::parse(std::string_view text) {
     }
   }
   if (!has_shape) report_error("problem string: shape=... is required");
+  // semantics.md: the onnx profile's momentum defaults to ONNX's 0.9 (it weights
+  // the old value there), not PyTorch's 0.1.
+  if (f.profile == profile::onnx && !seen.contains("momentum")) f.momentum = 0.9;
   return problem(std::move(f));
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Batch normalization in a multiprecision type, written to read like
-// ../shared/semantics.md (the pytorch profile). No rounding to a target dtype
+// ../shared/semantics.md (the pytorch profile, and the onnx profile's running
+// statistics). No rounding to a target dtype
 // happens here: the engine returns values of `Real`; checked.cpp rounds them once.
 // Validation (status codes, sizes) happens before the engine is called.
 #include <cstdint>
@@ -79,10 +80,17 @@ class engine {
       if (update && m > 0) {
         Real& rm = out.running_mean[index(c)];
         Real& rv = out.running_var[index(c)];
-        // Written as PyTorch writes it, so that non-finite values propagate alike
-        // (e.g. factor 0 with an infinite mean gives NaN).
-        rm = factor * st.mean + Real(Real(1) - factor) * rm;
-        rv = factor * st.unbiased_var + Real(Real(1) - factor) * rv;
+        if (p_.profile() == profile::onnx) {
+          // ONNX BatchNormalization-15, training_mode=1: momentum weights the old
+          // value and the stored variance is the biased (population) one.
+          rm = rm * factor + st.mean * Real(Real(1) - factor);
+          rv = rv * factor + st.var * Real(Real(1) - factor);
+        } else {
+          // Written as PyTorch writes it, so that non-finite values propagate alike
+          // (e.g. factor 0 with an infinite mean gives NaN).
+          rm = factor * st.mean + Real(Real(1) - factor) * rm;
+          rv = factor * st.unbiased_var + Real(Real(1) - factor) * rv;
+        }
       }
     }
     return out;

@@ -24,10 +24,16 @@ std::string shape_text(const problem& p) {
 }  // namespace
 
 std::optional<call_status> validate(const problem& p, const call_inputs& in, bool backward) {
-  if (p.profile() != profile::pytorch) {
+  if (p.profile() != profile::pytorch && p.profile() != profile::onnx) {
     return call_status{BNC_STATUS_UNSUPPORTED,
-                       "the reference implements only the pytorch profile, not " +
+                       "the reference implements the pytorch and onnx profiles, not " +
                            std::string(name_of(p.profile()))};
+  }
+  // ONNX has no cumulative moving average: its momentum is always a number.
+  if (p.profile() == profile::onnx && !p.momentum()) {
+    return call_status{BNC_STATUS_UNSUPPORTED,
+                       "momentum=none is not defined for the onnx profile (ONNX's momentum is a "
+                       "number, default 0.9)"};
   }
   const std::int64_t c = p.channels();
   const std::int64_t affine_count = p.affine() ? c : 0;

@@ -126,11 +126,17 @@ TEST(ReferenceErrorRules, SizeMismatchIsRejectedBeforeComputing) {
   EXPECT_TRUE(r.y.rounded.empty());
 }
 
-TEST(ReferenceErrorRules, OtherProfilesAreUnsupportedForNow) {
-  const problem p = problem::parse("shape=4x3,profile=onnx");
-  reference::call_inputs in;
-  in.x.assign(12, 1.0);
-  EXPECT_EQ(reference::forward(p, in).status.code, BNC_STATUS_UNSUPPORTED);
+TEST(ReferenceErrorRules, ProfilesOtherThanPytorchAndOnnxAreUnsupportedForNow) {
+  for (const char* name : {"keras", "tf-fused"}) {
+    const problem p = problem::parse(std::string("shape=4x3,profile=") + name);
+    reference::call_inputs in;
+    in.x.assign(12, 1.0);
+    in.gamma.assign(3, 1.0);
+    in.beta.assign(3, 0.0);
+    in.running_mean.assign(3, 0.0);
+    in.running_var.assign(3, 1.0);
+    EXPECT_EQ(reference::forward(p, in).status.code, BNC_STATUS_UNSUPPORTED) << name;
+  }
 }
 
 }  // namespace
