@@ -72,17 +72,21 @@ class GoldenBuiltinKernel : public ::testing::TestWithParam<run> {};
 
 TEST_P(GoldenBuiltinKernel, PassesEveryGoldenCase) {
   const kernel k(GetParam().k.description());
-  int passed = 0;
+  int passed = 0, unsupported = 0, total = 0;
   for (const golden_case& g : testing::group(GetParam().group)) {
     const case_verdict v = check_case(k, g, GetParam().k.level);
     EXPECT_TRUE(acceptable(v, GetParam().k))
         << g.name << ": " << check::name_of(v.result) << ": " << v.reason;
     passed += v.result == check::verdict::pass;
+    unsupported += v.result == check::verdict::unsupported;
+    ++total;
     if (v.result == check::verdict::ill_posed) {
       EXPECT_NE(g.name.find("eps0"), std::string::npos) << g.name;
     }
   }
-  EXPECT_GT(passed, 0);
+  // Something must pass, unless the kernel declares none of the group (the cpu
+  // kernel and the onnx profile).
+  EXPECT_TRUE(passed > 0 || unsupported == total) << passed << " passed of " << total;
 }
 
 std::string name_of_run(const ::testing::TestParamInfo<run>& info) {
