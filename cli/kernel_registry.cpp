@@ -1,6 +1,7 @@
 #include "kernel_registry.hpp"
 
 #include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "reference/reference_kernel.hpp"
@@ -10,6 +11,28 @@ namespace bnconform::cli {
 loaded_kernel::loaded_kernel(std::unique_ptr<kernel> builtin,
                              std::unique_ptr<kernel_library> library)
     : builtin_(std::move(builtin)), library_(std::move(library)) {}
+
+namespace {
+
+// Peer adapters that were built (impl/adapters), reached through their plugin
+// libraries so that the command loads libtorch or oneDNN only when asked to.
+struct peer_plugin {
+  std::string_view name;
+  const char* path;
+};
+
+std::vector<peer_plugin> peer_plugins() {
+  return {
+#ifdef BNCONFORM_ONEDNN_PLUGIN
+      {"onednn", BNCONFORM_ONEDNN_PLUGIN},
+#endif
+#ifdef BNCONFORM_LIBTORCH_PLUGIN
+      {"libtorch", BNCONFORM_LIBTORCH_PLUGIN},
+#endif
+  };
+}
+
+}  // namespace
 
 bool is_kernel_path(std::string_view name) {
   return name.find('/') != std::string_view::npos || name.ends_with(".so");
@@ -31,8 +54,16 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     }
     return {std::make_unique<kernel>(description), nullptr};
   }
-  report_error("unknown kernel '" + name +
-               "' (known: reference; or a path to a kernel shared library, e.g. ./libmine.so)");
+  std::string known = "reference";
+  for (const peer_plugin& peer : peer_plugins()) {
+    if (peer.name == name) {
+      if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
+      return {nullptr, std::make_unique<kernel_library>(peer.path)};
+    }
+    known += ", " + std::string(peer.name);
+  }
+  report_error("unknown kernel '" + name + "' (known: " + known +
+               "; or a path to a kernel shared library, e.g. ./libmine.so)");
 }
 
 }  // namespace bnconform::cli
