@@ -1,6 +1,7 @@
 #include "kernel.hpp"
 
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "error.hpp"
@@ -15,10 +16,6 @@ tensor filled(dtype t, std::int64_t count, double v) {
   tensor out(t, count);
   for (std::int64_t i = 0; i < count; ++i) out.set(i, v);
   return out;
-}
-
-tensor nan_filled(dtype t, std::int64_t count) {
-  return filled(t, count, std::numeric_limits<double>::quiet_NaN());
 }
 
 void expect_tensor(const tensor& t, dtype type, std::int64_t count, const char* what) {
@@ -38,9 +35,6 @@ void expect_state(const problem& p, const module_state& s) {
   expect_tensor(s.running_mean, p.stats_type(), tracked_count, "running_mean");
   expect_tensor(s.running_var, p.stats_type(), tracked_count, "running_var");
 }
-
-void* data_or_null(tensor& t, bool present) { return present ? t.data() : nullptr; }
-const void* data_or_null(const tensor& t, bool present) { return present ? t.data() : nullptr; }
 
 call_status make_status(bnc_status code, const char* message) {
   call_status s{code, std::string(message)};
@@ -86,7 +80,8 @@ std::uint32_t operation_of(const problem& p, bool backward) {
   return backward ? BNC_OP_BACKWARD_EVAL : BNC_OP_FORWARD_EVAL;
 }
 
-kernel::kernel(const bnc_kernel* description) : k_(description) {
+kernel::kernel(const bnc_kernel* description, memory_space* device)
+    : k_(description), device_(device) {
   if (k_ == nullptr) report_error("kernel description is NULL");
   const std::uint32_t major = k_->abi_version >> 16;
   const std::uint32_t minor = k_->abi_version & 0xffffu;
@@ -122,32 +117,75 @@ std::string kernel::unsupported_reason(const problem& p, bool backward) const {
   if (p.rank() < c.min_rank || p.rank() > c.max_rank) {
     return "rank " + std::to_string(p.rank()) + " is outside the declared range";
   }
-  if (c.memory != BNC_MEMORY_HOST) return "device-memory kernels need the device harness";
+  if (c.memory != BNC_MEMORY_HOST && device_ == nullptr) {
+    return "the kernel works in device memory and no device is available";
+  }
   return {};
 }
+
+memory_space& kernel::memory() const {
+  if (k_->capabilities.memory == BNC_MEMORY_HOST) return host_memory();
+  if (device_ == nullptr) report_error("kernel '" + name() + "' needs a device memory space");
+  return *device_;
+}
+
+namespace {
+
+using role = guarded_buffer::role;
+
+// A guarded buffer for a tensor that the call may or may not have.
+std::unique_ptr<guarded_buffer> guard(memory_space& m, const char* name, role r, const tensor& t,
+                                      bool present) {
+  if (!present) return nullptr;
+  return std::make_unique<guarded_buffer>(m, name, r, t);
+}
+
+void* pointer(const std::unique_ptr<guarded_buffer>& b) { return b ? b->data() : nullptr; }
+
+tensor collect(const std::unique_ptr<guarded_buffer>& b, const tensor& absent, bool must_be_written,
+               std::vector<guard_finding>& findings) {
+  return b ? b->collect(must_be_written, findings) : absent;
+}
+
+}  // namespace
 
 forward_outputs kernel::forward(const problem& p, const tensor& x, module_state& state) const {
   expect_tensor(x, p.data_type(), p.element_count(), "x");
   expect_state(p, state);
   const bool batch_stats = p.uses_batch_statistics();
   const bool updates_state = p.mode() == mode::training && p.track_running_stats();
-  forward_outputs out;
-  out.y = nan_filled(p.data_type(), p.element_count());
-  out.save_mean = nan_filled(p.stats_type(), batch_stats ? p.channels() : 0);
-  out.save_invstd = nan_filled(p.stats_type(), batch_stats ? p.channels() : 0);
+  const std::int64_t stats_count = batch_stats ? p.channels() : 0;
+  memory_space& m = memory();
+
+  const auto x_buf = guard(m, "x", role::input, x, true);
+  const auto y_buf = guard(m, "y", role::output, tensor(p.data_type(), p.element_count()), true);
+  const auto gamma_buf = guard(m, "gamma", role::input, state.gamma, p.affine());
+  const auto beta_buf = guard(m, "beta", role::input, state.beta, p.affine());
+  const role stats_role = updates_state ? role::in_out : role::input;
+  const auto mean_buf =
+      guard(m, "running_mean", stats_role, state.running_mean, p.track_running_stats());
+  const auto var_buf =
+      guard(m, "running_var", stats_role, state.running_var, p.track_running_stats());
+  const tensor no_stats(p.stats_type(), 0);
+  const auto save_mean_buf =
+      guard(m, "save_mean", role::output, tensor(p.stats_type(), stats_count), batch_stats);
+  const auto save_invstd_buf =
+      guard(m, "save_invstd", role::output, tensor(p.stats_type(), stats_count), batch_stats);
 
   const bnc_problem descriptor = p.to_abi();
   bnc_forward_args args{};
   args.struct_size = sizeof args;
-  args.x = x.data();
-  args.y = out.y.data();
-  args.gamma = data_or_null(std::as_const(state.gamma), p.affine());
-  args.beta = data_or_null(std::as_const(state.beta), p.affine());
-  args.running_mean = data_or_null(state.running_mean, p.track_running_stats());
-  args.running_var = data_or_null(state.running_var, p.track_running_stats());
-  args.save_mean = data_or_null(out.save_mean, batch_stats);
-  args.save_invstd = data_or_null(out.save_invstd, batch_stats);
-  args.num_batches_tracked = p.track_running_stats() ? &state.num_batches_tracked : nullptr;
+  args.x = x_buf->data();
+  args.y = y_buf->data();
+  args.gamma = pointer(gamma_buf);
+  args.beta = pointer(beta_buf);
+  args.running_mean = pointer(mean_buf);
+  args.running_var = pointer(var_buf);
+  args.save_mean = pointer(save_mean_buf);
+  args.save_invstd = pointer(save_invstd_buf);
+  args.stream = m.stream();
+  std::int64_t counter = state.num_batches_tracked;
+  args.num_batches_tracked = p.track_running_stats() ? &counter : nullptr;
   // The factor of this step: PyTorch's module computes it in Python (f64) as
   // momentum, or 1 / num_batches_tracked after incrementing the counter.
   args.exponential_average_factor =
@@ -155,9 +193,24 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
 
   char message[message_capacity] = {};
   const bnc_status code = k_->forward(k_->context, &descriptor, &args, message, sizeof message);
+  m.synchronize();
   message[sizeof message - 1] = '\0';
+
+  forward_outputs out;
   out.status = make_status(code, message);
-  if (code == BNC_STATUS_OK && updates_state && k_->capabilities.keeps_module_state == 0) {
+  const bool ok = code == BNC_STATUS_OK;
+  // An empty batch has no statistics to save (PyTorch leaves them uninitialized).
+  const bool stats_written = ok && p.reduction_size() > 0;
+  x_buf->collect(false, out.guards);
+  out.y = y_buf->collect(ok, out.guards);
+  out.save_mean = collect(save_mean_buf, no_stats, stats_written, out.guards);
+  out.save_invstd = collect(save_invstd_buf, no_stats, stats_written, out.guards);
+  if (gamma_buf) gamma_buf->collect(false, out.guards);
+  if (beta_buf) beta_buf->collect(false, out.guards);
+  if (mean_buf) state.running_mean = mean_buf->collect(false, out.guards);
+  if (var_buf) state.running_var = var_buf->collect(false, out.guards);
+  state.num_batches_tracked = counter;
+  if (ok && updates_state && k_->capabilities.keeps_module_state == 0) {
     ++state.num_batches_tracked;
   }
   return out;
@@ -174,29 +227,54 @@ backward_outputs kernel::backward(const problem& p, const tensor& x, const tenso
     expect_tensor(save_mean, p.stats_type(), p.channels(), "save_mean");
     expect_tensor(save_invstd, p.stats_type(), p.channels(), "save_invstd");
   }
-  backward_outputs out;
-  out.dx = nan_filled(p.data_type(), p.element_count());
-  out.dgamma = nan_filled(p.stats_type(), p.affine() ? p.channels() : 0);
-  out.dbeta = nan_filled(p.stats_type(), p.affine() ? p.channels() : 0);
+  const std::int64_t affine_count = p.affine() ? p.channels() : 0;
+  memory_space& m = memory();
+
+  const auto x_buf = guard(m, "x", role::input, x, true);
+  const auto dy_buf = guard(m, "dy", role::input, dy, true);
+  const auto dx_buf = guard(m, "dx", role::output, tensor(p.data_type(), p.element_count()), true);
+  const auto gamma_buf = guard(m, "gamma", role::input, state.gamma, p.affine());
+  const auto save_mean_buf = guard(m, "save_mean", role::input, save_mean, batch_stats);
+  const auto save_invstd_buf = guard(m, "save_invstd", role::input, save_invstd, batch_stats);
+  const auto mean_buf = guard(m, "running_mean", role::input, state.running_mean, !batch_stats);
+  const auto var_buf = guard(m, "running_var", role::input, state.running_var, !batch_stats);
+  const tensor no_params(p.stats_type(), 0);
+  const auto dgamma_buf =
+      guard(m, "dgamma", role::output, tensor(p.stats_type(), affine_count), p.affine());
+  const auto dbeta_buf =
+      guard(m, "dbeta", role::output, tensor(p.stats_type(), affine_count), p.affine());
 
   const bnc_problem descriptor = p.to_abi();
   bnc_backward_args args{};
   args.struct_size = sizeof args;
-  args.x = x.data();
-  args.dy = dy.data();
-  args.dx = out.dx.data();
-  args.gamma = data_or_null(state.gamma, p.affine());
-  args.save_mean = data_or_null(save_mean, batch_stats);
-  args.save_invstd = data_or_null(save_invstd, batch_stats);
-  args.running_mean = data_or_null(state.running_mean, !batch_stats);
-  args.running_var = data_or_null(state.running_var, !batch_stats);
-  args.dgamma = data_or_null(out.dgamma, p.affine());
-  args.dbeta = data_or_null(out.dbeta, p.affine());
+  args.x = x_buf->data();
+  args.dy = dy_buf->data();
+  args.dx = dx_buf->data();
+  args.gamma = pointer(gamma_buf);
+  args.save_mean = pointer(save_mean_buf);
+  args.save_invstd = pointer(save_invstd_buf);
+  args.running_mean = pointer(mean_buf);
+  args.running_var = pointer(var_buf);
+  args.dgamma = pointer(dgamma_buf);
+  args.dbeta = pointer(dbeta_buf);
+  args.stream = m.stream();
 
   char message[message_capacity] = {};
   const bnc_status code = k_->backward(k_->context, &descriptor, &args, message, sizeof message);
+  m.synchronize();
   message[sizeof message - 1] = '\0';
+
+  backward_outputs out;
   out.status = make_status(code, message);
+  const bool ok = code == BNC_STATUS_OK;
+  x_buf->collect(false, out.guards);
+  dy_buf->collect(false, out.guards);
+  out.dx = dx_buf->collect(ok, out.guards);
+  out.dgamma = collect(dgamma_buf, no_params, ok, out.guards);
+  out.dbeta = collect(dbeta_buf, no_params, ok, out.guards);
+  for (const auto* b : {&gamma_buf, &save_mean_buf, &save_invstd_buf, &mean_buf, &var_buf}) {
+    if (*b) (*b)->collect(false, out.guards);
+  }
   return out;
 }
 

@@ -4,8 +4,11 @@
 // momentum=None) for kernels that do not keep it themselves.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bnconform/kernel.h"
+#include "guarded_buffer.hpp"
+#include "memory_space.hpp"
 #include "problem.hpp"
 #include "tensor.hpp"
 
@@ -33,13 +36,15 @@ struct call_status {
 struct forward_outputs {
   call_status status;
   tensor y;
-  tensor save_mean, save_invstd;  // empty when the call uses running statistics
+  tensor save_mean, save_invstd;      // empty when the call uses running statistics
+  std::vector<guard_finding> guards;  // what the harness guards caught in this call
 };
 
 struct backward_outputs {
   call_status status;
   tensor dx;
   tensor dgamma, dbeta;  // empty when !affine
+  std::vector<guard_finding> guards;
 };
 
 std::string_view name_of(bnc_status s);
@@ -49,7 +54,9 @@ std::uint32_t operation_of(const problem& p, bool backward);
 class kernel {
  public:
   // Checks the ABI version and the description; throws bnconform::error.
-  explicit kernel(const bnc_kernel* description);
+  // `device` serves a kernel that declares device memory; without one, its calls
+  // are unsupported (unsupported_reason says so).
+  explicit kernel(const bnc_kernel* description, memory_space* device = nullptr);
 
   std::string name() const { return k_->name; }
   std::string version() const { return k_->version; }
@@ -58,7 +65,10 @@ class kernel {
   std::string unsupported_reason(const problem& p, bool backward) const;
 
   // Tensors must match the problem (sizes and dtypes); throws bnconform::error if not.
-  // Outputs are pre-filled with NaN, so an unwritten element never passes as a value.
+  // Every buffer the kernel sees is a guarded_buffer in the kernel's memory space:
+  // outputs are pre-filled with a NaN sentinel (an unwritten element never passes as
+  // a value), and out-of-bounds writes, unwritten outputs and changed inputs are
+  // listed in the outputs' `guards`.
   forward_outputs forward(const problem& p, const tensor& x, module_state& state) const;
   // save_mean and save_invstd are those of the matching forward call; they are
   // only read when the problem uses batch statistics.
@@ -67,7 +77,10 @@ class kernel {
                             const tensor& save_invstd) const;
 
  private:
+  memory_space& memory() const;
+
   const bnc_kernel* k_;
+  memory_space* device_;
 };
 
 }  // namespace bnconform

@@ -1,0 +1,134 @@
+#include "guarded_buffer.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "error.hpp"
+
+namespace bnconform {
+
+namespace {
+
+std::uint64_t read_bits(const std::byte* p, std::size_t width) {
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, p, width);  // little-endian hosts only (x86-64, aarch64)
+  return bits;
+}
+
+void fill_sentinel(tensor& t) {
+  const std::size_t width = size_of(t.type());
+  const std::uint64_t bits = sentinel_bits(t.type());
+  auto* p = static_cast<std::byte*>(t.data());
+  for (std::int64_t i = 0; i < t.size(); ++i)
+    std::memcpy(p + i * static_cast<std::ptrdiff_t>(width), &bits, width);
+}
+
+std::string span_note(std::size_t first, std::size_t count) {
+  return std::to_string(count) + " byte(s), first at offset " + std::to_string(first);
+}
+
+// The first changed byte and how many changed, or nothing.
+void check_canary(const std::vector<std::byte>& pad, const char* side, const std::string& name,
+                  std::vector<guard_finding>& findings) {
+  std::size_t changed = 0;
+  std::size_t first = 0;
+  for (std::size_t i = 0; i < pad.size(); ++i) {
+    if (pad[i] != canary_byte) {
+      if (changed == 0) first = i;
+      ++changed;
+    }
+  }
+  if (changed == 0) return;
+  findings.push_back({guard_kind::out_of_bounds, name,
+                      std::string("wrote ") + side + " the buffer: " + span_note(first, changed) +
+                          " of the " + std::to_string(pad.size()) + "-byte canary"});
+}
+
+}  // namespace
+
+std::string_view name_of(guard_kind k) {
+  switch (k) {
+    case guard_kind::out_of_bounds: return "out-of-bounds write";
+    case guard_kind::unwritten: return "unwritten output";
+    case guard_kind::input_modified: return "input modified";
+  }
+  return "unknown guard";
+}
+
+std::uint64_t sentinel_bits(dtype t) {
+  switch (t) {
+    case dtype::f64: return 0x7ff5a5a5a5a5a5a5ull;
+    case dtype::f32: return 0x7fa5a5a5ull;
+    case dtype::f16: return 0x7d5aull;
+    case dtype::bf16: return 0x7fa5ull;
+  }
+  return 0;
+}
+
+guarded_buffer::guarded_buffer(memory_space& space, std::string name, role r,
+                               const tensor& contents)
+    : space_(space), name_(std::move(name)), role_(r), original_(contents) {
+  if (role_ == role::output) fill_sentinel(original_);
+  const std::size_t bytes = original_.byte_size();
+  std::vector<std::byte> image(bytes + 2 * canary_bytes, canary_byte);
+  std::copy(original_.bytes().begin(), original_.bytes().end(), image.begin() + canary_bytes);
+  base_ = static_cast<std::byte*>(space_.allocate(image.size()));
+  try {
+    space_.upload(base_, image.data(), image.size());
+  } catch (...) {
+    space_.release(base_);
+    throw;
+  }
+}
+
+guarded_buffer::~guarded_buffer() { space_.release(base_); }
+
+tensor guarded_buffer::collect(bool must_be_written, std::vector<guard_finding>& findings) const {
+  const std::size_t bytes = original_.byte_size();
+  std::vector<std::byte> image(bytes + 2 * canary_bytes);
+  space_.download(image.data(), base_, image.size());
+  check_canary({image.begin(), image.begin() + canary_bytes}, "before", name_, findings);
+  check_canary({image.end() - canary_bytes, image.end()}, "after", name_, findings);
+
+  tensor result(original_.type(), original_.size());
+  std::copy(image.begin() + canary_bytes, image.end() - canary_bytes, result.bytes().begin());
+  if (role_ == role::input && !result.bitwise_equal(original_)) {
+    std::int64_t changed = 0;
+    std::int64_t first = -1;
+    for (std::int64_t i = 0; i < result.size(); ++i) {
+      const std::size_t width = size_of(result.type());
+      const auto offset = static_cast<std::size_t>(i) * width;
+      if (std::memcmp(result.bytes().data() + offset, original_.bytes().data() + offset, width) !=
+          0) {
+        if (first < 0) first = i;
+        ++changed;
+      }
+    }
+    findings.push_back({guard_kind::input_modified, name_,
+                        std::to_string(changed) + " element(s) changed, first at memory index " +
+                            std::to_string(first)});
+  }
+  if (role_ == role::output && must_be_written) {
+    const std::size_t width = size_of(result.type());
+    const std::uint64_t sentinel = sentinel_bits(result.type());
+    const auto* p = static_cast<const std::byte*>(result.data());
+    std::int64_t unwritten = 0;
+    std::int64_t first = -1;
+    for (std::int64_t i = 0; i < result.size(); ++i) {
+      if (read_bits(p + i * static_cast<std::ptrdiff_t>(width), width) == sentinel) {
+        if (first < 0) first = i;
+        ++unwritten;
+      }
+    }
+    if (unwritten != 0) {
+      findings.push_back({guard_kind::unwritten, name_,
+                          std::to_string(unwritten) + " of " + std::to_string(result.size()) +
+                              " element(s) never written, first at memory index " +
+                              std::to_string(first)});
+    }
+  }
+  return result;
+}
+
+}  // namespace bnconform
