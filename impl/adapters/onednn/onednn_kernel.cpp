@@ -271,7 +271,7 @@ bool implements(dtype t) {
 std::string version_text() {
   const dnnl_version_t* v = dnnl::version();
   return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-         std::to_string(v->patch) + " (" + v->hash + ")";
+         std::to_string(v->patch);
 }
 
 bnc_kernel describe() {
