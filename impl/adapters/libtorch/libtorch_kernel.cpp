@@ -81,6 +81,7 @@ struct options {
 };
 
 bnc_status forward(const problem& p, const bnc_forward_args& a, const options& opt) {
+  (void)scalar_type_of(p.data_type());  // f16 is refused, the empty batch included
   // ATen 1.13's native_batch_norm divides by zero (SIGFPE) on an empty batch: the
   // adapter never calls it there.
   if (adapters::handled_empty_forward(p, a)) return BNC_STATUS_OK;
@@ -108,6 +109,7 @@ bnc_status forward(const problem& p, const bnc_forward_args& a, const options& o
 }
 
 bnc_status backward(const problem& p, const bnc_backward_args& a, const options& opt) {
+  (void)scalar_type_of(p.data_type());
   if (adapters::handled_empty_backward(p, a)) return BNC_STATUS_OK;
   const bool batch = p.uses_batch_statistics();
   const at::Tensor x = data_view(p, a.x);

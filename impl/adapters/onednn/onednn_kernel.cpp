@@ -21,6 +21,8 @@ using adapters::call_failure;
 using tag = dnnl::memory::format_tag;
 using flags = dnnl::normalization_flags;
 
+constexpr int max_rank = 5;  // oneDNN's batch normalization takes 0 to 3 spatial dimensions
+
 struct runtime {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
@@ -147,7 +149,23 @@ dnnl::memory::desc vector_desc(const problem& p) {
 
 std::vector<double> to_doubles(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
+// What the description does not declare is refused before anything else, the
+// empty batch included.
+void require_declared(const problem& p) {
+  if ((onednn_kernel()->capabilities.dtypes & BNC_BIT(to_abi(p.data_type()))) == 0) {
+    throw call_failure(BNC_STATUS_UNSUPPORTED, "this machine's oneDNN implements no " +
+                                                   std::string(name_of(p.data_type())) +
+                                                   " batch normalization");
+  }
+  if (p.rank() > max_rank) {
+    throw call_failure(BNC_STATUS_UNSUPPORTED, "oneDNN's batch normalization takes rank 2 to " +
+                                                   std::to_string(max_rank) + ", not " +
+                                                   std::to_string(p.rank()));
+  }
+}
+
 bnc_status forward(const problem& p, const bnc_forward_args& a) {
+  require_declared(p);
   if (adapters::handled_empty_forward(p, a)) return BNC_STATUS_OK;
   const bool batch = p.uses_batch_statistics();
   const flags f = batch ? scale_shift(p) : (scale_shift(p) | flags::use_global_stats);
@@ -193,6 +211,7 @@ bnc_status forward(const problem& p, const bnc_forward_args& a) {
 }
 
 bnc_status backward(const problem& p, const bnc_backward_args& a) {
+  require_declared(p);
   if (adapters::handled_empty_backward(p, a)) return BNC_STATUS_OK;
   const bool batch = p.uses_batch_statistics();
   const flags f = batch ? scale_shift(p) : (scale_shift(p) | flags::use_global_stats);
@@ -287,7 +306,7 @@ bnc_kernel describe() {
   caps.layouts = BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST) | BNC_BIT(BNC_LAYOUT_CHANNELS_LAST);
   caps.profiles = BNC_BIT(BNC_PROFILE_PYTORCH);
   caps.min_rank = 2;
-  caps.max_rank = 5;  // oneDNN's batch normalization takes 0 to 3 spatial dimensions
+  caps.max_rank = max_rank;
   caps.memory = BNC_MEMORY_HOST;
   caps.keeps_module_state = 0;
   return {BNC_ABI_VERSION,     sizeof(bnc_kernel),  "onednn", version.c_str(), caps, nullptr,
