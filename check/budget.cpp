@@ -1,0 +1,128 @@
+#include "budget.hpp"
+
+#include <cmath>
+
+namespace bnconform::check {
+
+using std::abs;
+
+budget_model::budget_model(const problem& p, level l)
+    : level_(l),
+      u_(check::compute_unit(p)),
+      u_o_(storage_unit(p.data_type())),
+      u_s_(storage_unit(p.stats_type())),
+      eps_(p.eps()),
+      m_(p.reduction_size()),
+      batch_statistics_(p.uses_batch_statistics()) {}
+
+channel_terms budget_model::terms(const reference::channel_quantities& q, double gamma,
+                                  double beta) const {
+  channel_terms c;
+  c.m = static_cast<double>(q.m);
+  c.mean = q.mean;
+  c.var = q.var;
+  c.invstd = q.invstd;
+  c.mean_abs = q.mean_abs;
+  c.sum_dy = q.sum_dy;
+  c.sum_abs_dy = q.sum_abs_dy;
+  c.sum_dy_xhat = q.sum_dy_xhat;
+  c.sum_abs_dy_xhat = q.sum_abs_dy_xhat;
+  c.gamma = gamma;
+  c.beta = beta;
+  c.batch_statistics = batch_statistics_;
+  if (batch_statistics_) {
+    const double k = reduction_factor(level_, q.m);
+    // A reduction at factor K: error K u sum|x| / m, plus the division and the
+    // rounding of the result.
+    c.d_mean = k * u_ * c.mean_abs + u_ * abs(c.mean);
+    // Sum of squared deviations at factor K (K u var); the subtraction, squaring and
+    // division (3 u var); deviations taken from a mean that is d_mean off, to first
+    // order (2 d_mean sqrt(var): Welford updates, Chan merges and shifted sums do not
+    // cancel it the way a two-pass sum does) and to second order (d_mean^2).
+    c.d_var = (k + 3) * u_ * c.var + 2 * c.d_mean * std::sqrt(c.var) + c.d_mean * c.d_mean;
+  }
+  // invstd = 1 / sqrt(var + eps): first-order propagation of d var, plus the
+  // addition of eps, the square root and the division (2 u).
+  const double denominator = c.var + eps_;
+  c.rel_d_invstd = (denominator > 0 ? c.d_var / (2 * denominator) : 0.0) + 2 * u_;
+  return c;
+}
+
+double budget_model::d_xhat(const channel_terms& c, double x) const {
+  // The mean error, scaled; the relative errors of invstd and of the product; and
+  // the rounding of x - mean (or of the fused x * scale + shift form, which rounds
+  // relative to |x| and |mean| rather than to |x - mean|).
+  return c.d_mean * c.invstd + abs(xhat(c, x)) * (c.rel_d_invstd + 2 * u_) +
+         2 * u_ * (abs(x) + abs(c.mean)) * c.invstd;
+}
+
+double budget_model::y(const channel_terms& c, double x, double y_value) const {
+  return abs(c.gamma) * d_xhat(c, x) + u_ * (abs(c.gamma * xhat(c, x)) + abs(c.beta)) +
+         u_o_ * abs(y_value);
+}
+
+double budget_model::save_mean(const channel_terms& c) const {
+  return c.d_mean + u_s_ * abs(c.mean);
+}
+
+double budget_model::save_invstd(const channel_terms& c) const {
+  return c.invstd * (c.rel_d_invstd + u_s_);
+}
+
+double budget_model::running_mean(const channel_terms& c, double old, double f,
+                                  double updated) const {
+  // (1 - f) old + f mean: two products and a sum, then storage.
+  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + f * c.d_mean + u_s_ * abs(updated);
+}
+
+double budget_model::running_var(const channel_terms& c, double old, double f,
+                                 double updated) const {
+  const double bessel = c.m > 1 ? c.m / (c.m - 1) : 1.0;
+  const double unbiased = c.var * bessel;
+  // As running_mean, with the unbiased variance and its correction factor (m/(m-1)
+  // is one more rounded product).
+  return 2 * u_ * (abs(1 - f) * abs(old) + f * unbiased) + f * bessel * c.d_var +
+         f * u_ * unbiased + u_s_ * abs(updated);
+}
+
+double budget_model::d_sum_dy(const channel_terms& c) const {
+  return reduction_factor(level_, m_) * u_ * c.sum_abs_dy;
+}
+
+double budget_model::d_sum_dy_xhat(const channel_terms& c) const {
+  // The reduction error, and sum |dy_i| |d xhat_i| with d xhat_i bounded as in
+  // d_xhat(), whose |x_i| term is bounded by |x_i - mean| + |mean|.
+  const double s = c.invstd;
+  const double spread_of_xhat = c.sum_abs_dy * c.d_mean * s +
+                                c.sum_abs_dy_xhat * (c.rel_d_invstd + 2 * u_) +
+                                2 * u_ * (c.sum_abs_dy_xhat + 2 * abs(c.mean) * c.sum_abs_dy * s);
+  return reduction_factor(level_, m_) * u_ * c.sum_abs_dy_xhat + spread_of_xhat;
+}
+
+double budget_model::dbeta(const channel_terms& c) const {
+  return d_sum_dy(c) + u_s_ * abs(c.sum_dy);
+}
+
+double budget_model::dgamma(const channel_terms& c) const {
+  return d_sum_dy_xhat(c) + u_s_ * abs(c.sum_dy_xhat);
+}
+
+double budget_model::dx(const channel_terms& c, double x, double dy, double dx_value) const {
+  const double g = abs(c.gamma);
+  if (!c.batch_statistics) {
+    // dx = dy * gamma * invstd with exact running statistics.
+    return abs(dx_value) * (c.rel_d_invstd + 2 * u_) + g * c.invstd * 2 * u_ * abs(dy) +
+           u_o_ * abs(dx_value);
+  }
+  // dx = gamma invstd (dy - sum(dy)/m - xhat sum(dy xhat)/m): the errors of the two
+  // sums and of xhat propagate through the bracket; each of its three terms and
+  // their differences round (3 u); invstd carries its relative error; then storage.
+  const double xh = abs(xhat(c, x));
+  const double bracket_error =
+      (d_sum_dy(c) + xh * d_sum_dy_xhat(c) + abs(c.sum_dy_xhat) * d_xhat(c, x)) / c.m;
+  const double rounding = 3 * u_ * (abs(dy) + abs(c.sum_dy) / c.m + xh * abs(c.sum_dy_xhat) / c.m);
+  return g * c.invstd * (bracket_error + rounding) + abs(dx_value) * (c.rel_d_invstd + 2 * u_) +
+         u_o_ * abs(dx_value);
+}
+
+}  // namespace bnconform::check

@@ -1,0 +1,59 @@
+#pragma once
+// The error model applied to kernel calls: a kernel's outputs and module state
+// judged against the reference, element by element (budget.hpp), with the exact
+// rules of docs/error-model.md (NaN/Inf patterns, constant channels, exact-fill
+// statistics, the counter, status codes, untouched state after an error) and the
+// harness guards' findings.
+#include <vector>
+
+#include "comparison.hpp"
+#include "core/kernel.hpp"
+#include "reference/call.hpp"
+
+namespace bnconform::check {
+
+struct options {
+  level judged_at = level::strict;
+  // The inputs are an exact fill (every partial sum exact in any order): the mean
+  // must then be exact, bit for bit.
+  bool exact_statistics = false;
+  // Run the kernel a second time on the same inputs and require identical bits.
+  bool check_determinism = true;
+  int reference_bits = 256;
+};
+
+// `q` are the reference's quantities of the same call (reference::quantities);
+// x (and dy) are the call's inputs.
+comparison compare_forward(const problem& p, const tensor& x, const module_state& state_before,
+                           const reference::forward_result& expected,
+                           const std::vector<reference::channel_quantities>& q,
+                           const forward_outputs& got, const module_state& state_after,
+                           const options& opt);
+comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
+                            const module_state& state, const reference::backward_result& expected,
+                            const std::vector<reference::channel_quantities>& q,
+                            const backward_outputs& got, const options& opt);
+
+// Runs the kernel (twice when checking determinism) and the reference on the same
+// inputs, and compares. The backward call gets the reference's save_mean and
+// save_invstd, so it is judged on its own.
+comparison run_forward(const kernel& k, const problem& p, const tensor& x,
+                       const module_state& state, const options& opt);
+comparison run_backward(const kernel& k, const problem& p, const tensor& x, const tensor& dy,
+                        const module_state& state, const options& opt);
+
+// The shorthand of CHECK_API: default options at a level.
+inline comparison run_forward(const kernel& k, const problem& p, const tensor& x,
+                              const module_state& state, level l) {
+  options opt;
+  opt.judged_at = l;
+  return run_forward(k, p, x, state, opt);
+}
+inline comparison run_backward(const kernel& k, const problem& p, const tensor& x, const tensor& dy,
+                               const module_state& state, level l) {
+  options opt;
+  opt.judged_at = l;
+  return run_backward(k, p, x, dy, state, opt);
+}
+
+}  // namespace bnconform::check

@@ -1,0 +1,191 @@
+#include "comparison.hpp"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "core/float_bits.hpp"
+
+namespace bnconform::check {
+
+namespace {
+
+constexpr std::size_t mismatch_limit = 10;
+
+std::string index_text(const std::vector<std::int64_t>& index) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    if (i != 0) s += ",";
+    s += std::to_string(index[i]);
+  }
+  return s + "]";
+}
+
+std::string number(double v) {
+  std::ostringstream out;
+  out.precision(3);
+  out << v;
+  return out.str();
+}
+
+// Significand bits (with the implicit one) and the smallest normal exponent.
+int precision_of(dtype t) {
+  switch (t) {
+    case dtype::f64: return 53;
+    case dtype::f32: return 24;
+    case dtype::f16: return 11;
+    case dtype::bf16: return 8;
+  }
+  return 53;
+}
+int min_exponent_of(dtype t) {
+  switch (t) {
+    case dtype::f64: return -1022;
+    case dtype::f32: return -126;
+    case dtype::f16: return -14;
+    case dtype::bf16: return -126;
+  }
+  return -1022;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> full_index(const problem& p, std::int64_t memory_index) {
+  const std::int64_t c_count = p.channels();
+  const std::int64_t s_count = p.spatial_size();
+  std::int64_t n = 0, c = 0, s = 0;
+  if (p.layout() == layout::channels_first) {
+    s = s_count == 0 ? 0 : memory_index % s_count;
+    const std::int64_t rest = s_count == 0 ? 0 : memory_index / s_count;
+    c = c_count == 0 ? 0 : rest % c_count;
+    n = c_count == 0 ? 0 : rest / c_count;
+  } else {
+    c = c_count == 0 ? 0 : memory_index % c_count;
+    const std::int64_t rest = c_count == 0 ? 0 : memory_index / c_count;
+    s = s_count == 0 ? 0 : rest % s_count;
+    n = s_count == 0 ? 0 : rest / s_count;
+  }
+  std::vector<std::int64_t> index{n, c};
+  const auto shape = p.shape();
+  std::vector<std::int64_t> spatial(shape.size() - 2);
+  for (std::size_t d = spatial.size(); d-- > 0;) {
+    const std::int64_t extent = shape[d + 2];
+    spatial[d] = extent == 0 ? 0 : s % extent;
+    s = extent == 0 ? 0 : s / extent;
+  }
+  index.insert(index.end(), spatial.begin(), spatial.end());
+  return index;
+}
+
+std::string exact_text(double v, dtype t) {
+  if (std::isnan(v)) return "nan";
+  return shortest_decimal(v, t) + " (" + hex_float(v) + ")";
+}
+
+double ulp_error(double exact, double got, dtype t) {
+  if (std::isnan(exact) || std::isnan(got) || std::isinf(exact) || std::isinf(got)) {
+    return exact == got || (std::isnan(exact) && std::isnan(got))
+               ? 0.0
+               : std::numeric_limits<double>::infinity();
+  }
+  const int e = exact == 0 ? min_exponent_of(t) : std::max(std::ilogb(exact), min_exponent_of(t));
+  const double ulp = std::ldexp(1.0, e - (precision_of(t) - 1));
+  return std::abs(got - exact) / ulp;
+}
+
+judge::judge(const problem& p, level l) {
+  c_.judged_at = l;
+  c_.repro = "bnconform run --problem '" + p.to_string() + "'";
+}
+
+void judge::mismatch(const std::string& text) {
+  if (c_.first_mismatches.size() < mismatch_limit) c_.first_mismatches.push_back(text);
+}
+
+void judge::element(const char* output, dtype type, const std::vector<std::int64_t>& index,
+                    double expected, double residual, double got, double budget) {
+  ++c_.elements_judged;
+  const std::string where = std::string(output) + index_text(index);
+  if (std::isnan(expected) || std::isinf(expected) || std::isnan(got) || std::isinf(got)) {
+    const bool same = (std::isnan(expected) && std::isnan(got)) || expected == got;
+    if (!same) {
+      failures_.push_back(where + ": expected " + exact_text(expected, type) + ", got " +
+                          exact_text(got, type));
+      mismatch(failures_.back());
+    }
+    return;
+  }
+  // A budget that is not a number (e.g. the empty batch's statistics) demands
+  // the exact value; it must never pass silently.
+  if (std::isnan(budget)) budget = 0;
+  // exact = expected + residual; (got - expected) is exact when they are close.
+  const double error = std::abs((got - expected) - residual);
+  const double exact = expected + residual;
+  const double ratio = error == 0 ? 0.0 : (budget > 0 ? error / budget : HUGE_VAL);
+  c_.max_abs = std::max(c_.max_abs, error);
+  if (exact != 0) c_.max_rel = std::max(c_.max_rel, error / std::abs(exact));
+  c_.max_ulp = std::max(c_.max_ulp, ulp_error(exact, got, type));
+  if (ratio > c_.worst_ratio) {
+    c_.worst_ratio = ratio;
+    c_.worst_output = output;
+    c_.worst_index = index;
+  }
+  if (ratio > 1) {
+    const std::string text = where + ": expected " + exact_text(expected, type) + ", got " +
+                             exact_text(got, type) + ", error " + number(error) + " > budget " +
+                             number(budget) + " (ratio " + number(ratio) + ", " +
+                             number(ulp_error(exact, got, type)) + " ulp)";
+    if (failures_.empty() || failures_.size() < mismatch_limit) failures_.push_back(text);
+    mismatch(text);
+  }
+}
+
+void judge::exact(const char* output, dtype type, const std::vector<std::int64_t>& index,
+                  double expected, double got, const std::string& why) {
+  const bool same = (std::isnan(expected) && std::isnan(got)) ||
+                    (expected == got && std::signbit(expected) == std::signbit(got));
+  if (same) return;
+  const std::string text = std::string(output) + index_text(index) + ": expected exactly " +
+                           exact_text(expected, type) + " (" + why + "), got " +
+                           exact_text(got, type);
+  failures_.push_back(text);
+  mismatch(text);
+}
+
+void judge::fail(const std::string& reason) {
+  failures_.push_back(reason);
+  mismatch(reason);
+}
+
+void judge::note(const std::string& text) { c_.notes.push_back(text); }
+
+comparison judge::finish(verdict when_clean) {
+  if (!failures_.empty()) {
+    c_.result = verdict::fail;
+    c_.reason = failures_.front();
+    if (failures_.size() > 1) c_.reason += " (and more)";
+  } else {
+    c_.result = when_clean;
+    if (c_.reason.empty()) {
+      c_.reason = "worst budget ratio " + number(c_.worst_ratio) + " at " +
+                  std::string(name_of(c_.judged_at));
+    }
+  }
+  return c_;
+}
+
+std::string comparison::describe() const {
+  std::ostringstream out;
+  out << "verdict: " << name_of(result) << " (" << name_of(judged_at) << ")\n";
+  out << "reason: " << reason << "\n";
+  out << "worst budget ratio: " << worst_ratio;
+  if (!worst_output.empty()) out << " at " << worst_output << index_text(worst_index);
+  out << "\nmax error: " << max_ulp << " ulp, " << max_abs << " absolute, " << max_rel
+      << " relative, over " << elements_judged << " elements\n";
+  for (const std::string& m : first_mismatches) out << "  mismatch: " << m << "\n";
+  for (const std::string& n : notes) out << "  note: " << n << "\n";
+  out << "repro: " << repro;
+  return out.str();
+}
+
+}  // namespace bnconform::check

@@ -1,0 +1,69 @@
+#pragma once
+// What a comparison of one kernel call with the reference says: the verdict, the
+// worst budget ratio and where it occurred, the error figures, the first
+// mismatches printed exactly, and the repro line of the problem.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/problem.hpp"
+#include "level.hpp"
+
+namespace bnconform::check {
+
+struct comparison {
+  verdict result = verdict::pass;
+  std::string reason;  // one line: why this verdict
+  level judged_at = level::strict;
+  double worst_ratio = 0;                 // error / budget, worst over all judged elements
+  std::string worst_output;               // "y", "dx", "running_var", ...
+  std::vector<std::int64_t> worst_index;  // full index: (n, c, s1, ...) or (c)
+  double max_ulp = 0, max_abs = 0, max_rel = 0;
+  std::int64_t elements_judged = 0;
+  std::vector<std::string> first_mismatches;  // up to 10
+  std::vector<std::string> notes;             // guard findings, ill-posed channels, ...
+  // A command that reproduces the call; callers that generated the inputs from a
+  // seed replace it with their own (e.g. adding --seed).
+  std::string repro;
+
+  bool passed() const { return result == verdict::pass || result == verdict::ill_posed; }
+  // A multi-line report for a person (test output, certify's report).
+  std::string describe() const;
+};
+
+// Accumulates element-by-element judgements into a comparison.
+class judge {
+ public:
+  judge(const problem& p, level l);
+
+  // A numeric output element: `expected` is the reference's value rounded to the
+  // output's dtype and `residual` the rest of the exact value; `budget` the
+  // element's error budget. NaN and Inf must match exactly. `index` is the full
+  // index for the report.
+  void element(const char* output, dtype type, const std::vector<std::int64_t>& index,
+               double expected, double residual, double got, double budget);
+  // An element that must match bit for bit (exact-fill statistics, constant channels).
+  void exact(const char* output, dtype type, const std::vector<std::int64_t>& index,
+             double expected, double got, const std::string& why);
+  // A failure that is not about one element (status, counter, guards, state).
+  void fail(const std::string& reason);
+  void note(const std::string& text);
+  comparison finish(verdict when_clean);
+
+  comparison& result() { return c_; }
+
+ private:
+  void mismatch(const std::string& text);
+  comparison c_;
+  std::vector<std::string> failures_;
+};
+
+// The full index of a memory index of a data tensor: (n, c, s1, ..., sk).
+std::vector<std::int64_t> full_index(const problem& p, std::int64_t memory_index);
+// A value printed exactly: shortest decimal and hex form.
+std::string exact_text(double v, dtype t);
+// Error of `got` against the exact value in ULPs of dtype t at the exact value.
+double ulp_error(double exact, double got, dtype t);
+
+}  // namespace bnconform::check

@@ -1,0 +1,376 @@
+#include "model_kernel.hpp"
+
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace bnconform::mutants {
+
+namespace {
+
+// The geometry of a call and its memory offsets.
+struct geometry {
+  std::int64_t n = 0, c = 0, s = 1;
+  bool channels_last = false;
+  std::int64_t m() const { return n * s; }
+  std::int64_t count() const { return n * c * s; }
+  std::int64_t offset(std::int64_t in, std::int64_t ic, std::int64_t is) const {
+    return channels_last ? (in * s + is) * c + ic : (in * c + ic) * s + is;
+  }
+};
+
+geometry geometry_of(const bnc_problem* p) {
+  geometry g;
+  g.n = p->shape[0];
+  g.c = p->shape[1];
+  for (std::int32_t d = 2; d < p->rank; ++d) g.s *= p->shape[d];
+  g.channels_last = p->layout == BNC_LAYOUT_CHANNELS_LAST;
+  return g;
+}
+
+// Rotates the summation order on every call: the racy_reduction mutant.
+std::atomic<std::int64_t> g_call{0};
+
+// Sum of f(v) over a channel's values in the model's way, in compute type T.
+template <class T>
+struct summer {
+  reduction how;
+  bool racy;
+
+  template <class F>
+  double sum(const std::vector<T>& v, F f) const {
+    const std::size_t size = v.size();
+    const std::size_t start = racy && size != 0 ? static_cast<std::size_t>(g_call++) % size : 0;
+    switch (how) {
+      case reduction::sequential:
+      case reduction::welford: {  // welford sums only gradients this way
+        T acc = 0;
+        for (std::size_t k = 0; k < size; ++k) acc += f(v[(start + k) % size]);
+        return static_cast<double>(acc);
+      }
+      case reduction::pairwise: return static_cast<double>(pairwise(v, f, 0, size));
+      case reduction::wide: {
+        // Neumaier's compensated sum in double: exact enough for f64 data at strict,
+        // and the plain double sum is already far within strict for f32 data.
+        double s = 0, comp = 0;
+        for (std::size_t k = 0; k < size; ++k) {
+          const double x = static_cast<double>(f(v[(start + k) % size]));
+          const double t = s + x;
+          comp += std::abs(s) >= std::abs(x) ? (s - t) + x : (x - t) + s;
+          s = t;
+        }
+        return s + comp;
+      }
+    }
+    return 0;
+  }
+
+  template <class F>
+  T pairwise(const std::vector<T>& v, F f, std::size_t lo, std::size_t hi) const {
+    if (hi - lo <= 8) {
+      T acc = 0;
+      for (std::size_t k = lo; k < hi; ++k) acc += f(v[k]);
+      return acc;
+    }
+    const std::size_t mid = lo + (hi - lo) / 2;
+    return pairwise(v, f, lo, mid) + pairwise(v, f, mid, hi);
+  }
+};
+
+// Welford within blocks of 8, merged pairwise with Chan et al.'s formula.
+template <class T>
+struct moments {
+  T count = 0, mean = 0, m2 = 0;
+};
+template <class T>
+moments<T> merge(const moments<T>& a, const moments<T>& b) {
+  if (a.count == 0) return b;
+  if (b.count == 0) return a;
+  moments<T> r;
+  r.count = a.count + b.count;
+  const T delta = b.mean - a.mean;
+  r.mean = a.mean + delta * (b.count / r.count);
+  r.m2 = a.m2 + b.m2 + delta * delta * (a.count * b.count / r.count);
+  return r;
+}
+template <class T>
+moments<T> welford(const std::vector<T>& v, std::size_t lo, std::size_t hi) {
+  if (hi - lo <= 8) {
+    moments<T> r;
+    for (std::size_t k = lo; k < hi; ++k) {
+      r.count += 1;
+      const T delta = v[k] - r.mean;
+      r.mean += delta / r.count;
+      r.m2 += delta * (v[k] - r.mean);
+    }
+    return r;
+  }
+  const std::size_t mid = lo + (hi - lo) / 2;
+  return merge(welford(v, lo, mid), welford(v, mid, hi));
+}
+
+template <class T>
+std::vector<T> channel_values(const T* data, const geometry& g, std::int64_t c) {
+  std::vector<T> v;
+  v.reserve(static_cast<std::size_t>(g.m()));
+  for (std::int64_t n = 0; n < g.n; ++n)
+    for (std::int64_t s = 0; s < g.s; ++s) v.push_back(data[g.offset(n, c, s)]);
+  return v;
+}
+
+// Mean and biased variance of a channel, in the model's way.
+template <class T>
+void statistics(const model& mo, const std::vector<T>& v, double& mean, double& var) {
+  const double m = static_cast<double>(v.size());
+  if (mo.sums == reduction::welford) {
+    const moments<T> r = welford(v, 0, v.size());
+    mean = v.empty() ? std::nan("") : static_cast<double>(r.mean);
+    var = v.empty() ? std::nan("") : static_cast<double>(r.m2 / static_cast<T>(m));
+    return;
+  }
+  const summer<T> sum{mo.sums, mo.bug == flaw::racy_reduction};
+  if (mo.bug == flaw::one_pass_variance) {
+    const T mean_t = static_cast<T>(sum.sum(v, [](T x) { return x; }) / m);
+    const T square = static_cast<T>(sum.sum(v, [](T x) { return x * x; }) / m);
+    mean = static_cast<double>(mean_t);
+    var = static_cast<double>(square - mean_t * mean_t);
+    return;
+  }
+  if (mo.sums == reduction::wide) {
+    mean = sum.sum(v, [](T x) { return x; }) / m;
+    const double mu = mean;
+    var = sum.sum(v, [mu](T x) {
+      const double d = static_cast<double>(x) - mu;
+      return static_cast<T>(0) + static_cast<T>(d * d);
+    }) / m;
+    if constexpr (sizeof(T) == 4) {
+      // f32 data: the squares above were rounded to f32; redo them in double.
+      double acc = 0;
+      for (const T x : v) acc += (static_cast<double>(x) - mu) * (static_cast<double>(x) - mu);
+      var = acc / m;
+    }
+    return;
+  }
+  const T mean_t = static_cast<T>(sum.sum(v, [](T x) { return x; }) / m);
+  mean = static_cast<double>(mean_t);
+  var = sum.sum(v, [mean_t](T x) { return (x - mean_t) * (x - mean_t); }) / m;
+}
+
+template <class T>
+bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forward_args* a) {
+  const geometry g = geometry_of(p);
+  const T* x = static_cast<const T*>(a->x);
+  T* y = static_cast<T*>(a->y);
+  const T* gamma = static_cast<const T*>(a->gamma);
+  const T* beta = static_cast<const T*>(a->beta);
+  T* running_mean = static_cast<T*>(a->running_mean);
+  T* running_var = static_cast<T*>(a->running_var);
+  const bool training = p->mode == BNC_MODE_TRAINING;
+  const bool track = p->track_running_stats != 0;
+  const bool batch_stats = training || !track || mo.bug == flaw::eval_uses_batch_stats;
+  double factor = a->exponential_average_factor;
+  if (p->momentum_is_none && mo.bug == flaw::none_as_default) factor = 0.1;
+  if (mo.kernel.capabilities.keeps_module_state && training && track) {
+    std::int64_t& counter = *a->num_batches_tracked;
+    if (mo.bug == flaw::float_counter) {
+      const float counted = static_cast<float>(counter) + 1.0f;
+      counter = static_cast<std::int64_t>(counted);
+      if (p->momentum_is_none) factor = 1.0 / static_cast<double>(counted);
+    }
+    // counter_not_incremented: leaves it alone.
+  }
+  const auto m = static_cast<double>(g.m());
+  for (std::int64_t c = 0; c < g.c; ++c) {
+    const std::vector<T> v = channel_values(x, g, c);
+    double mean = 0, var = 0;
+    if (batch_stats) {
+      statistics(mo, v, mean, var);
+    } else {
+      mean = static_cast<double>(running_mean[c]);
+      var = static_cast<double>(running_var[c]);
+    }
+    const T invstd =
+        mo.bug == flaw::eps_outside_sqrt
+            ? static_cast<T>(1) / (std::sqrt(static_cast<T>(var)) + static_cast<T>(p->eps))
+            : static_cast<T>(1) / std::sqrt(static_cast<T>(var) + static_cast<T>(p->eps));
+    const T g_c = gamma ? gamma[c] : static_cast<T>(1);
+    const T b_c = beta ? beta[c] : static_cast<T>(0);
+    for (std::int64_t n = 0; n < g.n; ++n) {
+      for (std::int64_t s = 0; s < g.s; ++s) {
+        const std::int64_t in = g.offset(n, c, s);
+        std::int64_t out = in;
+        if (mo.bug == flaw::layout_slip && g.channels_last) out = (n * g.c + c) * g.s + s;
+        y[out] = (x[in] - static_cast<T>(mean)) * invstd * g_c + b_c;
+      }
+    }
+    if (training || !track) {
+      if (a->save_mean) static_cast<T*>(a->save_mean)[c] = static_cast<T>(mean);
+      if (a->save_invstd) static_cast<T*>(a->save_invstd)[c] = invstd;
+    }
+    if (training && track && g.m() > 0) {
+      const T f = static_cast<T>(factor);
+      const T keep = mo.bug == flaw::flipped_momentum ? f : static_cast<T>(1) - f;
+      const T take = mo.bug == flaw::flipped_momentum ? static_cast<T>(1) - f : f;
+      const double unbiased = mo.bug == flaw::biased_running_var ? var : var * m / (m - 1);
+      running_mean[c] = keep * running_mean[c] + take * static_cast<T>(mean);
+      running_var[c] = keep * running_var[c] + take * static_cast<T>(unbiased);
+    }
+  }
+  if (mo.bug == flaw::unwritten_tail && g.count() > 0) {
+    std::uint64_t sentinel_like = sizeof(T) == 8 ? 0x7ff5a5a5a5a5a5a5ull : 0x7fa5a5a5ull;
+    std::memcpy(&y[g.count() - 1], &sentinel_like, sizeof(T));  // as if never stored
+  }
+  if (mo.bug == flaw::out_of_bounds_write) y[g.count()] = 0;
+  if (mo.bug == flaw::overwrites_input && g.count() > 0) {
+    const_cast<T*>(x)[0] = y[0];
+  }
+  return BNC_STATUS_OK;
+}
+
+template <class T>
+bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backward_args* a) {
+  const geometry g = geometry_of(p);
+  const T* x = static_cast<const T*>(a->x);
+  const T* dy = static_cast<const T*>(a->dy);
+  T* dx = static_cast<T*>(a->dx);
+  const bool batch_stats = p->mode == BNC_MODE_TRAINING || !p->track_running_stats;
+  const summer<T> sum{mo.sums == reduction::welford ? reduction::pairwise : mo.sums,
+                      mo.bug == flaw::racy_reduction};
+  const auto m = static_cast<double>(g.m());
+  for (std::int64_t c = 0; c < g.c; ++c) {
+    T mean, invstd;
+    if (batch_stats) {
+      mean = static_cast<const T*>(a->save_mean)[c];
+      invstd = static_cast<const T*>(a->save_invstd)[c];
+    } else {
+      mean = static_cast<const T*>(a->running_mean)[c];
+      invstd = static_cast<T>(1) /
+               std::sqrt(static_cast<const T*>(a->running_var)[c] + static_cast<T>(p->eps));
+    }
+    const std::vector<T> xs = channel_values(x, g, c);
+    const std::vector<T> dys = channel_values(dy, g, c);
+    std::vector<T> products(xs.size());
+    for (std::size_t k = 0; k < xs.size(); ++k) products[k] = dys[k] * (xs[k] - mean) * invstd;
+    const double sum_dy = sum.sum(dys, [](T v) { return v; });
+    const double sum_dy_xhat = sum.sum(products, [](T v) { return v; });
+    const T g_c = a->gamma ? static_cast<const T*>(a->gamma)[c] : static_cast<T>(1);
+    const T mean_dy = mo.bug == flaw::missing_mean_dy || !batch_stats ? static_cast<T>(0)
+                                                                      : static_cast<T>(sum_dy / m);
+    const T mean_dy_xhat = batch_stats ? static_cast<T>(sum_dy_xhat / m) : static_cast<T>(0);
+    for (std::int64_t n = 0; n < g.n; ++n) {
+      for (std::int64_t s = 0; s < g.s; ++s) {
+        const std::int64_t i = g.offset(n, c, s);
+        const T xhat = (x[i] - mean) * invstd;
+        dx[i] = g_c * invstd * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+      }
+    }
+    if (a->dgamma) static_cast<T*>(a->dgamma)[c] = static_cast<T>(sum_dy_xhat);
+    if (a->dbeta) static_cast<T*>(a->dbeta)[c] = static_cast<T>(sum_dy);
+  }
+  return BNC_STATUS_OK;
+}
+
+bnc_status reject(const bnc_problem* p, char* message, size_t size) {
+  const geometry g = geometry_of(p);
+  const bool batch_stats = p->mode == BNC_MODE_TRAINING || !p->track_running_stats;
+  if (batch_stats && g.m() == 1) {
+    std::snprintf(message, size, "Expected more than 1 value per channel when training");
+    return BNC_STATUS_INVALID_PROBLEM;
+  }
+  return BNC_STATUS_OK;
+}
+
+bnc_status forward(void* context, const bnc_problem* p, const bnc_forward_args* a, char* message,
+                   size_t size) {
+  const model& mo = *static_cast<const model*>(context);
+  if (const bnc_status s = reject(p, message, size); s != BNC_STATUS_OK) return s;
+  return p->data_dtype == BNC_DTYPE_F64 ? forward_typed<double>(mo, p, a)
+                                        : forward_typed<float>(mo, p, a);
+}
+
+bnc_status backward(void* context, const bnc_problem* p, const bnc_backward_args* a, char* message,
+                    size_t size) {
+  const model& mo = *static_cast<const model*>(context);
+  if (const bnc_status s = reject(p, message, size); s != BNC_STATUS_OK) return s;
+  return p->data_dtype == BNC_DTYPE_F64 ? backward_typed<double>(mo, p, a)
+                                        : backward_typed<float>(mo, p, a);
+}
+
+bool keeps_state(flaw f) { return f == flaw::counter_not_incremented || f == flaw::float_counter; }
+
+model make(std::string_view name, reduction r, flaw f, std::string_view expectation) {
+  model mo{name, r, f, expectation, {}};
+  mo.kernel.abi_version = BNC_ABI_VERSION;
+  mo.kernel.struct_size = sizeof(bnc_kernel);
+  mo.kernel.name = name.data();
+  mo.kernel.version = "model";
+  mo.kernel.capabilities = {BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL |
+                                BNC_OP_BACKWARD_TRAINING | BNC_OP_BACKWARD_EVAL,
+                            BNC_BIT(BNC_DTYPE_F64) | BNC_BIT(BNC_DTYPE_F32),
+                            BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST) | BNC_BIT(BNC_LAYOUT_CHANNELS_LAST),
+                            BNC_BIT(BNC_PROFILE_PYTORCH),
+                            2,
+                            8,
+                            BNC_MEMORY_HOST,
+                            keeps_state(f) ? 1 : 0};
+  mo.kernel.forward = forward;
+  mo.kernel.backward = backward;
+  return mo;
+}
+
+// Context pointers must point at the stored models, so they are set once the
+// arrays are in place.
+template <std::size_t N>
+std::array<model, N>& bind(std::array<model, N>& models) {
+  for (model& mo : models) mo.kernel.context = &mo;
+  return models;
+}
+
+}  // namespace
+
+std::span<const model> correct_models() {
+  static std::array<model, 3> models{
+      make("model-wide", reduction::wide, flaw::none, "strict"),
+      make("model-pairwise", reduction::pairwise, flaw::none, "standard"),
+      make("model-welford", reduction::welford, flaw::none, "standard")};
+  static const bool bound = (bind(models), true);
+  (void)bound;
+  return models;
+}
+
+const model& sequential_model() {
+  static std::array<model, 1> models{
+      make("model-sequential", reduction::sequential, flaw::none, "budget")};
+  static const bool bound = (bind(models), true);
+  (void)bound;
+  return models[0];
+}
+
+std::span<const model> zoo() {
+  using r = reduction;
+  static std::array<model, 14> models{
+      make("mutant-biased-running-var", r::wide, flaw::biased_running_var, "running_var"),
+      make("mutant-flipped-momentum", r::wide, flaw::flipped_momentum, "running_mean"),
+      make("mutant-none-as-default", r::wide, flaw::none_as_default, "running_mean"),
+      make("mutant-eps-outside-sqrt", r::wide, flaw::eps_outside_sqrt, "save_invstd"),
+      make("mutant-one-pass-variance", r::sequential, flaw::one_pass_variance, "budget"),
+      make("mutant-layout-slip", r::wide, flaw::layout_slip, "y["),
+      make("mutant-missing-mean-dy", r::wide, flaw::missing_mean_dy, "dx["),
+      make("mutant-unwritten-tail", r::wide, flaw::unwritten_tail, "unwritten output"),
+      make("mutant-out-of-bounds-write", r::wide, flaw::out_of_bounds_write, "out-of-bounds"),
+      make("mutant-counter-not-incremented", r::wide, flaw::counter_not_incremented,
+           "num_batches_tracked"),
+      make("mutant-float-counter", r::wide, flaw::float_counter, "num_batches_tracked"),
+      make("mutant-eval-uses-batch-stats", r::wide, flaw::eval_uses_batch_stats, "y["),
+      make("mutant-racy-reduction", r::sequential, flaw::racy_reduction, "nondeterministic"),
+      make("mutant-overwrites-input", r::wide, flaw::overwrites_input, "input modified")};
+  static const bool bound = (bind(models), true);
+  (void)bound;
+  return models;
+}
+
+}  // namespace bnconform::mutants

@@ -1,0 +1,57 @@
+#pragma once
+// Small, plain batch-normalization kernels for measuring the battery: correct
+// models of each reduction class the error model must accept, and mutants, each
+// one realistic bug the battery must reject (docs/error-model.md, "Proof of
+// power"). Host memory, f32 and f64, both layouts, every rank; the harness keeps
+// the module state unless a mutant's bug is about it.
+#include <span>
+#include <string_view>
+
+#include "bnconform/kernel.h"
+
+namespace bnconform::mutants {
+
+// How the per-channel sums are accumulated.
+enum class reduction {
+  sequential,  // one running sum in the compute type: the classic f32 bug
+  pairwise,    // a binary tree in the compute type (standard)
+  welford,     // Welford within blocks of 8, blocks merged by Chan's formula in a tree
+  wide,        // f64 for f32 data; compensated (Neumaier) f64 sums for f64 data (strict)
+};
+
+enum class flaw {
+  none,
+  biased_running_var,       // stores the biased variance in running_var
+  flipped_momentum,         // running = momentum * running + (1 - momentum) * batch
+  none_as_default,          // momentum=None treated as 0.1
+  eps_outside_sqrt,         // invstd = 1 / (sqrt(var) + eps)
+  one_pass_variance,        // var = E[x^2] - E[x]^2 in the compute type
+  layout_slip,              // channels_last output written with channels_first strides
+  missing_mean_dy,          // dx without the - mean(dy) term
+  unwritten_tail,           // the last element of y is never written
+  out_of_bounds_write,      // writes one element past the end of y
+  counter_not_incremented,  // keeps the module state but never counts the batch
+  float_counter,            // keeps num_batches_tracked in a float
+  eval_uses_batch_stats,    // eval normalizes with the batch statistics
+  racy_reduction,           // sums in a different order on every call
+  overwrites_input,         // normalizes x in place as a scratch buffer
+};
+
+struct model {
+  std::string_view name;
+  reduction sums;
+  flaw bug;
+  // What the battery must say: for a correct model, the level it passes; for a
+  // mutant, a phrase its failure reason must contain.
+  std::string_view expectation;
+  bnc_kernel kernel;  // context points back to this model
+};
+
+// The correct models: wide (strict), pairwise and welford (standard).
+std::span<const model> correct_models();
+// The sequential f32 kernel: correct code, but fails `standard` on long offset channels.
+const model& sequential_model();
+// The mutant zoo.
+std::span<const model> zoo();
+
+}  // namespace bnconform::mutants
