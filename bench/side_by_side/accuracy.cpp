@@ -72,13 +72,13 @@ std::vector<accuracy> judge_kernels(const std::vector<const bnc_kernel*>& kernel
     }
     if (backward) {
       const backward_outputs got = k.backward(p, x, dy, state, save_mean, save_invstd);
-      out.push_back(
-          summary(check::compare_backward(p, expected_backward, quantities, state, got, opt)));
+      out.push_back(summary(
+          check::compare_backward(p, x, dy, state, expected_backward, quantities, got, opt)));
     } else {
       module_state after = state;
       const forward_outputs got = k.forward(p, x, after);
-      out.push_back(
-          summary(check::compare_forward(p, expected_forward, quantities, state, got, after, opt)));
+      out.push_back(summary(
+          check::compare_forward(p, x, state, expected_forward, quantities, got, after, opt)));
     }
   }
   return out;
