@@ -211,13 +211,21 @@ TEST(AdapterDegenerate, EmptyBatchIsNoErrorAndCounts) {
 }
 
 TEST(AdapterDegenerate, ConstantChannel) {
-  // Channel 1 constant (exactly representable partial sums): mean exact, y == beta.
-  const problem p = problem::parse("shape=4x3x2,dtype=f32");
-  problem_inputs in = ordinary_inputs(p, 4);
-  for (std::int64_t n = 0; n < 4; ++n) {
-    for (std::int64_t s = 0; s < 2; ++s) in.x.set(p.offset(n, 1, s), 3.0);
+  // Channel 1 constant, eps > 0: mean exactly the constant, y == beta. 3 makes
+  // every partial sum exact; 0.1f does not (the mean must still come out exact).
+  for (const float constant : {3.0f, 0.1f}) {
+    for (const char* text :
+         {"shape=4x3x2x2,dtype=f32", "shape=4x3x2x2,dtype=f32,layout=channels_last"}) {
+      const problem p = problem::parse(text);
+      problem_inputs in = ordinary_inputs(p, 4);
+      for (std::int64_t n = 0; n < 4; ++n) {
+        for (std::int64_t s = 0; s < 4; ++s) in.x.set(p.offset(n, 1, s), constant);
+      }
+      const std::string what =
+          "constant channel " + std::to_string(constant) + ", " + std::string(name_of(p.layout()));
+      expect_conforms(p, in.x, in.state, what.c_str());
+    }
   }
-  expect_conforms(p, in.x, in.state, "constant channel, eps > 0");
 }
 
 TEST(AdapterDegenerate, NanAndInfStayInTheirChannel) {
@@ -305,7 +313,7 @@ TEST(AdapterLevel, LongOffsetChannelsAtTheDeclaredLevel) {
   for (dtype t : {dtype::f64, dtype::f32, dtype::bf16}) {
     for (layout l : {layout::channels_first, layout::channels_last}) {
       problem::fields f;
-      f.shape = {64, 2, 16, 16};  // m = 16384
+      f.shape = {32, 2, 16, 16};  // m = 8192
       f.data_type = t;
       f.layout = l;
       const problem p(f);
