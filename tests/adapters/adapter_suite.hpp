@@ -2,6 +2,8 @@
 // One conformance suite for every peer adapter, written once and instantiated per
 // adapter in a small file of its own (GoogleTest's "abstract test" pattern). Each
 // test binary defines adapter_under_test().
+#include <gtest/gtest.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,4 +41,30 @@ struct problem_inputs {
 };
 problem_inputs ordinary_inputs(const problem& p, unsigned seed, double offset = 0.5);
 
+// The suite's fixtures. Each adapter's test file instantiates them all with
+// BNCONFORM_INSTANTIATE_ADAPTER_SUITE(Name), so that every test name carries the
+// adapter's (ctest runs both binaries side by side).
+class AdapterConformance : public ::testing::TestWithParam<const char*> {};
+class AdapterBadCalls : public ::testing::TestWithParam<const char*> {};
+class AdapterCapabilities : public ::testing::TestWithParam<const char*> {};
+class AdapterDegenerate : public ::testing::TestWithParam<const char*> {};
+class AdapterDeterminism : public ::testing::TestWithParam<const char*> {};
+class AdapterLevel : public ::testing::TestWithParam<const char*> {};
+
+// The names of the data dtypes k declares ("f32", ...): AdapterConformance's parameters.
+std::vector<const char*> declared_dtype_names(const bnc_kernel& k);
+
 }  // namespace bnconform::testing
+
+#define BNCONFORM_INSTANTIATE_ADAPTER_SUITE(Name)                                \
+  INSTANTIATE_TEST_SUITE_P(                                                      \
+      Name, AdapterConformance,                                                  \
+      ::testing::ValuesIn(declared_dtype_names(*adapter_under_test().kernel)),   \
+      [](const ::testing::TestParamInfo<const char*>& dtype_info) {              \
+        return std::string(dtype_info.param);                                    \
+      });                                                                        \
+  INSTANTIATE_TEST_SUITE_P(Name, AdapterBadCalls, ::testing::Values(#Name));     \
+  INSTANTIATE_TEST_SUITE_P(Name, AdapterCapabilities, ::testing::Values(#Name)); \
+  INSTANTIATE_TEST_SUITE_P(Name, AdapterDegenerate, ::testing::Values(#Name));   \
+  INSTANTIATE_TEST_SUITE_P(Name, AdapterDeterminism, ::testing::Values(#Name));  \
+  INSTANTIATE_TEST_SUITE_P(Name, AdapterLevel, ::testing::Values(#Name))

@@ -51,6 +51,8 @@ const adapter_description& adapter_under_test() {
   return d;
 }
 
+BNCONFORM_INSTANTIATE_ADAPTER_SUITE(Libtorch);
+
 namespace {
 
 TEST(LibtorchAdapter, DeclaresWhatAtenImplements) {

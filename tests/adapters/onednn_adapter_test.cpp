@@ -30,6 +30,8 @@ const adapter_description& adapter_under_test() {
   return d;
 }
 
+BNCONFORM_INSTANTIATE_ADAPTER_SUITE(Onednn);
+
 namespace {
 
 TEST(OnednnAdapter, DeclaresWhatOnednnImplements) {
