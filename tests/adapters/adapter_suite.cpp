@@ -308,7 +308,8 @@ TEST_P(AdapterLevel, LongOffsetChannelsAtTheDeclaredLevel) {
   bool strict_missed = false;
   bool any_standard = false;
   for (dtype t : {dtype::f64, dtype::f32, dtype::bf16}) {
-    for (layout l : {layout::channels_first, layout::channels_last}) {
+    // One layout: the conformance tests cover both, and the reference is the cost here.
+    for (layout l : {layout::channels_first}) {
       problem::fields f;
       f.shape = {32, 2, 16, 16};  // m = 8192
       f.data_type = t;
