@@ -6,8 +6,23 @@ namespace bnconform::check {
 
 using std::abs;
 
+namespace {
+double smallest_subnormal(dtype t) {
+  switch (t) {
+    case dtype::f64: return std::ldexp(1.0, -1074);
+    case dtype::f32: return std::ldexp(1.0, -149);
+    case dtype::f16: return std::ldexp(1.0, -24);
+    case dtype::bf16: return std::ldexp(1.0, -133);
+  }
+  return 0;
+}
+}  // namespace
+
 budget_model::budget_model(const problem& p, level l)
     : level_(l),
+      eta_(p.data_type() == dtype::f64 ? std::ldexp(1.0, -1074) : std::ldexp(1.0, -149)),
+      eta_o_(smallest_subnormal(p.data_type())),
+      eta_s_(smallest_subnormal(p.stats_type())),
       u_(check::compute_unit(p)),
       u_o_(storage_unit(p.data_type())),
       u_s_(storage_unit(p.stats_type())),
@@ -34,12 +49,13 @@ channel_terms budget_model::terms(const reference::channel_quantities& q, double
     const double k = reduction_factor(level_, q.m);
     // A reduction at factor K: error K u sum|x| / m, plus the division and the
     // rounding of the result.
-    c.d_mean = k * u_ * c.mean_abs + u_ * abs(c.mean);
+    c.d_mean = k * u_ * c.mean_abs + u_ * abs(c.mean) + eta_;
     // Sum of squared deviations at factor K (K u var); the subtraction, squaring and
     // division (3 u var); deviations taken from a mean that is d_mean off, to first
     // order (2 d_mean sqrt(var): Welford updates, Chan merges and shifted sums do not
     // cancel it the way a two-pass sum does) and to second order (d_mean^2).
-    c.d_var = (k + 3) * u_ * c.var + 2 * c.d_mean * std::sqrt(c.var) + c.d_mean * c.d_mean;
+    c.d_var = (k + 3) * u_ * c.var + 2 * c.d_mean * std::sqrt(c.var) + c.d_mean * c.d_mean +
+              2 * eta_;  // squares and the division may underflow
   }
   // invstd = 1 / sqrt(var + eps): first-order propagation of d var, plus the
   // addition of eps, the square root and the division (2 u).
@@ -58,15 +74,15 @@ double budget_model::d_xhat(const channel_terms& c, double x) const {
 
 double budget_model::y(const channel_terms& c, double x, double y_value) const {
   return abs(c.gamma) * d_xhat(c, x) + u_ * (abs(c.gamma * xhat(c, x)) + abs(c.beta)) +
-         u_o_ * abs(y_value);
+         u_o_ * abs(y_value) + underflow(abs(c.gamma) + 2, eta_o_);
 }
 
 double budget_model::save_mean(const channel_terms& c) const {
-  return c.d_mean + u_s_ * abs(c.mean);
+  return c.d_mean + u_s_ * abs(c.mean) + underflow(0, eta_s_);
 }
 
 double budget_model::save_invstd(const channel_terms& c) const {
-  return c.invstd * (c.rel_d_invstd + u_s_);
+  return c.invstd * (c.rel_d_invstd + u_s_) + underflow(1, eta_s_);
 }
 
 double budget_model::running_mean(const channel_terms& c, double old, double f,
@@ -82,7 +98,7 @@ double budget_model::running_var(const channel_terms& c, double old, double f,
   // As running_mean, with the unbiased variance and its correction factor (m/(m-1)
   // is one more rounded product).
   return 2 * u_ * (abs(1 - f) * abs(old) + f * unbiased) + f * bessel * c.d_var +
-         f * u_ * unbiased + u_s_ * abs(updated);
+         f * u_ * unbiased + u_s_ * abs(updated) + underflow(3, eta_s_);
 }
 
 double budget_model::d_sum_dy(const channel_terms& c) const {
@@ -100,11 +116,12 @@ double budget_model::d_sum_dy_xhat(const channel_terms& c) const {
 }
 
 double budget_model::dbeta(const channel_terms& c) const {
-  return d_sum_dy(c) + u_s_ * abs(c.sum_dy);
+  return d_sum_dy(c) + u_s_ * abs(c.sum_dy) + underflow(1, eta_s_);
 }
 
 double budget_model::dgamma(const channel_terms& c) const {
-  return d_sum_dy_xhat(c) + u_s_ * abs(c.sum_dy_xhat);
+  // Each product dy * xhat may underflow: m floors.
+  return d_sum_dy_xhat(c) + u_s_ * abs(c.sum_dy_xhat) + underflow(c.m + 1, eta_s_);
 }
 
 double budget_model::dx(const channel_terms& c, double x, double dy, double dx_value) const {
@@ -112,7 +129,7 @@ double budget_model::dx(const channel_terms& c, double x, double dy, double dx_v
   if (!c.batch_statistics) {
     // dx = dy * gamma * invstd with exact running statistics.
     return abs(dx_value) * (c.rel_d_invstd + 2 * u_) + g * c.invstd * 2 * u_ * abs(dy) +
-           u_o_ * abs(dx_value);
+           u_o_ * abs(dx_value) + underflow(2, eta_o_);
   }
   // dx = gamma invstd (dy - sum(dy)/m - xhat sum(dy xhat)/m): the errors of the two
   // sums and of xhat propagate through the bracket; each of its three terms and
@@ -121,8 +138,8 @@ double budget_model::dx(const channel_terms& c, double x, double dy, double dx_v
   const double bracket_error =
       (d_sum_dy(c) + xh * d_sum_dy_xhat(c) + abs(c.sum_dy_xhat) * d_xhat(c, x)) / c.m;
   const double rounding = 3 * u_ * (abs(dy) + abs(c.sum_dy) / c.m + xh * abs(c.sum_dy_xhat) / c.m);
-  return g * c.invstd * (bracket_error + rounding) + abs(dx_value) * (c.rel_d_invstd + 2 * u_) +
-         u_o_ * abs(dx_value);
+  return g * c.invstd * (bracket_error + rounding + 3 * eta_) +
+         abs(dx_value) * (c.rel_d_invstd + 2 * u_) + u_o_ * abs(dx_value) + underflow(3, eta_o_);
 }
 
 }  // namespace bnconform::check

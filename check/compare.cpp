@@ -71,6 +71,11 @@ bool statuses_agree(judge& j, const call_status& expected, const call_status& go
              (got.message.empty() ? "" : " (" + got.message + ")"));
     }
     if (!same_state(before, after)) j.fail("state: the module state changed in a failing call");
+    if (got.code == expected.code) {
+      j.result().call_rejected = true;
+      j.result().reason = "invalid call rejected as it must be (" +
+                          std::string(bnconform::name_of(got.code)) + ": " + expected.message + ")";
+    }
     return false;
   }
   if (!got.ok()) {

@@ -21,6 +21,7 @@ struct comparison {
   std::vector<std::int64_t> worst_index;  // full index: (n, c, s1, ...) or (c)
   double max_ulp = 0, max_abs = 0, max_rel = 0;
   std::int64_t elements_judged = 0;
+  bool call_rejected = false;  // the call is invalid and the kernel rejected it as it must
   std::vector<std::string> first_mismatches;  // up to 10
   std::vector<std::string> notes;             // guard findings, ill-posed channels, ...
   // A command that reproduces the call; callers that generated the inputs from a

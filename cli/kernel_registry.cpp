@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "impl/mutants/model_kernel.hpp"
 #include "reference/reference_kernel.hpp"
 
 namespace bnconform::cli {
@@ -54,6 +55,7 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     }
     return {std::make_unique<kernel>(description), nullptr};
   }
+  // Built peer adapters (impl/adapters), loaded from their plugins.
   std::string known = "reference";
   for (const peer_plugin& peer : peer_plugins()) {
     if (peer.name == name) {
@@ -61,6 +63,17 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
       return {nullptr, std::make_unique<kernel_library>(peer.path)};
     }
     known += ", " + std::string(peer.name);
+  }
+  // The model kernels and the mutant zoo (impl/mutants), to see the battery at work.
+  for (const auto list : {mutants::correct_models(), mutants::zoo()}) {
+    for (const auto& m : list) {
+      if (m.name == name) return {std::make_unique<kernel>(&m.kernel), nullptr};
+      known += ", " + std::string(m.name);
+    }
+  }
+  known += ", " + std::string(mutants::sequential_model().name);
+  if (name == mutants::sequential_model().name) {
+    return {std::make_unique<kernel>(&mutants::sequential_model().kernel), nullptr};
   }
   report_error("unknown kernel '" + name + "' (known: " + known +
                "; or a path to a kernel shared library, e.g. ./libmine.so)");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "degenerate_command.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -27,6 +28,8 @@ int run_main(int argc, char** argv) {
   app.require_subcommand(1);
   bnconform::cli::run_options run_options;
   CLI::App* run = bnconform::cli::add_run_command(app, run_options);
+  bnconform::cli::degenerate_options degenerate_options;
+  CLI::App* degenerate = bnconform::cli::add_degenerate_command(app, degenerate_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -35,6 +38,7 @@ int run_main(int argc, char** argv) {
     return fail(e.what());
   }
   if (run->parsed()) return bnconform::cli::execute_run(run_options);
+  if (degenerate->parsed()) return bnconform::cli::execute_degenerate(degenerate_options);
   return fail("no subcommand (see bnconform --help)");
 }
 

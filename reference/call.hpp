@@ -39,6 +39,7 @@ struct output {
 struct unsettled_element {
   std::string output;  // "y", "save_invstd", ...
   std::int64_t index;  // memory index within that output
+  double spread = 0;   // |high - low| bound on the lower computation's error (inf for NaN)
 };
 
 struct forward_result {

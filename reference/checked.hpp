@@ -10,6 +10,7 @@
 
 #include "core/rounding.hpp"
 #include "engine.hpp"
+#include "negligible.hpp"
 #include "real.hpp"
 
 // GCC 12 reports -Warray-bounds inside Boost 1.74's cpp_int when a cpp_bin_float
@@ -35,7 +36,7 @@ output settle(const std::vector<Low>& low, const std::vector<High>& high, dtype 
     if (isnan(exact) || isnan(other)) {
       rounded = std::nan("");
       if (!(isnan(exact) && isnan(other)))
-        unsettled.push_back({name, static_cast<std::int64_t>(i)});
+        unsettled.push_back({name, static_cast<std::int64_t>(i), HUGE_VAL});
     } else if (exact == other) {
       // Agreement to every bit of the lower precision means the value is exactly
       // representable there (an inexact value agrees by chance with probability
@@ -48,7 +49,7 @@ output settle(const std::vector<Low>& low, const std::vector<High>& high, dtype 
       rounded = round_to(exact, type);
       if (!same_value(round_to(High(exact - spread), type), rounded) ||
           !same_value(round_to(High(exact + spread), type), rounded)) {
-        unsettled.push_back({name, static_cast<std::int64_t>(i)});
+        unsettled.push_back({name, static_cast<std::int64_t>(i), static_cast<double>(spread)});
       }
     }
     out.rounded[i] = rounded;
@@ -98,6 +99,9 @@ inline std::optional<call_status> span_refusal(const problem& p, const call_inpu
 }
 
 template <unsigned Bits>
+std::vector<channel_quantities> checked_quantities(const problem& p, const call_inputs& in);
+
+template <unsigned Bits>
 forward_result checked_forward(const problem& p, const call_inputs& in) {
   if (auto refusal = span_refusal(p, in, Bits)) {
     forward_result r;
@@ -117,6 +121,9 @@ forward_result checked_forward(const problem& p, const call_inputs& in) {
       settle(low.running_var, high.running_var, p.stats_type(), "running_var", r.unsettled);
   r.num_batches_tracked = high.num_batches_tracked;
   r.ill_posed_channels = high.ill_posed_channels;
+  if (!r.unsettled.empty()) {
+    forgive_negligible(p, in, checked_quantities<Bits>(p, in), Bits, r.unsettled);
+  }
   if (!r.unsettled.empty()) r.status = unsettled_status(r.unsettled, Bits);
   return r;
 }
@@ -135,6 +142,9 @@ backward_result checked_backward(const problem& p, const call_inputs& in) {
   r.dgamma = settle(low.dgamma, high.dgamma, p.stats_type(), "dgamma", r.unsettled);
   r.dbeta = settle(low.dbeta, high.dbeta, p.stats_type(), "dbeta", r.unsettled);
   r.ill_posed_channels = high.ill_posed_channels;
+  if (!r.unsettled.empty()) {
+    forgive_negligible(p, in, checked_quantities<Bits>(p, in), Bits, r.unsettled);
+  }
   if (!r.unsettled.empty()) r.status = unsettled_status(r.unsettled, Bits);
   return r;
 }

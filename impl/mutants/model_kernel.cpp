@@ -60,10 +60,10 @@ struct summer {
         for (std::size_t k = 0; k < size; ++k) {
           const double x = static_cast<double>(f(v[(start + k) % size]));
           const double t = s + x;
-          comp += std::abs(s) >= std::abs(x) ? (s - t) + x : (x - t) + s;
+          if (std::isfinite(t)) comp += std::abs(s) >= std::abs(x) ? (s - t) + x : (x - t) + s;
           s = t;
         }
-        return s + comp;
+        return std::isfinite(s) ? s + comp : s;  // Inf - Inf in the compensation is not NaN
       }
     }
     return 0;
@@ -352,7 +352,8 @@ const model& sequential_model() {
 
 std::span<const model> zoo() {
   using r = reduction;
-  static std::array<model, 14> models{
+  static std::array<model, 15> models{
+      make("mutant-sequential-f32", r::sequential, flaw::none, "budget"),
       make("mutant-biased-running-var", r::wide, flaw::biased_running_var, "running_var"),
       make("mutant-flipped-momentum", r::wide, flaw::flipped_momentum, "running_mean"),
       make("mutant-none-as-default", r::wide, flaw::none_as_default, "running_mean"),

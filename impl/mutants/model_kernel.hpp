@@ -51,7 +51,8 @@ struct model {
 std::span<const model> correct_models();
 // The sequential f32 kernel: correct code, but fails `standard` on long offset channels.
 const model& sequential_model();
-// The mutant zoo.
+// The mutant zoo (the sequential model is its first member: correct code that the
+// battery must still reject on long offset channels).
 std::span<const model> zoo();
 
 }  // namespace bnconform::mutants

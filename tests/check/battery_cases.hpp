@@ -39,6 +39,8 @@ inline std::vector<battery_case> battery_cases() {
       {"shape=16x2x9,dtype=f32,momentum=0.25", 2, 16777216, false, true},
       {"shape=32x2x16,dtype=f32", 1000, 0, false, false},
       {"shape=4x2x3,dtype=f64,eps=0.5,momentum=none", 0.5, 0, false, true},
+      // A long offset channel: plain f32 sums drift here.
+      {"shape=4096x1x8,dtype=f32", 1e4, 0, false, false},
   };
 }
 

@@ -19,7 +19,10 @@ TEST(MutantZoo, EveryMutantIsRejectedForItsBug) {
       const check::comparison c = testing::run_case(k, bc, check::level::standard);
       if (c.result != check::verdict::fail) continue;
       reasons += "  " + bc.problem + ": " + c.reason + "\n";
-      if (c.describe().find(mo.expectation) != std::string::npos) rejected_for_the_bug = true;
+      if (c.describe().find(mo.expectation) != std::string::npos) {
+        rejected_for_the_bug = true;
+        break;  // the long cases at the end are only reached by the drifting kernels
+      }
     }
     EXPECT_TRUE(rejected_for_the_bug)
         << mo.name << " was not rejected with '" << mo.expectation << "'; failures:\n"

@@ -160,3 +160,26 @@ TEST(CaseCommandTest, OutputFileHexAndPluginKernel) {
 }
 
 }  // namespace
+
+namespace bnconform {
+namespace {
+
+TEST(CaseCommandTest, DegenerateCatalogFromTheCommandLine) {
+  const outcome passing = run({"degenerate", "constant-channel", "m1-training"});
+  EXPECT_EQ(passing.exit_code, 0) << passing.out << passing.err;
+  EXPECT_NE(passing.out.find("2 case(s) run against reference at strict: 0 failed"),
+            std::string::npos)
+      << passing.out;
+  const outcome failing =
+      run({"degenerate", "empty-batch", "--kernel", "mutant-counter-not-incremented"});
+  EXPECT_EQ(failing.exit_code, 1) << failing.out;
+  EXPECT_NE(failing.out.find("repro: bnconform degenerate empty-batch --kernel "
+                             "mutant-counter-not-incremented"),
+            std::string::npos)
+      << failing.out;
+  expect_usage_error(run({"degenerate", "no-such-case"}), "no degenerate case named");
+  expect_usage_error(run({"degenerate", "--level", "loose"}), "--level");
+}
+
+}  // namespace
+}  // namespace bnconform

@@ -1,0 +1,63 @@
+// Exact zeros reached by cancellation: the self-check cannot settle their rounding
+// (P and 2P give residues of different size on both sides of zero), but their
+// uncertainty is negligible, so the call succeeds and the residue is reported.
+#include "reference/negligible.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "reference/reference.hpp"
+#include "support.hpp"
+
+namespace bnconform {
+namespace {
+
+using testing::random_source;
+
+reference::call_inputs inputs(const problem& p, double dy_value) {
+  random_source rng(7);
+  reference::call_inputs in;
+  for (std::int64_t i = 0; i < p.element_count(); ++i) {
+    in.x.push_back(rng.uniform(-3, 5));
+    in.dy.push_back(dy_value);
+  }
+  in.gamma.assign(static_cast<std::size_t>(p.channels()), 1.5);
+  in.beta.assign(static_cast<std::size_t>(p.channels()), 0.25);
+  in.running_mean.assign(static_cast<std::size_t>(p.channels()), 0.0);
+  in.running_var.assign(static_cast<std::size_t>(p.channels()), 1.0);
+  return in;
+}
+
+TEST(ReferenceNegligible, AConstantGradientGivesAnExactZeroDxInF64) {
+  // dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)) is exactly 0 for a
+  // constant dy; sum(dy xhat) is 0 only up to the working precision.
+  for (const int bits : {128, 256}) {
+    const problem p = problem::parse("shape=6x2x5,dtype=f64");
+    const auto r = reference::backward(p, inputs(p, 0.75), reference::options{bits});
+    ASSERT_TRUE(r.status.ok()) << bits << ": " << r.status.message;
+    EXPECT_TRUE(r.unsettled.empty());
+    for (std::size_t i = 0; i < r.dx.rounded.size(); ++i) {
+      const double exact = r.dx.rounded[i] + r.dx.residual[i];
+      EXPECT_LE(std::abs(exact), std::ldexp(1.0, -bits / 2)) << bits << " dx[" << i << "]";
+    }
+    // dbeta = sum(dy) is exact and settles normally.
+    EXPECT_EQ(r.dbeta.rounded[0], 30 * 0.75);
+    EXPECT_EQ(r.dbeta.residual[0], 0.0);
+  }
+}
+
+TEST(ReferenceNegligible, AnUncertaintyThatMattersStillFailsTheCall) {
+  // The forgiveness is relative to the element's own terms: a spread comparable
+  // to them is never forgiven.
+  const problem p = problem::parse("shape=6x2x5,dtype=f64");
+  const reference::call_inputs in = inputs(p, 0.75);
+  std::vector<reference::unsettled_element> unsettled{{"dbeta", 0, 1e-3}, {"dbeta", 1, 1e-80}};
+  const auto q = reference::quantities(p, in);
+  reference::forgive_negligible(p, in, q, 256, unsettled);
+  ASSERT_EQ(unsettled.size(), 1u);
+  EXPECT_EQ(unsettled[0].index, 0);
+}
+
+}  // namespace
+}  // namespace bnconform
