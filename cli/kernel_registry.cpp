@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "impl/cpu/cpu_kernel.hpp"
 #include "impl/mutants/model_kernel.hpp"
 #include "reference/reference_kernel.hpp"
 
@@ -55,8 +56,12 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     }
     return {std::make_unique<kernel>(description), nullptr};
   }
+  if (name == "cpu") {
+    if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
+    return {std::make_unique<kernel>(cpu::cpu_kernel()), nullptr};
+  }
   // Built peer adapters (impl/adapters), loaded from their plugins.
-  std::string known = "reference";
+  std::string known = "reference, cpu";
   for (const peer_plugin& peer : peer_plugins()) {
     if (peer.name == name) {
       if (precision_bits != 0) report_error("--precision applies to the reference kernel only");

@@ -23,7 +23,7 @@ CLI::App* add_run_command(CLI::App& app, run_options& o) {
       ->needs(problem_opt);
   case_opt->excludes(problem_opt);
   run->add_option("--kernel", o.kernel_name,
-                  "'reference' or a path to a kernel shared library (default reference)");
+                  "'reference', 'cpu' or a path to a kernel shared library (default reference)");
   run->add_option("--precision", o.precision_bits,
                   "Bits of the reference's arithmetic: 128, 256 (default), 512, 1024");
   run->add_flag("--hex", o.hex, "Write every value as a hex-float string");

@@ -1,0 +1,134 @@
+#pragma once
+// Backward batch normalization for storage type S: one reduction pass over x and dy
+// (sum dy, sum dy (x - mean)), then one elementwise pass writing dx.
+//   batch statistics: dx = gamma invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean)))
+//   running statistics (eval): dx = dy gamma invstd
+// dgamma = invstd sum dy (x - mean), dbeta = sum dy (semantics.md).
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "call_plan.hpp"
+#include "isa_namespace.hpp"
+#include "reductions.hpp"
+#include "storage.hpp"
+
+namespace bnconform::cpu {
+inline namespace BNCONFORM_CPU_ISA {
+
+template <class S, class T>
+void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* dx,
+                    std::span<const T> mean, std::span<const T> scale, std::span<const T> mean_dy,
+                    std::span<const T> slope) {
+  const std::int64_t channels = g.channels;
+  if (g.m == 0 || channels == 0) return;
+  // dx = scale * ((dy - mean_dy) - (x - mean) * slope), or dy * scale.
+  if (g.channels_innermost) {
+    parallel_for(g.m, 2 * channels, [&](std::int64_t r) {
+      const S* px = x + r * channels;
+      const S* pd = dy + r * channels;
+      S* out = dx + r * channels;
+      if (batch) {
+        for (std::int64_t c = 0; c < channels; ++c) {
+          const T centered = static_cast<T>(widen(px[c])) - mean[c];
+          out[c] = narrow<S>(((static_cast<T>(widen(pd[c])) - mean_dy[c]) - centered * slope[c]) *
+                             scale[c]);
+        }
+      } else {
+        for (std::int64_t c = 0; c < channels; ++c) {
+          out[c] = narrow<S>(static_cast<T>(widen(pd[c])) * scale[c]);
+        }
+      }
+    });
+  } else {
+    const std::int64_t spatial = g.spatial;
+    parallel_for(g.batch * channels, 2 * spatial, [&](std::int64_t row) {
+      const auto c = static_cast<std::size_t>(row % channels);
+      const S* px = x + row * spatial;
+      const S* pd = dy + row * spatial;
+      S* out = dx + row * spatial;
+      const T mu = mean[c], sc = scale[c], mdy = mean_dy[c], sl = slope[c];
+      if (batch) {
+        for (std::int64_t s = 0; s < spatial; ++s) {
+          const T centered = static_cast<T>(widen(px[s])) - mu;
+          out[s] = narrow<S>(((static_cast<T>(widen(pd[s])) - mdy) - centered * sl) * sc);
+        }
+      } else {
+        for (std::int64_t s = 0; s < spatial; ++s)
+          out[s] = narrow<S>(static_cast<T>(widen(pd[s])) * sc);
+      }
+    });
+  }
+}
+
+template <class S>
+call_report backward(const backward_plan& plan) {
+  using T = typename data_traits<S>::compute;
+  using Stat = typename data_traits<S>::stats;
+  const geometry& g = plan.g;
+  const bnc_backward_args& a = *plan.args;
+  const std::int64_t channels = g.channels;
+  const auto n = static_cast<std::size_t>(channels);
+  const auto* x = static_cast<const S*>(a.x);
+  const auto* dy = static_cast<const S*>(a.dy);
+  const auto* gamma = static_cast<const Stat*>(a.gamma);
+  const auto* mean_in =
+      static_cast<const Stat*>(plan.batch_statistics ? a.save_mean : a.running_mean);
+
+  call_report report;
+  std::vector<double> mean(n), invstd(n);
+  std::vector<T> mean_t(n), scale(n), mean_dy(n), slope(n);
+  for (std::int64_t c = 0; c < channels; ++c) {
+    const auto i = static_cast<std::size_t>(c);
+    mean[i] = static_cast<double>(mean_in[c]);
+    if (plan.batch_statistics) {
+      invstd[i] = static_cast<double>(static_cast<const Stat*>(a.save_invstd)[c]);
+    } else {
+      const double var = static_cast<double>(static_cast<const Stat*>(a.running_var)[c]);
+      invstd[i] = 1.0 / std::sqrt(var + plan.eps);
+      if (var + plan.eps == 0 && report.ill_posed_channels++ == 0) report.first_ill_posed = c;
+    }
+  }
+  if (g.m == 0) {
+    // Empty batch: empty dx, zero dgamma and dbeta (semantics.md), whatever the
+    // (NaN) saved statistics of the empty forward.
+    if (plan.affine) {
+      for (std::int64_t c = 0; c < channels; ++c) {
+        static_cast<Stat*>(a.dgamma)[c] = 0;
+        static_cast<Stat*>(a.dbeta)[c] = 0;
+      }
+    }
+    return report;
+  }
+  if (!plan.batch_statistics && !plan.affine) {
+    // Eval without parameters: dx = dy invstd needs no reduction.
+    for (std::int64_t c = 0; c < channels; ++c) {
+      scale[static_cast<std::size_t>(c)] = static_cast<T>(invstd[static_cast<std::size_t>(c)]);
+    }
+    input_gradient<S, T>(g, false, x, dy, static_cast<S*>(a.dx), mean_t, scale, mean_dy, slope);
+    return report;
+  }
+  const auto sums = channel_gradient_sums(g, x, dy, std::span<const double>(mean));
+  const double m = static_cast<double>(g.m);
+  for (std::int64_t c = 0; c < channels; ++c) {
+    const auto i = static_cast<std::size_t>(c);
+    const double gm = plan.affine ? static_cast<double>(gamma[c]) : 1.0;
+    const double sum_dy = to_double(sums[i].dy);
+    const double sum_dy_centered = to_double(sums[i].dy_centered);
+    if (plan.affine) {
+      static_cast<Stat*>(a.dgamma)[c] = static_cast<Stat>(
+          to_double(sums[i].dy_centered * decltype(sums[i].dy_centered)(invstd[i])));
+      static_cast<Stat*>(a.dbeta)[c] = static_cast<Stat>(sum_dy);
+    }
+    mean_t[i] = static_cast<T>(mean[i]);
+    scale[i] = static_cast<T>(gm * invstd[i]);
+    mean_dy[i] = static_cast<T>(sum_dy / m);
+    slope[i] = static_cast<T>(sum_dy_centered / m * invstd[i] * invstd[i]);
+  }
+  input_gradient<S, T>(g, plan.batch_statistics, x, dy, static_cast<S*>(a.dx), mean_t, scale,
+                       mean_dy, slope);
+  return report;
+}
+
+}  // namespace BNCONFORM_CPU_ISA
+}  // namespace bnconform::cpu

@@ -1,0 +1,89 @@
+// The ABI glue: validate, run the selected variant, keep the module state, write
+// the status and message. Exceptions never cross the ABI.
+#include <climits>
+#include <cstdio>
+#include <new>
+#include <string>
+
+#include "call_plan.hpp"
+#include "cpu_kernel.hpp"
+#include "variant.hpp"
+
+namespace bnconform::cpu {
+
+namespace {
+
+bnc_status finish(char* message, std::size_t size, bnc_status code, const std::string& text) {
+  if (message != nullptr && size > 0) std::snprintf(message, size, "%s", text.c_str());
+  return code;
+}
+
+std::string ill_posed_note(const call_report& r) {
+  if (r.ill_posed_channels == 0) return {};
+  return "ill-posed: eps == 0 with zero variance in " + std::to_string(r.ill_posed_channels) +
+         " channel(s), first " + std::to_string(r.first_ill_posed) +
+         "; outputs there are implementation-defined";
+}
+
+template <class Body>
+bnc_status guarded(char* message, std::size_t size, const Body& body) {
+  if (message != nullptr && size > 0) message[0] = '\0';
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return finish(message, size, BNC_STATUS_INTERNAL_ERROR, "out of memory");
+  } catch (const std::exception& e) {
+    return finish(message, size, BNC_STATUS_INTERNAL_ERROR, e.what());
+  } catch (...) {
+    return finish(message, size, BNC_STATUS_INTERNAL_ERROR, "unknown exception");
+  }
+}
+
+bnc_status forward_entry(void*, const bnc_problem* problem, const bnc_forward_args* args,
+                         char* message, std::size_t size) {
+  return guarded(message, size, [&] {
+    forward_plan plan;
+    if (const rejection r = validate_forward(problem, args, plan); !r.ok()) {
+      return finish(message, size, r.code, r.message);
+    }
+    const call_report report = active_variant().forward(plan);
+    // The module state: PyTorch's module counts every training batch with running
+    // statistics, the empty one included (semantics.md); the factor was derived
+    // from the count after this increment (call_plan.cpp).
+    if (plan.update_running) ++*args->num_batches_tracked;
+    return finish(message, size, BNC_STATUS_OK, ill_posed_note(report));
+  });
+}
+
+bnc_status backward_entry(void*, const bnc_problem* problem, const bnc_backward_args* args,
+                          char* message, std::size_t size) {
+  return guarded(message, size, [&] {
+    backward_plan plan;
+    if (const rejection r = validate_backward(problem, args, plan); !r.ok()) {
+      return finish(message, size, r.code, r.message);
+    }
+    const call_report report = active_variant().backward(plan);
+    return finish(message, size, BNC_STATUS_OK, ill_posed_note(report));
+  });
+}
+
+constexpr bnc_capabilities capabilities = {
+    BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING | BNC_OP_BACKWARD_EVAL,
+    BNC_BIT(BNC_DTYPE_F64) | BNC_BIT(BNC_DTYPE_F32) | BNC_BIT(BNC_DTYPE_F16) |
+        BNC_BIT(BNC_DTYPE_BF16),
+    BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST) | BNC_BIT(BNC_LAYOUT_CHANNELS_LAST),
+    BNC_BIT(BNC_PROFILE_PYTORCH), 2,
+    // Any rank: the spatial extents only ever appear as their product S.
+    INT32_MAX, BNC_MEMORY_HOST, 1};
+
+const bnc_kernel description = {BNC_ABI_VERSION, sizeof(bnc_kernel), "cpu",
+                                "0.1.0",         capabilities,       nullptr,
+                                forward_entry,   backward_entry};
+
+}  // namespace
+
+const bnc_kernel* cpu_kernel() { return &description; }
+
+const char* variant_name() { return active_variant().name; }
+
+}  // namespace bnconform::cpu

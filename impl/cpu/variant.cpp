@@ -1,0 +1,50 @@
+// The compute code for one instruction-set variant. Compiled several times with
+// BNCONFORM_CPU_VARIANT_NAME (the function defining the variant) and the
+// matching -march flags; everything it instantiates is in headers.
+#include "variant.hpp"
+
+#include "backward.hpp"
+#include "forward.hpp"
+
+#ifndef BNCONFORM_CPU_VARIANT_NAME
+#error "BNCONFORM_CPU_VARIANT_NAME must name the variant's function"
+#endif
+#ifndef BNCONFORM_CPU_VARIANT_LABEL
+#error "BNCONFORM_CPU_VARIANT_LABEL must be the variant's name string"
+#endif
+
+namespace bnconform::cpu {
+
+namespace {
+
+// The data dtype selects the storage type; the stats dtype follows (validated).
+call_report forward_any(const forward_plan& plan) {
+  switch (plan.data) {
+    case BNC_DTYPE_F64: return forward<double>(plan);
+    case BNC_DTYPE_F32: return forward<float>(plan);
+    case BNC_DTYPE_F16: return forward<f16_bits>(plan);
+    case BNC_DTYPE_BF16: return forward<bf16_bits>(plan);
+  }
+  return {};
+}
+
+call_report backward_any(const backward_plan& plan) {
+  switch (plan.data) {
+    case BNC_DTYPE_F64: return backward<double>(plan);
+    case BNC_DTYPE_F32: return backward<float>(plan);
+    case BNC_DTYPE_F16: return backward<f16_bits>(plan);
+    case BNC_DTYPE_BF16: return backward<bf16_bits>(plan);
+  }
+  return {};
+}
+
+}  // namespace
+
+namespace variants {
+const variant& BNCONFORM_CPU_VARIANT_NAME() {
+  static const variant v{BNCONFORM_CPU_VARIANT_LABEL, forward_any, backward_any};
+  return v;
+}
+}  // namespace variants
+
+}  // namespace bnconform::cpu

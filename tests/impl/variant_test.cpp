@@ -1,0 +1,107 @@
+// The instruction-set variants: the best one the CPU supports is active, and every
+// variant gives the same bits (contraction is off and the lanes of every sum are
+// explicit, so vector width never changes the arithmetic).
+#include "impl/cpu/variant.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "impl/cpu/call_plan.hpp"
+#include "support.hpp"
+
+namespace bnconform::testing {
+namespace {
+
+TEST(CpuVariants, TheBestSupportedVariantIsActive) {
+#if defined(BNCONFORM_CPU_HAVE_V3)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2") &&
+      std::getenv("BNCONFORM_CPU_VARIANT") == nullptr) {
+    EXPECT_STREQ(cpu::variant_name(), "x86-64-v3");
+    return;
+  }
+#endif
+  EXPECT_STREQ(cpu::variant_name(), "baseline");
+}
+
+#if defined(BNCONFORM_CPU_HAVE_V3)
+// Runs one variant's forward and backward on copies of the same buffers.
+struct raw_run {
+  std::vector<unsigned char> y, dx;
+  std::vector<double> stats;  // save_mean, save_invstd, running_mean, running_var, dgamma, dbeta
+};
+
+raw_run run_variant(const cpu::variant& v, const problem& p, const tensor& x, const tensor& dy,
+                    const module_state& s) {
+  raw_run out;
+  const std::size_t c = static_cast<std::size_t>(p.channels());
+  out.y.resize(x.byte_size());
+  out.dx.resize(x.byte_size());
+  tensor save_mean(p.stats_type(), p.channels()), save_invstd(save_mean),
+      rm = s.running_mean, rv = s.running_var, dgamma(save_mean), dbeta(save_mean);
+  std::int64_t count = s.num_batches_tracked;
+  const bnc_problem d = p.to_abi();
+  bnc_forward_args f{};
+  f.struct_size = sizeof f;
+  f.x = x.data();
+  f.y = out.y.data();
+  f.gamma = s.gamma.data();
+  f.beta = s.beta.data();
+  f.running_mean = rm.data();
+  f.running_var = rv.data();
+  f.save_mean = save_mean.data();
+  f.save_invstd = save_invstd.data();
+  f.num_batches_tracked = &count;
+  cpu::forward_plan fp;
+  EXPECT_TRUE(cpu::validate_forward(&d, &f, fp).ok());
+  v.forward(fp);
+  bnc_backward_args b{};
+  b.struct_size = sizeof b;
+  b.x = x.data();
+  b.dy = dy.data();
+  b.dx = out.dx.data();
+  b.gamma = s.gamma.data();
+  b.save_mean = save_mean.data();
+  b.save_invstd = save_invstd.data();
+  b.dgamma = dgamma.data();
+  b.dbeta = dbeta.data();
+  cpu::backward_plan bp;
+  EXPECT_TRUE(cpu::validate_backward(&d, &b, bp).ok());
+  v.backward(bp);
+  for (const tensor* t : {&save_mean, &save_invstd, &rm, &rv, &dgamma, &dbeta})
+    for (std::size_t i = 0; i < c; ++i) out.stats.push_back(t->get(static_cast<std::int64_t>(i)));
+  return out;
+}
+
+TEST(CpuVariants, BaselineAndAvx2GiveTheSameBits) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
+      !__builtin_cpu_supports("f16c") || !__builtin_cpu_supports("bmi2")) {
+    GTEST_SKIP() << "this CPU cannot run the x86-64-v3 variant";
+  }
+  for (const char* dt : {"f32", "f64", "f16", "bf16"}) {
+    for (const char* layout : {"channels_first", "channels_last"}) {
+      const problem p =
+          problem::parse(std::string("shape=3x5x31x29,dtype=") + dt + ",layout=" + layout);
+      random_source rng(21);
+      const tensor x = random_data(rng, p, 50, 3);
+      const tensor dy = random_data(rng, p, 0, 1);
+      const module_state s = random_state(rng, p);
+      const raw_run a = run_variant(cpu::variants::baseline(), p, x, dy, s);
+      const raw_run b = run_variant(cpu::variants::x86_64_v3(), p, x, dy, s);
+      EXPECT_EQ(a.y, b.y) << p.to_string();
+      EXPECT_EQ(a.dx, b.dx) << p.to_string();
+      ASSERT_EQ(a.stats.size(), b.stats.size());
+      EXPECT_EQ(0, std::memcmp(a.stats.data(), b.stats.data(), a.stats.size() * sizeof(double)))
+          << p.to_string();
+    }
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace bnconform::testing
