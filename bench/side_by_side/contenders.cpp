@@ -1,7 +1,10 @@
 #include "contenders.hpp"
 
+#include <omp.h>
+
 #ifdef BNCONFORM_BENCH_HAVE_CPU
 #include "impl/cpu/cpu_kernel.hpp"
+#include "impl/cpu/threading.hpp"
 #endif
 #ifdef BNCONFORM_BENCH_HAVE_ONEDNN
 #include "impl/adapters/onednn/onednn_kernel.hpp"
@@ -27,6 +30,13 @@ std::vector<contender> built_contenders() {
       {"libtorch", true, libtorch::libtorch_kernel(), libtorch::libtorch_timing_kernel()});
 #endif
   return out;
+}
+
+void use_threads(int threads) {
+  omp_set_num_threads(threads);
+#ifdef BNCONFORM_BENCH_HAVE_CPU
+  cpu::set_thread_count(threads);
+#endif
 }
 
 }  // namespace bnconform::bench

@@ -17,4 +17,8 @@ struct contender {
 
 std::vector<contender> built_contenders();
 
+// Sets every kernel's thread count: OpenMP's (oneDNN), the CPU kernel's own.
+// libtorch's adapter fixes its own at 2 (at::set_num_threads).
+void use_threads(int threads);
+
 }  // namespace bnconform::bench

@@ -2,8 +2,6 @@
 // the shapes of issue 3, with the machine's STREAM triad bandwidth and each
 // kernel's strict accuracy on an offset input. Markdown on stdout (or --output),
 // progress on stderr. See bench/README.md for the command behind bench/RESULTS.md.
-#include <omp.h>
-
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <ctime>
@@ -74,8 +72,7 @@ int main(int argc, char** argv) {
     accuracy_reduction = std::min<std::int64_t>(accuracy_reduction, 4096);
     triad_elements = std::int64_t{1} << 22;
   }
-  // oneDNN and the CPU kernel run on OpenMP; libtorch's adapter sets its own 2.
-  omp_set_num_threads(threads);
+  use_threads(threads);
 
   run_context ctx;
   ctx.date_utc = now_utc();
