@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adapter_suite.hpp"
+#include "cli/kernel_registry.hpp"
 #include "core/kernel_library.hpp"
 #include "impl/adapters/libtorch/libtorch_kernel.hpp"
 
@@ -98,6 +99,11 @@ TEST(LibtorchAdapter, ZeroEpsConstantChannelWithAnExactMeanGivesBeta) {
     EXPECT_EQ(out.save_mean.get(1), 3.0);
     EXPECT_EQ(out.save_invstd.get(1), 0.0) << name_of(l);
   }
+}
+
+TEST(LibtorchAdapter, TheCliKnowsItByName) {
+  const cli::loaded_kernel k = cli::load_kernel("libtorch", 0);
+  EXPECT_EQ(k.get().name(), "libtorch");
 }
 
 TEST(LibtorchAdapter, PluginExportsTheSameKernel) {

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "adapter_suite.hpp"
+#include "cli/kernel_registry.hpp"
 #include "core/kernel_library.hpp"
 #include "impl/adapters/onednn/onednn_kernel.hpp"
 
@@ -76,6 +77,11 @@ TEST(OnednnAdapter, ZeroEpsConstantChannelGivesNan) {
     EXPECT_EQ(out.save_mean.get(1), 3.0);
     EXPECT_EQ(out.save_invstd.get(1), std::numeric_limits<double>::infinity());
   }
+}
+
+TEST(OnednnAdapter, TheCliKnowsItByName) {
+  const cli::loaded_kernel k = cli::load_kernel("onednn", 0);
+  EXPECT_EQ(k.get().name(), "onednn");
 }
 
 TEST(OnednnAdapter, PluginExportsTheSameKernel) {
