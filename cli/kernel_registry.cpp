@@ -1,6 +1,7 @@
 #include "kernel_registry.hpp"
 
 #include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "impl/cpu/cpu_kernel.hpp"
@@ -32,6 +33,24 @@ loaded_kernel on_device(const std::string& name, const bnc_kernel* description) 
   return {std::move(k), nullptr, std::move(opened.device)};
 }
 #endif
+
+// Peer adapters that were built (impl/adapters), reached through their plugin
+// libraries so that the command loads libtorch or oneDNN only when asked to.
+struct peer_plugin {
+  std::string_view name;
+  const char* path;
+};
+
+std::vector<peer_plugin> peer_plugins() {
+  return {
+#ifdef BNCONFORM_ONEDNN_PLUGIN
+      {"onednn", BNCONFORM_ONEDNN_PLUGIN},
+#endif
+#ifdef BNCONFORM_LIBTORCH_PLUGIN
+      {"libtorch", BNCONFORM_LIBTORCH_PLUGIN},
+#endif
+  };
+}
 
 }  // namespace
 
@@ -65,25 +84,33 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
 #ifdef BNCONFORM_HAVE_CUDNN
   if (name == "cudnn") return on_device(name, cudnn::cudnn_kernel());
 #endif
+  // Built peer adapters (impl/adapters), loaded from their plugins.
+  std::string known = "reference, cpu";
+#ifdef BNCONFORM_HAVE_CUDA
+  known += ", cuda";
+#endif
+#ifdef BNCONFORM_HAVE_CUDNN
+  known += ", cudnn";
+#endif
+  for (const peer_plugin& peer : peer_plugins()) {
+    if (peer.name == name) {
+      if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
+      return {nullptr, std::make_unique<kernel_library>(peer.path)};
+    }
+    known += ", " + std::string(peer.name);
+  }
   // The model kernels and the mutant zoo (impl/mutants), to see the battery at work.
-  std::string models;
   for (const auto list : {mutants::correct_models(), mutants::zoo()}) {
     for (const auto& m : list) {
       if (m.name == name) return {std::make_unique<kernel>(&m.kernel), nullptr};
-      models += ", " + std::string(m.name);
+      known += ", " + std::string(m.name);
     }
   }
-  models += ", " + std::string(mutants::sequential_model().name);
+  known += ", " + std::string(mutants::sequential_model().name);
   if (name == mutants::sequential_model().name) {
     return {std::make_unique<kernel>(&mutants::sequential_model().kernel), nullptr};
   }
-#ifdef BNCONFORM_HAVE_CUDA
-  models += ", cuda";
-#endif
-#ifdef BNCONFORM_HAVE_CUDNN
-  models += ", cudnn";
-#endif
-  report_error("unknown kernel '" + name + "' (known: reference, cpu" + models +
+  report_error("unknown kernel '" + name + "' (known: " + known +
                "; or a path to a kernel shared library, e.g. ./libmine.so)");
 }
 

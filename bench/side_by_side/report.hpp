@@ -1,0 +1,34 @@
+#pragma once
+// The benchmark's Markdown report: the measurement context, one row per case and
+// kernel, and which of issue 3's targets the CPU kernel meets.
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "accuracy.hpp"
+#include "cases.hpp"
+#include "contenders.hpp"
+#include "stream_triad.hpp"
+#include "timing.hpp"
+
+namespace bnconform::bench {
+
+struct case_result {
+  bench_case c;
+  std::vector<timing> times;         // one per contender
+  std::vector<accuracy> accuracies;  // one per contender (empty when not judged)
+};
+
+struct run_context {
+  std::string date_utc;
+  std::string machine;
+  std::string command;
+  int threads = 2;
+  triad_result triad;
+  std::int64_t accuracy_reduction = 0;
+};
+
+void write_report(std::ostream& out, const run_context& ctx, const std::vector<contender>& kernels,
+                  const std::vector<case_result>& results);
+
+}  // namespace bnconform::bench

@@ -1,0 +1,155 @@
+#include "timing.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace bnconform::bench {
+
+namespace {
+
+// A fast deterministic fill (splitmix64 to a value in [-2, 2)): the timed kernels
+// do not care about the values, only that they are ordinary numbers.
+void fill_random(tensor& t, std::uint64_t seed) {
+  std::uint64_t state = seed;
+  const auto next = [&] {
+    state += 0x9e3779b97f4a7c15ull;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return static_cast<float>(static_cast<double>((z ^ (z >> 31)) >> 40) * 0x1p-22 - 2.0);
+  };
+  const std::int64_t n = t.size();
+  if (t.type() == dtype::f32) {
+    auto* p = static_cast<float*>(t.data());
+    for (std::int64_t i = 0; i < n; ++i) p[i] = next();
+  } else if (t.type() == dtype::bf16) {
+    // The values have at most 8 significant bits, so truncating to the top 16
+    // bits of the f32 pattern is exact.
+    auto* p = static_cast<std::uint16_t*>(t.data());
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float v = std::ldexp(std::round(std::ldexp(next(), 6)), -6);
+      std::uint32_t bits;
+      std::memcpy(&bits, &v, sizeof bits);
+      p[i] = static_cast<std::uint16_t>(bits >> 16);
+    }
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) t.set(i, next());
+  }
+}
+
+void fill_constant(tensor& t, double v) {
+  for (std::int64_t i = 0; i < t.size(); ++i) t.set(i, v);
+}
+
+bnc_forward_args forward_args(case_buffers& b) {
+  const problem& p = b.p;
+  const bool batch = p.uses_batch_statistics();
+  bnc_forward_args a{};
+  a.struct_size = sizeof a;
+  a.x = b.x.data();
+  a.y = b.y.data();
+  a.gamma = b.gamma.data();
+  a.beta = b.beta.data();
+  a.running_mean = b.running_mean.data();
+  a.running_var = b.running_var.data();
+  a.save_mean = batch ? b.save_mean.data() : nullptr;
+  a.save_invstd = batch ? b.save_invstd.data() : nullptr;
+  a.num_batches_tracked = &b.num_batches_tracked;
+  a.exponential_average_factor = *p.momentum();
+  return a;
+}
+
+bnc_backward_args backward_args(case_buffers& b) {
+  bnc_backward_args a{};
+  a.struct_size = sizeof a;
+  a.x = b.x.data();
+  a.dy = b.dy.data();
+  a.dx = b.dx.data();
+  a.gamma = b.gamma.data();
+  a.save_mean = b.save_mean.data();
+  a.save_invstd = b.save_invstd.data();
+  a.dgamma = b.dgamma.data();
+  a.dbeta = b.dbeta.data();
+  return a;
+}
+
+std::string failure(bnc_status s, const char* message) {
+  return "status " + std::to_string(static_cast<int>(s)) + ": " + message;
+}
+
+}  // namespace
+
+case_buffers::case_buffers(const bench_case& c)
+    : p(c.to_problem()),
+      x(p.data_type(), p.element_count()),
+      y(p.data_type(), p.element_count()),
+      dy(p.data_type(), c.dir == direction::backward ? p.element_count() : 0),
+      dx(p.data_type(), c.dir == direction::backward ? p.element_count() : 0),
+      gamma(p.stats_type(), p.channels()),
+      beta(p.stats_type(), p.channels()),
+      running_mean(p.stats_type(), p.channels()),
+      running_var(p.stats_type(), p.channels()),
+      save_mean(p.stats_type(), p.channels()),
+      save_invstd(p.stats_type(), p.channels()),
+      dgamma(p.stats_type(), p.channels()),
+      dbeta(p.stats_type(), p.channels()) {
+  fill_random(x, 1);
+  fill_random(dy, 2);
+  fill_constant(gamma, 1.5);
+  fill_constant(beta, 0.25);
+  fill_constant(running_mean, 0.0);
+  fill_constant(running_var, 1.0);
+}
+
+timing time_kernel(const bnc_kernel& timed, const bnc_kernel& prepare, const bench_case& c,
+                   case_buffers& b, const timing_options& opt) {
+  const bnc_problem descriptor = b.p.to_abi();
+  char message[512] = {};
+  timing out;
+  const bool backward = c.dir == direction::backward;
+  if (backward) {
+    // The saved statistics of a training forward of the same problem.
+    const bnc_forward_args f = forward_args(b);
+    const bnc_status s = prepare.forward(prepare.context, &descriptor, &f, message, sizeof message);
+    if (s != BNC_STATUS_OK) {
+      out.error = "forward for the saved statistics: " + failure(s, message);
+      return out;
+    }
+  }
+  const bnc_forward_args f = forward_args(b);
+  const bnc_backward_args g = backward_args(b);
+  const auto call = [&] {
+    return backward ? timed.backward(timed.context, &descriptor, &g, message, sizeof message)
+                    : timed.forward(timed.context, &descriptor, &f, message, sizeof message);
+  };
+  for (int i = 0; i < opt.warmup; ++i) {
+    const bnc_status s = call();
+    if (s != BNC_STATUS_OK) {
+      out.error = failure(s, message);
+      return out;
+    }
+  }
+  std::vector<double> seconds;
+  double total = 0;
+  while (static_cast<int>(seconds.size()) < opt.min_repetitions || total < opt.min_seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    const bnc_status s = call();
+    const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
+    if (s != BNC_STATUS_OK) {
+      out.error = failure(s, message);
+      return out;
+    }
+    seconds.push_back(t.count());
+    total += t.count();
+  }
+  std::sort(seconds.begin(), seconds.end());
+  out.ok = true;
+  out.repetitions = static_cast<int>(seconds.size());
+  out.median_seconds = seconds[seconds.size() / 2];
+  return out;
+}
+
+}  // namespace bnconform::bench

@@ -1,0 +1,187 @@
+// The only file that includes ATen: <ATen/ATen.h>, not <torch/torch.h>, which costs
+// about 9 s and 1 GB of compiler memory per file.
+#include "libtorch_kernel.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <climits>
+#include <string>
+#include <vector>
+
+#include "impl/adapters/adapter_call.hpp"
+
+namespace bnconform::libtorch {
+
+namespace {
+
+using adapters::call_failure;
+
+constexpr int threads = 2;
+
+at::ScalarType scalar_type_of(dtype t) {
+  switch (t) {
+    case dtype::f64: return at::kDouble;
+    case dtype::f32: return at::kFloat;
+    case dtype::bf16: return at::kBFloat16;
+    case dtype::f16: break;
+  }
+  throw call_failure(BNC_STATUS_UNSUPPORTED, "libtorch 1.13 has no f16 batch norm on the CPU");
+}
+
+// Strides of the problem's layout in elements: channels-last is row-major over
+// (N, S..., C). For rank 4 and 5 these are exactly ATen's channels_last and
+// channels_last_3d memory formats, so ATen takes its channels-last kernels.
+std::vector<std::int64_t> strides_of(const problem& p) {
+  const auto rank = static_cast<std::size_t>(p.rank());
+  const auto shape = p.shape();
+  std::vector<std::int64_t> strides(rank);
+  std::int64_t s = 1;
+  if (p.layout() == layout::channels_first) {
+    for (std::size_t d = rank; d-- > 0;) {
+      strides[d] = s;
+      s *= shape[d];
+    }
+  } else {
+    strides[1] = s;
+    s *= shape[1];
+    for (std::size_t d = rank; d-- > 2;) {
+      strides[d] = s;
+      s *= shape[d];
+    }
+    strides[0] = s;
+  }
+  return strides;
+}
+
+// A view of a caller's buffer; ATen neither owns nor frees it. Inputs are never
+// written by the ATen calls below, hence the const_cast.
+at::Tensor data_view(const problem& p, const void* data) {
+  const std::vector<std::int64_t> sizes(p.shape().begin(), p.shape().end());
+  return at::from_blob(const_cast<void*>(data), sizes, strides_of(p),
+                       at::TensorOptions().dtype(scalar_type_of(p.data_type())));
+}
+
+at::Tensor vector_view(const problem& p, const void* data) {
+  return at::from_blob(const_cast<void*>(data), {p.channels()},
+                       at::TensorOptions().dtype(scalar_type_of(p.stats_type())));
+}
+
+c10::optional<at::Tensor> optional_vector(const problem& p, const void* data, bool present) {
+  if (!present) return c10::nullopt;
+  return vector_view(p, data);
+}
+
+// ATen 1.13 allocates every result (native_batch_norm has no CPU out= kernel, and
+// the backward's out= variant is a copy of the functional one), so results are
+// copied into the caller's buffers unless `deliver` is false (the benchmark's
+// timing variant, see libtorch_timing_kernel()).
+struct options {
+  bool deliver;
+};
+
+bnc_status forward(const problem& p, const bnc_forward_args& a, const options& opt) {
+  (void)scalar_type_of(p.data_type());  // f16 is refused, the empty batch included
+  // ATen 1.13's native_batch_norm divides by zero (SIGFPE) on an empty batch: the
+  // adapter never calls it there.
+  if (adapters::handled_empty_forward(p, a)) return BNC_STATUS_OK;
+  const bool batch = p.uses_batch_statistics();
+  const bool updates = p.mode() == mode::training && p.track_running_stats();
+  const at::Tensor x = data_view(p, a.x);
+  const auto weight = optional_vector(p, a.gamma, p.affine());
+  const auto bias = optional_vector(p, a.beta, p.affine());
+  // Training updates the running statistics in place through these views (factor
+  // f, unbiased variance); eval without them uses batch statistics, as
+  // F.batch_norm does (training=True, no running buffers).
+  const bool pass_running = batch ? updates : true;
+  const auto running_mean = optional_vector(p, a.running_mean, pass_running);
+  const auto running_var = optional_vector(p, a.running_var, pass_running);
+  const double factor = updates ? a.exponential_average_factor : 0.0;
+  const auto [y, save_mean, save_invstd] =
+      at::native_batch_norm(x, weight, bias, running_mean, running_var, batch, factor, p.eps());
+  if (!opt.deliver) return BNC_STATUS_OK;
+  data_view(p, a.y).copy_(y);
+  if (batch) {
+    vector_view(p, a.save_mean).copy_(save_mean);
+    vector_view(p, a.save_invstd).copy_(save_invstd);
+  }
+  return BNC_STATUS_OK;
+}
+
+bnc_status backward(const problem& p, const bnc_backward_args& a, const options& opt) {
+  (void)scalar_type_of(p.data_type());
+  if (adapters::handled_empty_backward(p, a)) return BNC_STATUS_OK;
+  const bool batch = p.uses_batch_statistics();
+  const at::Tensor x = data_view(p, a.x);
+  const at::Tensor dy = data_view(p, a.dy);
+  const auto weight = optional_vector(p, a.gamma, p.affine());
+  const auto running_mean = optional_vector(p, a.running_mean, !batch);
+  const auto running_var = optional_vector(p, a.running_var, !batch);
+  const auto save_mean = optional_vector(p, a.save_mean, batch);
+  const auto save_invstd = optional_vector(p, a.save_invstd, batch);
+  const auto [dx, dgamma, dbeta] =
+      at::native_batch_norm_backward(dy, x, weight, running_mean, running_var, save_mean,
+                                     save_invstd, batch, p.eps(), {true, p.affine(), p.affine()});
+  if (!opt.deliver) return BNC_STATUS_OK;
+  data_view(p, a.dx).copy_(dx);
+  if (p.affine()) {
+    vector_view(p, a.dgamma).copy_(dgamma);
+    vector_view(p, a.dbeta).copy_(dbeta);
+  }
+  return BNC_STATUS_OK;
+}
+
+bnc_status forward_entry_point(void* context, const bnc_problem* descriptor,
+                               const bnc_forward_args* args, char* message, std::size_t size) {
+  return adapters::guarded(message, size, [&]() -> bnc_status {
+    const problem p = adapters::checked_forward(descriptor, args);
+    return forward(p, *args, *static_cast<const options*>(context));
+  });
+}
+
+bnc_status backward_entry_point(void* context, const bnc_problem* descriptor,
+                                const bnc_backward_args* args, char* message, std::size_t size) {
+  return adapters::guarded(message, size, [&]() -> bnc_status {
+    const problem p = adapters::checked_backward(descriptor, args);
+    return backward(p, *args, *static_cast<const options*>(context));
+  });
+}
+
+options delivering{true}, timing_only{false};
+
+bnc_kernel describe(const char* name, options* opt) {
+  at::set_num_threads(threads);
+  bnc_capabilities caps{};
+  caps.operations = BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING |
+                    BNC_OP_BACKWARD_EVAL;
+  // libtorch 1.13's CPU batch norm: "batch_norm" not implemented for 'Half'.
+  caps.dtypes = BNC_BIT(BNC_DTYPE_F64) | BNC_BIT(BNC_DTYPE_F32) | BNC_BIT(BNC_DTYPE_BF16);
+  caps.layouts = BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST) | BNC_BIT(BNC_LAYOUT_CHANNELS_LAST);
+  caps.profiles = BNC_BIT(BNC_PROFILE_PYTORCH);
+  caps.min_rank = 2;
+  caps.max_rank = INT32_MAX;
+  caps.memory = BNC_MEMORY_HOST;
+  caps.keeps_module_state = 0;
+  return {BNC_ABI_VERSION,
+          sizeof(bnc_kernel),
+          name,
+          "libtorch " BNCONFORM_TORCH_VERSION " ATen native_batch_norm, 2 threads",
+          caps,
+          opt,
+          forward_entry_point,
+          backward_entry_point};
+}
+
+}  // namespace
+
+const bnc_kernel* libtorch_kernel() {
+  static const bnc_kernel description = describe("libtorch", &delivering);
+  return &description;
+}
+
+const bnc_kernel* libtorch_timing_kernel() {
+  static const bnc_kernel description = describe("libtorch-timing", &timing_only);
+  return &description;
+}
+
+}  // namespace bnconform::libtorch
