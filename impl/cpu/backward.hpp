@@ -6,11 +6,14 @@
 // dgamma = invstd sum dy (x - mean), dbeta = sum dy (semantics.md).
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "call_plan.hpp"
 #include "isa_namespace.hpp"
+#include "normalize.hpp"
 #include "reductions.hpp"
+#include "statistics.hpp"
 #include "storage.hpp"
 
 namespace bnconform::cpu {
@@ -61,9 +64,26 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
   }
 }
 
+// Whether every channel's saved mean and invstd are what the forward computed, up
+// to one rounding relative to their size: invstd finite and non-zero, mean normal or
+// zero. NaN statistics (a NaN in x) are usable: recomputing gives NaN again.
+template <class Stat>
+bool usable_saved_statistics(const bnc_backward_args& a, std::int64_t channels) {
+  const auto* mean = static_cast<const Stat*>(a.save_mean);
+  const auto* invstd = static_cast<const Stat*>(a.save_invstd);
+  for (std::int64_t c = 0; c < channels; ++c) {
+    if (std::isinf(invstd[c]) || invstd[c] == 0) return false;
+    if (mean[c] != 0 && std::fpclassify(mean[c]) == FP_SUBNORMAL) return false;
+  }
+  return true;
+}
+
 template <class S>
 call_report backward(const backward_plan& plan) {
-  using T = typename data_traits<S>::compute;
+  // dx coefficients in f64 for every data type: gamma invstd and the slope
+  // invstd^2 sum / m of f32 data can exceed f32's range where dx is still finite
+  // (see forward.hpp); f32 data take the f32 pass when they fit (fits_f32).
+  using T = double;
   using Stat = typename data_traits<S>::stats;
   const geometry& g = plan.g;
   const bnc_backward_args& a = *plan.args;
@@ -78,6 +98,23 @@ call_report backward(const backward_plan& plan) {
   call_report report;
   std::vector<double> mean(n), invstd(n);
   std::vector<T> mean_t(n), scale(n), mean_dy(n), slope(n);
+  const std::size_t n_f32 = std::is_same_v<S, double> ? 0 : n;
+  std::vector<float> mean_f32(n_f32), scale_f32(n_f32), mean_dy_f32(n_f32), slope_f32(n_f32);
+  // dx, in f32 when every coefficient fits it (as fast as before), else in f64.
+  auto gradient = [&](bool batch) {
+    if constexpr (!std::is_same_v<S, double>) {
+      if (fits_f32(mean_t) && fits_f32(scale) && fits_f32(mean_dy) && fits_f32(slope)) {
+        round_to_f32(mean_t, mean_f32);
+        round_to_f32(scale, scale_f32);
+        round_to_f32(mean_dy, mean_dy_f32);
+        round_to_f32(slope, slope_f32);
+        input_gradient<S, float>(g, batch, x, dy, static_cast<S*>(a.dx), mean_f32, scale_f32,
+                                 mean_dy_f32, slope_f32);
+        return;
+      }
+    }
+    input_gradient<S, T>(g, batch, x, dy, static_cast<S*>(a.dx), mean_t, scale, mean_dy, slope);
+  };
   for (std::int64_t c = 0; c < channels; ++c) {
     const auto i = static_cast<std::size_t>(c);
     mean[i] = static_cast<double>(mean_in[c]);
@@ -87,6 +124,18 @@ call_report backward(const backward_plan& plan) {
       const double var = static_cast<double>(static_cast<const Stat*>(a.running_var)[c]);
       invstd[i] = 1.0 / std::sqrt(var + plan.eps);
       if (var + plan.eps == 0 && report.ill_posed_channels++ == 0) report.first_ill_posed = c;
+    }
+  }
+  if (plan.batch_statistics && g.m > 0 && !usable_saved_statistics<Stat>(a, channels)) {
+    // The saved statistics lost what dx needs: an f32 invstd rounded to Inf or 0, or
+    // an f32 mean rounded to a subnormal (data near 2^-130: golden
+    // degenerate.subnormal32). Recompute them from x as the forward computed them
+    // (docs/reference.md: the reference differentiates the exact forward at x).
+    // One more pass over x, for such calls only.
+    const auto stats = channel_statistics(g, x, plan.eps);
+    for (std::size_t i = 0; i < n; ++i) {
+      mean[i] = stats[i].mean;
+      invstd[i] = stats[i].invstd;
     }
   }
   if (g.m == 0) {
@@ -105,7 +154,7 @@ call_report backward(const backward_plan& plan) {
     for (std::int64_t c = 0; c < channels; ++c) {
       scale[static_cast<std::size_t>(c)] = static_cast<T>(invstd[static_cast<std::size_t>(c)]);
     }
-    input_gradient<S, T>(g, false, x, dy, static_cast<S*>(a.dx), mean_t, scale, mean_dy, slope);
+    gradient(false);
     return report;
   }
   const auto sums = channel_gradient_sums(g, x, dy, std::span<const double>(mean));
@@ -125,8 +174,7 @@ call_report backward(const backward_plan& plan) {
     mean_dy[i] = static_cast<T>(sum_dy / m);
     slope[i] = static_cast<T>(sum_dy_centered / m * invstd[i] * invstd[i]);
   }
-  input_gradient<S, T>(g, plan.batch_statistics, x, dy, static_cast<S*>(a.dx), mean_t, scale,
-                       mean_dy, slope);
+  gradient(plan.batch_statistics);
   return report;
 }
 

@@ -6,12 +6,13 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "call_plan.hpp"
 #include "isa_namespace.hpp"
 #include "normalize.hpp"
-#include "reductions.hpp"
+#include "statistics.hpp"
 #include "storage.hpp"
 
 namespace bnconform::cpu {
@@ -19,7 +20,6 @@ inline namespace BNCONFORM_CPU_ISA {
 
 template <class S>
 call_report forward(const forward_plan& plan) {
-  using T = typename data_traits<S>::compute;
   using Stat = typename data_traits<S>::stats;
   const geometry& g = plan.g;
   const bnc_forward_args& a = *plan.args;
@@ -32,7 +32,15 @@ call_report forward(const forward_plan& plan) {
   auto* running_var = static_cast<Stat*>(a.running_var);
 
   // Workspace first: after this point nothing can fail.
-  std::vector<T> shift(static_cast<std::size_t>(channels)), scale(shift), offset(shift);
+  // The coefficients are f64 for every data type: gamma * invstd of f32 data can
+  // exceed f32's range while y is finite (x about 2^-130: invstd about 2^130, golden
+  // degenerate.subnormal32), and f64 holds the mean of subnormal f32 data exactly
+  // enough (its f32 rounding would be off by 2^-150, 2^-20 of the spread). Their f32
+  // roundings serve the fast f32 pass when they fit (normalize.hpp, fits_f32).
+  const auto n = static_cast<std::size_t>(channels);
+  std::vector<double> shift(n), scale(n), offset(n);
+  std::vector<float> shift_f32(std::is_same_v<S, double> ? 0 : n), scale_f32(shift_f32),
+      offset_f32(shift_f32);
   call_report report;
   const double nan = std::numeric_limits<double>::quiet_NaN();
 
@@ -40,9 +48,9 @@ call_report forward(const forward_plan& plan) {
     const double gm = plan.affine ? static_cast<double>(gamma[c]) : 1.0;
     const double bt = plan.affine ? static_cast<double>(beta[c]) : 0.0;
     const auto i = static_cast<std::size_t>(c);
-    shift[i] = static_cast<T>(mean);
-    scale[i] = static_cast<T>(gm * invstd);
-    offset[i] = static_cast<T>(bt);
+    shift[i] = mean;
+    scale[i] = gm * invstd;
+    offset[i] = bt;
   };
 
   if (plan.batch_statistics) {
@@ -57,23 +65,22 @@ call_report forward(const forward_plan& plan) {
       }
       return report;
     }
-    const auto stats = channel_moments(g, x);
-    const double m = static_cast<double>(g.m);
+    // Statistics over the whole range of the data type (statistics.hpp); invstd
+    // from the accumulator-precision variance: one rounding of var + eps, then sqrt
+    // and division (about 1.25 ulp of the compute precision).
+    const auto stats = channel_statistics(g, x, plan.eps);
     for (std::int64_t c = 0; c < channels; ++c) {
       const auto& st = stats[static_cast<std::size_t>(c)];
-      const auto var = st.m2 / decltype(st.m2)(m);
-      const double mean = to_double(st.mean);
-      // invstd from the accumulator-precision variance: one rounding of var + eps,
-      // then sqrt and division (about 1.25 ulp of the compute precision).
-      const double invstd = 1.0 / std::sqrt(to_double(var + decltype(var)(plan.eps)));
-      if (plan.eps == 0 && to_double(var) == 0) {
+      const double mean = st.mean;
+      const double invstd = st.invstd;
+      if (plan.eps == 0 && st.zero_variance) {
         if (report.ill_posed_channels++ == 0) report.first_ill_posed = c;
       }
       save_mean[c] = static_cast<Stat>(mean);
       save_invstd[c] = static_cast<Stat>(invstd);
       coefficients(c, mean, invstd);
       if (plan.update_running) {
-        const double unbiased = to_double(st.m2 / decltype(st.m2)(m - 1));
+        const double unbiased = st.unbiased_var;
         const double f = plan.factor;
         // Written as PyTorch writes it, so non-finite values propagate alike
         // (factor 0 with an infinite mean gives NaN, as in the reference).
@@ -92,7 +99,16 @@ call_report forward(const forward_plan& plan) {
       coefficients(c, static_cast<double>(running_mean[c]), 1.0 / std::sqrt(var + plan.eps));
     }
   }
-  normalize<S, T>(g, x, y, shift, scale, offset);
+  if constexpr (!std::is_same_v<S, double>) {
+    if (fits_f32(shift) && fits_f32(scale) && fits_f32(offset)) {
+      round_to_f32(shift, shift_f32);
+      round_to_f32(scale, scale_f32);
+      round_to_f32(offset, offset_f32);
+      normalize<S, float>(g, x, y, shift_f32, scale_f32, offset_f32);
+      return report;
+    }
+  }
+  normalize<S, double>(g, x, y, shift, scale, offset);
   return report;
 }
 

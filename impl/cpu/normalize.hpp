@@ -1,11 +1,13 @@
 #pragma once
 // The elementwise passes: y = (x - shift_c) * scale_c + offset_c (forward), in the
-// compute precision T, one read and one write per element.
+// precision T (f64, or f32 for f32/f16/bf16 data whose coefficients fit f32: fits_f32),
+// one read and one write per element.
 //
 // The form (x - mean) * scale + beta, rather than x * scale + (beta - mean * scale),
 // keeps a constant channel exact: x - mean is exactly 0 there, so y == beta
 // (semantics.md); and it has no cancellation between two large products on offset
 // data (tolerance.md's |d xhat| budget).
+#include <cmath>
 #include <cstdint>
 #include <span>
 
@@ -16,6 +18,22 @@
 
 namespace bnconform::cpu {
 inline namespace BNCONFORM_CPU_ISA {
+
+// Whether the f32 rounding of every coefficient keeps its relative precision (zero,
+// non-finite, or a normal f32). Then f32 data take the f32 elementwise pass, as fast
+// as before; otherwise (data near f32's range ends: gamma * invstd beyond f32, a
+// subnormal mean) the f64 one. The choice depends on the data only, so results stay
+// the same for any thread count and instruction set.
+inline bool fits_f32(std::span<const double> coefficients) {
+  for (const double v : coefficients) {
+    if (std::isfinite(v) && v != 0 && !std::isnormal(static_cast<float>(v))) return false;
+  }
+  return true;
+}
+
+inline void round_to_f32(std::span<const double> from, std::span<float> to) {
+  for (std::size_t i = 0; i < from.size(); ++i) to[i] = static_cast<float>(from[i]);
+}
 
 template <class S, class T>
 void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,

@@ -74,12 +74,14 @@ inline float widen(float v) { return v; }
 inline double widen(double v) { return v; }
 
 // Stores a compute value into storage type S.
+// A 16-bit format is reached through f32 (C = double rounds twice; the second
+// rounding adds at most 2^-24 relative, a fraction of the f32 compute budget).
 template <class S, class C>
 inline S narrow(C v) {
   if constexpr (std::is_same_v<S, f16_bits>) {
-    return narrow_f16(v);
+    return narrow_f16(static_cast<float>(v));
   } else if constexpr (std::is_same_v<S, bf16_bits>) {
-    return narrow_bf16(v);
+    return narrow_bf16(static_cast<float>(v));
   } else {
     return static_cast<S>(v);
   }
