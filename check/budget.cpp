@@ -6,11 +6,24 @@ namespace bnconform::check {
 
 using std::abs;
 
+namespace {
+
+// Half the smallest subnormal number of t: the absolute error bound of rounding a
+// result into the subnormal range.
+double underflow_unit(dtype t) {
+  const binary_format f = format_of(t);
+  return std::ldexp(1.0, f.min_exponent - f.precision);
+}
+
+}  // namespace
+
 budget_model::budget_model(const problem& p, level l)
     : level_(l),
       u_(check::compute_unit(p)),
       u_o_(storage_unit(p.data_type())),
       u_s_(storage_unit(p.stats_type())),
+      eta_o_(underflow_unit(p.data_type())),
+      eta_s_(underflow_unit(p.stats_type())),
       eps_(p.eps()),
       m_(p.reduction_size()),
       batch_statistics_(p.uses_batch_statistics()) {}
@@ -58,21 +71,22 @@ double budget_model::d_xhat(const channel_terms& c, double x) const {
 
 double budget_model::y(const channel_terms& c, double x, double y_value) const {
   return abs(c.gamma) * d_xhat(c, x) + u_ * (abs(c.gamma * xhat(c, x)) + abs(c.beta)) +
-         u_o_ * abs(y_value);
+         u_o_ * abs(y_value) + eta_o_;
 }
 
 double budget_model::save_mean(const channel_terms& c) const {
-  return c.d_mean + u_s_ * abs(c.mean);
+  return c.d_mean + u_s_ * abs(c.mean) + eta_s_;
 }
 
 double budget_model::save_invstd(const channel_terms& c) const {
-  return c.invstd * (c.rel_d_invstd + u_s_);
+  return c.invstd * (c.rel_d_invstd + u_s_) + eta_s_;
 }
 
 double budget_model::running_mean(const channel_terms& c, double old, double f,
                                   double updated) const {
   // (1 - f) old + f mean: two products and a sum, then storage.
-  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + f * c.d_mean + u_s_ * abs(updated);
+  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + f * c.d_mean + u_s_ * abs(updated) +
+         eta_s_;
 }
 
 double budget_model::running_var(const channel_terms& c, double old, double f,
@@ -82,7 +96,7 @@ double budget_model::running_var(const channel_terms& c, double old, double f,
   // As running_mean, with the unbiased variance and its correction factor (m/(m-1)
   // is one more rounded product).
   return 2 * u_ * (abs(1 - f) * abs(old) + f * unbiased) + f * bessel * c.d_var +
-         f * u_ * unbiased + u_s_ * abs(updated);
+         f * u_ * unbiased + u_s_ * abs(updated) + eta_s_;
 }
 
 double budget_model::d_sum_dy(const channel_terms& c) const {
@@ -100,11 +114,11 @@ double budget_model::d_sum_dy_xhat(const channel_terms& c) const {
 }
 
 double budget_model::dbeta(const channel_terms& c) const {
-  return d_sum_dy(c) + u_s_ * abs(c.sum_dy);
+  return d_sum_dy(c) + u_s_ * abs(c.sum_dy) + eta_s_;
 }
 
 double budget_model::dgamma(const channel_terms& c) const {
-  return d_sum_dy_xhat(c) + u_s_ * abs(c.sum_dy_xhat);
+  return d_sum_dy_xhat(c) + u_s_ * abs(c.sum_dy_xhat) + eta_s_;
 }
 
 double budget_model::dx(const channel_terms& c, double x, double dy, double dx_value) const {
@@ -112,7 +126,7 @@ double budget_model::dx(const channel_terms& c, double x, double dy, double dx_v
   if (!c.batch_statistics) {
     // dx = dy * gamma * invstd with exact running statistics.
     return abs(dx_value) * (c.rel_d_invstd + 2 * u_) + g * c.invstd * 2 * u_ * abs(dy) +
-           u_o_ * abs(dx_value);
+           u_o_ * abs(dx_value) + eta_o_;
   }
   // dx = gamma invstd (dy - sum(dy)/m - xhat sum(dy xhat)/m): the errors of the two
   // sums and of xhat propagate through the bracket; each of its three terms and
@@ -122,7 +136,7 @@ double budget_model::dx(const channel_terms& c, double x, double dy, double dx_v
       (d_sum_dy(c) + xh * d_sum_dy_xhat(c) + abs(c.sum_dy_xhat) * d_xhat(c, x)) / c.m;
   const double rounding = 3 * u_ * (abs(dy) + abs(c.sum_dy) / c.m + xh * abs(c.sum_dy_xhat) / c.m);
   return g * c.invstd * (bracket_error + rounding) + abs(dx_value) * (c.rel_d_invstd + 2 * u_) +
-         u_o_ * abs(dx_value);
+         u_o_ * abs(dx_value) + eta_o_;
 }
 
 }  // namespace bnconform::check

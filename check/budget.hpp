@@ -57,6 +57,11 @@ class budget_model {
   double u_;    // compute precision
   double u_o_;  // data storage (y, dx)
   double u_s_;  // statistics storage (save_*, running_*, dgamma, dbeta)
+  // Gradual underflow: rounding a result below the smallest normal number errs by up
+  // to half the smallest subnormal, however small the result, so every stored
+  // output carries this absolute term besides u |v| (docs/error-model.md).
+  double eta_o_;  // data storage
+  double eta_s_;  // statistics storage
   double eps_;
   std::int64_t m_;
   bool batch_statistics_;
