@@ -1,6 +1,8 @@
 #include "budget.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace bnconform::check {
 
@@ -9,10 +11,12 @@ using std::abs;
 namespace {
 
 // Half the smallest subnormal number of t: the absolute error bound of rounding a
-// result into the subnormal range.
+// result into the subnormal range. For f64 that is 2^-1075, below every double, so
+// the smallest subnormal itself stands in for it.
 double underflow_unit(dtype t) {
   const binary_format f = format_of(t);
-  return std::ldexp(1.0, f.min_exponent - f.precision);
+  return std::max(std::ldexp(1.0, f.min_exponent - f.precision),
+                  std::numeric_limits<double>::denorm_min());
 }
 
 }  // namespace
@@ -22,6 +26,7 @@ budget_model::budget_model(const problem& p, level l)
       u_(check::compute_unit(p)),
       u_o_(storage_unit(p.data_type())),
       u_s_(storage_unit(p.stats_type())),
+      eta_(underflow_unit(stats_dtype_for(p.data_type()))),
       eta_o_(underflow_unit(p.data_type())),
       eta_s_(underflow_unit(p.stats_type())),
       eps_(p.eps()),
@@ -47,12 +52,14 @@ channel_terms budget_model::terms(const reference::channel_quantities& q, double
     const double k = reduction_factor(level_, q.m);
     // A reduction at factor K: error K u sum|x| / m, plus the division and the
     // rounding of the result.
-    c.d_mean = k * u_ * c.mean_abs + u_ * abs(c.mean);
+    c.d_mean = k * u_ * c.mean_abs + u_ * abs(c.mean) + eta_;
     // Sum of squared deviations at factor K (K u var); the subtraction, squaring and
     // division (3 u var); deviations taken from a mean that is d_mean off, to first
     // order (2 d_mean sqrt(var): Welford updates, Chan merges and shifted sums do not
     // cancel it the way a two-pass sum does) and to second order (d_mean^2).
-    c.d_var = (k + 3) * u_ * c.var + 2 * c.d_mean * std::sqrt(c.var) + c.d_mean * c.d_mean;
+    // Squares and the division that underflow add eta each (their mean: 2 eta).
+    c.d_var =
+        (k + 3) * u_ * c.var + 2 * c.d_mean * std::sqrt(c.var) + c.d_mean * c.d_mean + 2 * eta_;
   }
   // invstd = 1 / sqrt(var + eps): first-order propagation of d var, plus the
   // addition of eps, the square root and the division (2 u).
@@ -71,7 +78,7 @@ double budget_model::d_xhat(const channel_terms& c, double x) const {
 
 double budget_model::y(const channel_terms& c, double x, double y_value) const {
   return abs(c.gamma) * d_xhat(c, x) + u_ * (abs(c.gamma * xhat(c, x)) + abs(c.beta)) +
-         u_o_ * abs(y_value) + eta_o_;
+         u_o_ * abs(y_value) + eta_o_ + 2 * eta_ * (1 + abs(c.gamma));
 }
 
 double budget_model::save_mean(const channel_terms& c) const {
@@ -110,7 +117,8 @@ double budget_model::d_sum_dy_xhat(const channel_terms& c) const {
   const double spread_of_xhat = c.sum_abs_dy * c.d_mean * s +
                                 c.sum_abs_dy_xhat * (c.rel_d_invstd + 2 * u_) +
                                 2 * u_ * (c.sum_abs_dy_xhat + 2 * abs(c.mean) * c.sum_abs_dy * s);
-  return reduction_factor(level_, m_) * u_ * c.sum_abs_dy_xhat + spread_of_xhat;
+  // Each product dy * xhat that underflows adds eta.
+  return reduction_factor(level_, m_) * u_ * c.sum_abs_dy_xhat + spread_of_xhat + c.m * eta_;
 }
 
 double budget_model::dbeta(const channel_terms& c) const {
@@ -126,7 +134,7 @@ double budget_model::dx(const channel_terms& c, double x, double dy, double dx_v
   if (!c.batch_statistics) {
     // dx = dy * gamma * invstd with exact running statistics.
     return abs(dx_value) * (c.rel_d_invstd + 2 * u_) + g * c.invstd * 2 * u_ * abs(dy) +
-           u_o_ * abs(dx_value) + eta_o_;
+           u_o_ * abs(dx_value) + eta_o_ + 2 * eta_;
   }
   // dx = gamma invstd (dy - sum(dy)/m - xhat sum(dy xhat)/m): the errors of the two
   // sums and of xhat propagate through the bracket; each of its three terms and
@@ -136,7 +144,7 @@ double budget_model::dx(const channel_terms& c, double x, double dy, double dx_v
       (d_sum_dy(c) + xh * d_sum_dy_xhat(c) + abs(c.sum_dy_xhat) * d_xhat(c, x)) / c.m;
   const double rounding = 3 * u_ * (abs(dy) + abs(c.sum_dy) / c.m + xh * abs(c.sum_dy_xhat) / c.m);
   return g * c.invstd * (bracket_error + rounding) + abs(dx_value) * (c.rel_d_invstd + 2 * u_) +
-         u_o_ * abs(dx_value) + eta_o_;
+         u_o_ * abs(dx_value) + eta_o_ + 4 * eta_ * (1 + g * c.invstd);
 }
 
 }  // namespace bnconform::check

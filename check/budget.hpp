@@ -60,6 +60,9 @@ class budget_model {
   // Gradual underflow: rounding a result below the smallest normal number errs by up
   // to half the smallest subnormal, however small the result, so every stored
   // output carries this absolute term besides u |v| (docs/error-model.md).
+  // Products and quotients in the compute type err by as much again (sums and
+  // differences whose result is subnormal are exact).
+  double eta_;    // compute
   double eta_o_;  // data storage
   double eta_s_;  // statistics storage
   double eps_;

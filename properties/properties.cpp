@@ -174,7 +174,7 @@ check::options compare_options(const generated_case& c, const property_options& 
   check::options o;
   o.judged_at = opt.level;
   o.reference_bits = opt.reference_bits;
-  o.exact_statistics = c.kind == value_kind::exact_fill;
+  o.exact_statistics = opt.exact_fill_statistics && c.kind == value_kind::exact_fill;
   return o;
 }
 

@@ -79,6 +79,7 @@ property_report run_one(const kernel& k, property_id id, const run_options& opt)
   property_options popt;
   popt.level = opt.level;
   popt.reference_bits = opt.reference_bits;
+  popt.exact_fill_statistics = opt.exact_fill_statistics;
   std::string last_detail;
   int unsupported_cases = 0;
   const auto property = [&] {

@@ -38,6 +38,7 @@ struct run_options {
   std::vector<value_kind> kinds;
   generation_limits limits;
   int reference_bits = 256;
+  bool exact_fill_statistics = true;  // see property_options
   bool shrink = true;
   std::function<void(const progress&)> on_progress;  // may be empty
 };

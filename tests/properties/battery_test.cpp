@@ -37,6 +37,7 @@ void expect_all_pass(const testing::kernel_under_test& ku, int cases) {
   const auto start = std::chrono::steady_clock::now();
   run_options opt = small_run(ku.level, cases);
   opt.kinds = ku.kinds;
+  opt.exact_fill_statistics = ku.exact_fill_statistics;
   const battery_report report = run_properties(k, opt);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
