@@ -391,7 +391,7 @@ property_result shift_invariance(const kernel& k, const generated_case& c,
   const problem& p = c.p;
   property_result r;
   if (unsupported(k, p, false, r)) return r;
-  const case_inputs in = make_inputs(c);
+  case_inputs in = make_inputs(c);
   if (!all_finite(in.x) || p.reduction_size() < 2) return make(outcome::not_applicable, "");
   double largest = 0, sum = 0;
   for (std::int64_t i = 0; i < in.x.size(); ++i) {
@@ -399,8 +399,9 @@ property_result shift_invariance(const kernel& k, const generated_case& c,
     sum += in.x.get(i);
   }
   if (largest == 0) return make(outcome::not_applicable, "x is zero");
-  // A multiple of the largest value's ulp, so that x + b is exact unless it grows
-  // past a binade; the check below rejects those cases.
+  // b: a multiple of the largest value's ulp. Values near zero have finer bits than
+  // x + b can hold, so the pair is made exact first: x2 = round(x + b), and the base
+  // case is x1 = x2 - b, which is exact for nearly every element (checked).
   const binary_format f = format_of(p.data_type());
   const double quantum = std::ldexp(1.0, std::ilogb(largest) - (f.precision - 1));
   random_source rng(c.seed ^ 0x53484654ull);
@@ -410,9 +411,12 @@ property_result shift_invariance(const kernel& k, const generated_case& c,
   if (b == 0) b = quantum;
   tensor xs(p.data_type(), p.element_count());
   for (std::int64_t i = 0; i < xs.size(); ++i) {
-    const double v = in.x.get(i) + b;
-    if (!exact_in(p.data_type(), v)) return make(outcome::not_applicable, "x + b is not exact");
-    xs.set(i, v);
+    xs.set(i, in.x.get(i) + b);
+    const double base = xs.get(i) - b;
+    if (!exact_in(p.data_type(), base) || !exact_in(p.data_type(), xs.get(i))) {
+      return make(outcome::not_applicable, "x + b is not exact");
+    }
+    in.x.set(i, base);
   }
   const forward_call one = call_forward(k, p, in.x, in.state);
   const forward_call two = call_forward(k, p, xs, in.state);
