@@ -91,9 +91,11 @@ double budget_model::save_invstd(const channel_terms& c) const {
 
 double budget_model::running_mean(const channel_terms& c, double old, double f,
                                   double updated) const {
-  // (1 - f) old + f mean: two products and a sum, then storage.
-  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + f * c.d_mean + u_s_ * abs(updated) +
-         eta_s_;
+  // (1 - f) old + f mean: two products and a sum, then storage. The factor itself
+  // (a double in the ABI) rounded to the compute type moves the result by
+  // f d (mean - old), |d| <= u: with f near 1, far more than u |1 - f| |old|.
+  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + u_ * f * (abs(old) + abs(c.mean)) +
+         f * c.d_mean + u_s_ * abs(updated) + eta_s_;
 }
 
 double budget_model::running_var(const channel_terms& c, double old, double f,
@@ -102,8 +104,8 @@ double budget_model::running_var(const channel_terms& c, double old, double f,
   const double unbiased = c.var * bessel;
   // As running_mean, with the unbiased variance and its correction factor (m/(m-1)
   // is one more rounded product).
-  return 2 * u_ * (abs(1 - f) * abs(old) + f * unbiased) + f * bessel * c.d_var +
-         f * u_ * unbiased + u_s_ * abs(updated) + eta_s_;
+  return 2 * u_ * (abs(1 - f) * abs(old) + f * unbiased) + u_ * f * (abs(old) + unbiased) +
+         f * bessel * c.d_var + f * u_ * unbiased + u_s_ * abs(updated) + eta_s_;
 }
 
 double budget_model::d_sum_dy(const channel_terms& c) const {

@@ -166,6 +166,31 @@ TEST(GeneratedCase, TheEdgeCasesAreReached) {
   }
   std::printf("%s", report.describe().c_str());
   for (const auto& [tag, count] : classes) std::printf("  %s: %d\n", tag.c_str(), count);
+
+  // Every value kind, through the property that takes them all.
+  const kernel model(&mutants::correct_models()[1].kernel);  // pairwise
+  run_options all_kinds = opt;
+  all_kinds.cases_per_property = 150;
+  all_kinds.properties = {property_id::forward_matches_reference};
+  all_kinds.level = check::level::standard;
+  all_kinds.reference_bits = 128;
+  all_kinds.kinds = {value_kind::normal,
+                     value_kind::uniform,
+                     value_kind::exact_fill,
+                     value_kind::large_offset,
+                     value_kind::near_overflow,
+                     value_kind::tiny,
+                     value_kind::constant_channels,
+                     value_kind::heavy_tail,
+                     value_kind::raw_bits,
+                     value_kind::sprinkled_nonfinite};
+  report = run_properties(model, all_kinds);
+  EXPECT_TRUE(report.passed()) << report.describe();
+  for (const value_kind kind : all_value_kinds()) {
+    const std::string tag = "kind:" + std::string(name_of(kind));
+    const auto& seen = report.properties.at(0).classes;
+    EXPECT_GT(seen.count(tag) ? seen.at(tag) : 0, 0) << tag << "\n" << report.describe();
+  }
 }
 
 }  // namespace
