@@ -53,3 +53,29 @@ TEST(NoFalseFailures, CorrectKernelsPassTheirLevelOverManyCases) {
 
 }  // namespace
 }  // namespace bnconform::properties
+
+namespace bnconform::properties {
+namespace {
+
+// Large cases (up to 300000 elements) for the pairwise model: every property, few
+// cases (the reference costs about a second per call at this size).
+TEST(NoFalseFailures, LargeCasesPass) {
+  const testing::kernel_under_test ku = testing::correct_kernels().at(2);  // pairwise
+  run_options opt;
+  opt.level = ku.level;
+  opt.seed = from_environment("BNCONFORM_PROPERTY_SEED", 0x5eed);
+  opt.cases_per_property = 6;
+  opt.kinds = ku.kinds;
+  opt.limits.large_elements = 300000;
+  opt.limits.large_one_in = 1;
+  const auto start = std::chrono::steady_clock::now();
+  const battery_report report = run_properties(kernel(ku.description), opt);
+  std::printf("%s, large cases (%.0f s):\n%s", ku.name.c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+              report.describe().c_str());
+  EXPECT_TRUE(report.passed()) << report.describe();
+  EXPECT_GT(report.properties.at(0).classes.count("size:large"), 0u);
+}
+
+}  // namespace
+}  // namespace bnconform::properties
