@@ -38,9 +38,7 @@ rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
   const int min_rank = std::max(2, caps.min_rank);
   const int max_rank = std::min(5, caps.max_rank);
   if (dtypes.empty() || layouts.empty() || modes.empty() || min_rank > max_rank) {
-    return rc::gen::exec([]() -> generated_case {
-      throw rc::GenerationFailure("the kernel declares no case this property needs");
-    });
+    return rc::gen::exec([]() -> generated_case { throw rc::GenerationFailure(no_declared_case); });
   }
 
   return rc::gen::resize(

@@ -10,6 +10,10 @@
 
 namespace bnconform::properties {
 
+// The generation failure of a kernel that declares no case a property needs (the
+// runner reports the property unsupported).
+inline constexpr const char* no_declared_case = "the kernel declares no case this property needs";
+
 rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
                                        const generation_limits& limits);
 

@@ -129,6 +129,9 @@ property_report run_one(const kernel& k, property_id id, const run_options& opt)
     report.verdict =
         unsupported_cases > 0 ? property_verdict::unsupported : property_verdict::gave_up;
     report.reason = gave_up.description;
+  } else if (result.match(error) && error.description.find(no_declared_case) != std::string::npos) {
+    report.verdict = property_verdict::unsupported;
+    report.reason = error.description;
   } else if (result.match(error)) {
     report.verdict = property_verdict::failed;
     report.failure = counterexample{"", "RapidCheck error: " + error.description};

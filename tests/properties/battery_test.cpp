@@ -93,3 +93,30 @@ TEST(Battery, TheSequentialModelFailsStandardOnOffsetData) {
 
 }  // namespace
 }  // namespace bnconform::properties
+
+namespace bnconform::properties {
+namespace {
+
+// A kernel that declares only forward training: the properties it cannot be asked
+// are unsupported (never passed), the rest run.
+TEST(Battery, UndeclaredOperationsAreUnsupportedNotPassed) {
+  bnc_kernel narrow = mutants::correct_models()[1].kernel;
+  narrow.capabilities.operations = BNC_OP_FORWARD_TRAINING;
+  narrow.capabilities.layouts = BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST);
+  const kernel k(&narrow);
+  run_options opt = small_run(check::level::standard, 10);
+  const battery_report report = run_properties(k, opt);
+  std::printf("%s", report.describe().c_str());
+  EXPECT_TRUE(report.passed()) << report.describe();
+  for (const property_report& r : report.properties) {
+    const bool needs_more =
+        r.id == property_id::backward_matches_reference || r.id == property_id::layout_invariance ||
+        r.id == property_id::eval_is_affine || r.id == property_id::eval_between_steps ||
+        r.id == property_id::gradient_identities;
+    EXPECT_EQ(r.verdict, needs_more ? property_verdict::unsupported : property_verdict::passed)
+        << name_of(r.id) << ": " << r.reason;
+  }
+}
+
+}  // namespace
+}  // namespace bnconform::properties
