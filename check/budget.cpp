@@ -19,6 +19,12 @@ double underflow_unit(dtype t) {
                   std::numeric_limits<double>::denorm_min());
 }
 
+// No invstd can be excluded at this level (eps == 0 and the variance's budget
+// reaches the variance): every output that depends on invstd is unbounded, and only
+// the exact rules (NaN and Inf patterns, the counter, ...) judge it. Returned as
+// infinity, never as a product 0 * inf, which would be NaN and demand exactness.
+bool unbounded(const channel_terms& c) { return std::isinf(c.rel_d_invstd); }
+
 }  // namespace
 
 budget_model::budget_model(const problem& p, level l)
@@ -77,19 +83,25 @@ channel_terms budget_model::terms(const reference::channel_quantities& q, double
     const double down = 1 - std::sqrt(denominator / (denominator + c.d_var));
     propagated = std::max(up, down);
   }
-  c.rel_d_invstd = propagated + 2 * u_;
+  // The roundings compose with the propagated error multiplicatively.
+  c.rel_d_invstd = propagated + 2 * u_ * (1 + propagated);
   return c;
 }
 
 double budget_model::d_xhat(const channel_terms& c, double x) const {
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
   // The mean error, scaled; the relative errors of invstd and of the product; and
   // the rounding of x - mean (or of the fused x * scale + shift form, which rounds
-  // relative to |x| and |mean| rather than to |x - mean|).
-  return c.d_mean * c.invstd + abs(xhat(c, x)) * (c.rel_d_invstd + 2 * u_) +
-         2 * u_ * (abs(x) + abs(c.mean)) * c.invstd;
+  // relative to |x| and |mean| rather than to |x - mean|). The terms scaled by the
+  // kernel's invstd carry (1 + rel_d_invstd): (x - mean') invstd' - (x - mean) invstd
+  // = (x - mean)(invstd' - invstd) + (mean - mean') invstd'.
+  const double scale = c.invstd * (1 + c.rel_d_invstd);
+  return c.d_mean * scale + abs(xhat(c, x)) * (c.rel_d_invstd + 2 * u_) +
+         2 * u_ * (abs(x) + abs(c.mean)) * scale;
 }
 
 double budget_model::y(const channel_terms& c, double x, double y_value) const {
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
   return abs(c.gamma) * d_xhat(c, x) + u_ * (abs(c.gamma * xhat(c, x)) + abs(c.beta)) +
          u_o_ * abs(y_value) + eta_o_ + 2 * eta_ * (1 + abs(c.gamma));
 }
@@ -99,7 +111,8 @@ double budget_model::save_mean(const channel_terms& c) const {
 }
 
 double budget_model::save_invstd(const channel_terms& c) const {
-  return c.invstd * (c.rel_d_invstd + u_s_) + eta_s_;
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
+  return c.invstd * (c.rel_d_invstd + u_s_ * (1 + c.rel_d_invstd)) + eta_s_;
 }
 
 double budget_model::running_mean(const channel_terms& c, double old, double f,
@@ -141,10 +154,12 @@ double budget_model::dbeta(const channel_terms& c) const {
 }
 
 double budget_model::dgamma(const channel_terms& c) const {
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
   return d_sum_dy_xhat(c) + u_s_ * abs(c.sum_dy_xhat) + eta_s_;
 }
 
 double budget_model::dx(const channel_terms& c, double x, double dy, double dx_value) const {
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
   const double g = abs(c.gamma);
   if (!c.batch_statistics) {
     // dx = dy * gamma * invstd with exact running statistics.
@@ -158,8 +173,10 @@ double budget_model::dx(const channel_terms& c, double x, double dy, double dx_v
   const double bracket_error =
       (d_sum_dy(c) + xh * d_sum_dy_xhat(c) + abs(c.sum_dy_xhat) * d_xhat(c, x)) / c.m;
   const double rounding = 3 * u_ * (abs(dy) + abs(c.sum_dy) / c.m + xh * abs(c.sum_dy_xhat) / c.m);
-  return g * c.invstd * (bracket_error + rounding) + abs(dx_value) * (c.rel_d_invstd + 2 * u_) +
-         u_o_ * abs(dx_value) + eta_o_ + 4 * eta_ * (1 + g * c.invstd);
+  // As in d_xhat, the bracket's errors are scaled by the kernel's invstd.
+  return g * c.invstd * (1 + c.rel_d_invstd) * (bracket_error + rounding) +
+         abs(dx_value) * (c.rel_d_invstd + 2 * u_) + u_o_ * abs(dx_value) + eta_o_ +
+         4 * eta_ * (1 + g * c.invstd);
 }
 
 }  // namespace bnconform::check
