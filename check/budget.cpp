@@ -1,31 +1,40 @@
 #include "budget.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace bnconform::check {
 
 using std::abs;
 
 namespace {
-double smallest_subnormal(dtype t) {
-  switch (t) {
-    case dtype::f64: return std::ldexp(1.0, -1074);
-    case dtype::f32: return std::ldexp(1.0, -149);
-    case dtype::f16: return std::ldexp(1.0, -24);
-    case dtype::bf16: return std::ldexp(1.0, -133);
-  }
-  return 0;
+
+// Half the smallest subnormal number of t: the absolute error bound of rounding a
+// result into the subnormal range. For f64 that is 2^-1075, below every double, so
+// the smallest subnormal itself stands in for it.
+double underflow_unit(dtype t) {
+  const binary_format f = format_of(t);
+  return std::max(std::ldexp(1.0, f.min_exponent - f.precision),
+                  std::numeric_limits<double>::denorm_min());
 }
+
+// No invstd can be excluded at this level (eps == 0 and the variance's budget
+// reaches the variance): every output that depends on invstd is unbounded, and only
+// the exact rules (NaN and Inf patterns, the counter, ...) judge it. Returned as
+// infinity, never as a product 0 * inf, which would be NaN and demand exactness.
+bool unbounded(const channel_terms& c) { return std::isinf(c.rel_d_invstd); }
+
 }  // namespace
 
 budget_model::budget_model(const problem& p, level l)
     : level_(l),
-      eta_(p.data_type() == dtype::f64 ? std::ldexp(1.0, -1074) : std::ldexp(1.0, -149)),
-      eta_o_(smallest_subnormal(p.data_type())),
-      eta_s_(smallest_subnormal(p.stats_type())),
       u_(check::compute_unit(p)),
       u_o_(storage_unit(p.data_type())),
       u_s_(storage_unit(p.stats_type())),
+      eta_(underflow_unit(stats_dtype_for(p.data_type()))),
+      eta_o_(underflow_unit(p.data_type())),
+      eta_s_(underflow_unit(p.stats_type())),
       eps_(p.eps()),
       m_(p.reduction_size()),
       batch_statistics_(p.uses_batch_statistics()) {}
@@ -54,42 +63,65 @@ channel_terms budget_model::terms(const reference::channel_quantities& q, double
     // division (3 u var); deviations taken from a mean that is d_mean off, to first
     // order (2 d_mean sqrt(var): Welford updates, Chan merges and shifted sums do not
     // cancel it the way a two-pass sum does) and to second order (d_mean^2).
-    c.d_var = (k + 3) * u_ * c.var + 2 * c.d_mean * std::sqrt(c.var) + c.d_mean * c.d_mean +
-              2 * eta_;  // squares and the division may underflow
+    // Squares and the division that underflow add eta each (their mean: 2 eta).
+    c.d_var =
+        (k + 3) * u_ * c.var + 2 * c.d_mean * std::sqrt(c.var) + c.d_mean * c.d_mean + 2 * eta_;
   }
-  // invstd = 1 / sqrt(var + eps): first-order propagation of d var, plus the
-  // addition of eps, the square root and the division (2 u).
+  // invstd = 1 / sqrt(var + eps): d var propagated, plus the addition of eps, the
+  // square root and the division (2 u). The propagation is the exact worst case
+  // over var' in [max(var - d var, 0), var + d var]: to first order d var / (2 (var
+  // + eps)), but unlike it still a bound when d var nears var + eps (a Welford f32
+  // kernel on two values 1e7 from 0 and 1 apart gets var = 0 and invstd =
+  // 1/sqrt(eps), 158 times the exact one: inside the budget of var, not of the
+  // first-order invstd). With eps == 0 and d var >= var no invstd can be excluded.
   const double denominator = c.var + eps_;
-  c.rel_d_invstd = (denominator > 0 ? c.d_var / (2 * denominator) : 0.0) + 2 * u_;
+  double propagated = 0;
+  if (denominator > 0) {
+    const double lowest = std::max(c.var - c.d_var, 0.0) + eps_;
+    const double up =
+        lowest > 0 ? std::sqrt(denominator / lowest) - 1 : std::numeric_limits<double>::infinity();
+    const double down = 1 - std::sqrt(denominator / (denominator + c.d_var));
+    propagated = std::max(up, down);
+  }
+  // The roundings compose with the propagated error multiplicatively.
+  c.rel_d_invstd = propagated + 2 * u_ * (1 + propagated);
   return c;
 }
 
 double budget_model::d_xhat(const channel_terms& c, double x) const {
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
   // The mean error, scaled; the relative errors of invstd and of the product; and
   // the rounding of x - mean (or of the fused x * scale + shift form, which rounds
-  // relative to |x| and |mean| rather than to |x - mean|).
-  return c.d_mean * c.invstd + abs(xhat(c, x)) * (c.rel_d_invstd + 2 * u_) +
-         2 * u_ * (abs(x) + abs(c.mean)) * c.invstd;
+  // relative to |x| and |mean| rather than to |x - mean|). The terms scaled by the
+  // kernel's invstd carry (1 + rel_d_invstd): (x - mean') invstd' - (x - mean) invstd
+  // = (x - mean)(invstd' - invstd) + (mean - mean') invstd'.
+  const double scale = c.invstd * (1 + c.rel_d_invstd);
+  return c.d_mean * scale + abs(xhat(c, x)) * (c.rel_d_invstd + 2 * u_) +
+         2 * u_ * (abs(x) + abs(c.mean)) * scale;
 }
 
 double budget_model::y(const channel_terms& c, double x, double y_value) const {
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
   return abs(c.gamma) * d_xhat(c, x) + u_ * (abs(c.gamma * xhat(c, x)) + abs(c.beta)) +
-         u_o_ * abs(y_value) + underflow(abs(c.gamma) + 2, eta_o_);
+         u_o_ * abs(y_value) + eta_o_ + 2 * eta_ * (1 + abs(c.gamma));
 }
 
 double budget_model::save_mean(const channel_terms& c) const {
-  return c.d_mean + u_s_ * abs(c.mean) + underflow(0, eta_s_);
+  return c.d_mean + u_s_ * abs(c.mean) + eta_s_;
 }
 
 double budget_model::save_invstd(const channel_terms& c) const {
-  return c.invstd * (c.rel_d_invstd + u_s_) + underflow(1, eta_s_);
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
+  return c.invstd * (c.rel_d_invstd + u_s_ * (1 + c.rel_d_invstd)) + eta_s_;
 }
 
 double budget_model::running_mean(const channel_terms& c, double old, double f,
                                   double updated) const {
-  // (1 - f) old + f mean: two products and a sum, then storage.
-  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + f * c.d_mean + u_s_ * abs(updated) +
-         underflow(2, eta_s_);
+  // (1 - f) old + f mean: two products and a sum, then storage. The factor itself
+  // (a double in the ABI) rounded to the compute type moves the result by
+  // f d (mean - old), |d| <= u: with f near 1, far more than u |1 - f| |old|.
+  return 2 * u_ * (abs(1 - f) * abs(old) + f * abs(c.mean)) + u_ * f * (abs(old) + abs(c.mean)) +
+         f * c.d_mean + u_s_ * abs(updated) + eta_s_;
 }
 
 double budget_model::running_var(const channel_terms& c, double old, double f,
@@ -98,8 +130,8 @@ double budget_model::running_var(const channel_terms& c, double old, double f,
   const double unbiased = c.var * bessel;
   // As running_mean, with the unbiased variance and its correction factor (m/(m-1)
   // is one more rounded product).
-  return 2 * u_ * (abs(1 - f) * abs(old) + f * unbiased) + f * bessel * c.d_var +
-         f * u_ * unbiased + u_s_ * abs(updated) + underflow(3, eta_s_);
+  return 2 * u_ * (abs(1 - f) * abs(old) + f * unbiased) + u_ * f * (abs(old) + unbiased) +
+         f * bessel * c.d_var + f * u_ * unbiased + u_s_ * abs(updated) + eta_s_;
 }
 
 double budget_model::d_sum_dy(const channel_terms& c) const {
@@ -113,24 +145,26 @@ double budget_model::d_sum_dy_xhat(const channel_terms& c) const {
   const double spread_of_xhat = c.sum_abs_dy * c.d_mean * s +
                                 c.sum_abs_dy_xhat * (c.rel_d_invstd + 2 * u_) +
                                 2 * u_ * (c.sum_abs_dy_xhat + 2 * abs(c.mean) * c.sum_abs_dy * s);
-  return reduction_factor(level_, m_) * u_ * c.sum_abs_dy_xhat + spread_of_xhat;
+  // Each product dy * xhat that underflows adds eta.
+  return reduction_factor(level_, m_) * u_ * c.sum_abs_dy_xhat + spread_of_xhat + c.m * eta_;
 }
 
 double budget_model::dbeta(const channel_terms& c) const {
-  return d_sum_dy(c) + u_s_ * abs(c.sum_dy) + underflow(1, eta_s_);
+  return d_sum_dy(c) + u_s_ * abs(c.sum_dy) + eta_s_;
 }
 
 double budget_model::dgamma(const channel_terms& c) const {
-  // Each product dy * xhat may underflow: m floors.
-  return d_sum_dy_xhat(c) + u_s_ * abs(c.sum_dy_xhat) + underflow(c.m + 1, eta_s_);
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
+  return d_sum_dy_xhat(c) + u_s_ * abs(c.sum_dy_xhat) + eta_s_;
 }
 
 double budget_model::dx(const channel_terms& c, double x, double dy, double dx_value) const {
+  if (unbounded(c)) return std::numeric_limits<double>::infinity();
   const double g = abs(c.gamma);
   if (!c.batch_statistics) {
     // dx = dy * gamma * invstd with exact running statistics.
     return abs(dx_value) * (c.rel_d_invstd + 2 * u_) + g * c.invstd * 2 * u_ * abs(dy) +
-           u_o_ * abs(dx_value) + underflow(2, eta_o_);
+           u_o_ * abs(dx_value) + eta_o_ + 2 * eta_;
   }
   // dx = gamma invstd (dy - sum(dy)/m - xhat sum(dy xhat)/m): the errors of the two
   // sums and of xhat propagate through the bracket; each of its three terms and
@@ -139,8 +173,10 @@ double budget_model::dx(const channel_terms& c, double x, double dy, double dx_v
   const double bracket_error =
       (d_sum_dy(c) + xh * d_sum_dy_xhat(c) + abs(c.sum_dy_xhat) * d_xhat(c, x)) / c.m;
   const double rounding = 3 * u_ * (abs(dy) + abs(c.sum_dy) / c.m + xh * abs(c.sum_dy_xhat) / c.m);
-  return g * c.invstd * (bracket_error + rounding + 3 * eta_) +
-         abs(dx_value) * (c.rel_d_invstd + 2 * u_) + u_o_ * abs(dx_value) + underflow(3, eta_o_);
+  // As in d_xhat, the bracket's errors are scaled by the kernel's invstd.
+  return g * c.invstd * (1 + c.rel_d_invstd) * (bracket_error + rounding) +
+         abs(dx_value) * (c.rel_d_invstd + 2 * u_) + u_o_ * abs(dx_value) + eta_o_ +
+         4 * eta_ * (1 + g * c.invstd);
 }
 
 }  // namespace bnconform::check

@@ -53,20 +53,18 @@ class budget_model {
   double d_sum_dy(const channel_terms& c) const;
   double d_sum_dy_xhat(const channel_terms& c) const;
 
-  // Absolute error floors of gradual underflow: a product or quotient in the
-  // subnormal range rounds to a multiple of the smallest subnormal (eta), not
-  // relative to its value.
-  double underflow(double factor, double storage_eta) const {
-    return factor * eta_ + 0.5 * storage_eta;
-  }
-
   level level_;
-  double eta_;    // smallest subnormal of the compute precision
-  double eta_o_;  // ... of the data type
-  double eta_s_;  // ... of the statistics type
-  double u_;      // compute precision
-  double u_o_;    // data storage (y, dx)
-  double u_s_;    // statistics storage (save_*, running_*, dgamma, dbeta)
+  double u_;    // compute precision
+  double u_o_;  // data storage (y, dx)
+  double u_s_;  // statistics storage (save_*, running_*, dgamma, dbeta)
+  // Gradual underflow: rounding a result below the smallest normal number errs by up
+  // to half the smallest subnormal, however small the result, so every stored
+  // output carries this absolute term besides u |v| (docs/error-model.md).
+  // Products and quotients in the compute type err by as much again (sums and
+  // differences whose result is subnormal are exact).
+  double eta_;    // compute
+  double eta_o_;  // data storage
+  double eta_s_;  // statistics storage
   double eps_;
   std::int64_t m_;
   bool batch_statistics_;
