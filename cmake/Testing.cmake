@@ -9,6 +9,13 @@ function(bnconform_add_test name)
   if(NOT arg_LABELS)
     message(FATAL_ERROR "bnconform_add_test(${name}): LABELS is required")
   endif()
+  # One label per test: the tiers are exclusive (a slow property test is `slow`), and
+  # gtest_discover_tests would split a list into separate properties, silently
+  # dropping all but the first label.
+  list(LENGTH arg_LABELS label_count)
+  if(NOT label_count EQUAL 1)
+    message(FATAL_ERROR "bnconform_add_test(${name}): give exactly one label, got '${arg_LABELS}'")
+  endif()
   foreach(label IN LISTS arg_LABELS)
     if(NOT label IN_LIST BNCONFORM_TEST_LABELS)
       message(FATAL_ERROR "bnconform_add_test(${name}): unknown label '${label}' (known: ${BNCONFORM_TEST_LABELS})")

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "check/level.hpp"
+#include "impl/cpu/cpu_kernel.hpp"
 #include "impl/mutants/model_kernel.hpp"
 #include "properties/generated_case.hpp"
 #include "reference/reference_kernel.hpp"
@@ -52,8 +53,7 @@ inline std::vector<kernel_under_test> correct_kernels() {
     out.push_back({std::string(mo.name), &mo.kernel, *check::parse_level(mo.expectation),
                    finite_kinds(), mo.sums != mutants::reduction::welford});
   }
-  // The CPU kernel (branch `cpu`) joins with:
-  // out.push_back({"cpu", bnconform::cpu::cpu_kernel(), check::level::standard, {}, true});
+  out.push_back({"cpu", cpu::cpu_kernel(), check::level::strict, {}, true});
   return out;
 }
 
