@@ -1,6 +1,6 @@
 // A kernel library that is the reference except that it scales every y by
-// (1 + 2^-10): outside every budget for f64, f32 and f16 data (bf16 rounds it away). `golden check` must
-// fail it (exit code 1) and say where.
+// (1 + 2^-10): outside every budget for f64, f32 and f16 data (bf16 rounds it away). `golden check`
+// must fail it (exit code 1) and say where.
 #include <vector>
 
 #include "core/dtype.hpp"
