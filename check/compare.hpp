@@ -14,8 +14,8 @@ namespace bnconform::check {
 
 struct options {
   level judged_at = level::strict;
-  // The inputs are an exact fill (every partial sum exact in any order): the mean
-  // must then be exact, bit for bit.
+  // The inputs are an exact fill (every partial sum exact in any order): at strict
+  // the mean must then be exact, bit for bit (at standard the budget judges it).
   bool exact_statistics = false;
   // Run the kernel a second time on the same inputs and require identical bits.
   bool check_determinism = true;

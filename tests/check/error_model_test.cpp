@@ -156,6 +156,11 @@ TEST(ErrorModelVerdicts, ExactFillDemandsTheExactMean) {
   opt.exact_statistics = false;
   EXPECT_EQ(check::compare_forward(p, x, before, expected, q, got, after, opt).result,
             verdict::pass);
+  // At standard (the Welford class, which divides at every update) the budget judges.
+  opt.exact_statistics = true;
+  opt.judged_at = level::standard;
+  EXPECT_EQ(check::compare_forward(p, x, before, expected, q, got, after, opt).result,
+            verdict::pass);
 }
 
 TEST(ErrorModelVerdicts, UndeclaredFeaturesAreUnsupportedNeverPassed) {
