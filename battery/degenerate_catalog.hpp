@@ -28,11 +28,11 @@ struct degenerate_case {
   std::string_view what;  // the rule of semantics.md it pins
   std::string_view problem_text;
   expected_rule rule;
+  void (*fill)(const problem& p, call_data& d) = nullptr;  // inputs and module state
   bool backward = false;
   // One letter per call on the same module state: T training, E eval. Each call
   // is judged against the reference from the state the kernel left.
   std::string_view steps = "T";
-  void (*fill)(const problem& p, call_data& d) = nullptr;
   bool large = false;  // needs minutes and gigabytes: run only when asked
 };
 

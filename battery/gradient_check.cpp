@@ -14,11 +14,6 @@ namespace {
 // cbrt(2^-53): the step that balances truncation (h^2) against cancellation (u / h).
 const double step_unit = std::cbrt(std::ldexp(1.0, -53));
 
-std::int64_t channel_of(const problem& p, std::int64_t i) {
-  if (p.layout() == layout::channels_last) return i % p.channels();
-  return (i / p.spatial_size()) % p.channels();
-}
-
 // The kernel's forward as a function: y for given x and state (the state is a copy;
 // the running statistics do not affect y in training).
 class loss_function {
@@ -56,7 +51,7 @@ std::vector<reference::channel_quantities> own_quantities(const problem& p, cons
   const auto c_count = static_cast<std::size_t>(p.channels());
   std::vector<long double> sum(c_count), sum_abs(c_count), sq(c_count);
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    const auto c = static_cast<std::size_t>(channel_of(p, i));
+    const auto c = static_cast<std::size_t>(p.channel_of(i));
     sum[c] += x.get(i);
     sum_abs[c] += std::fabs(static_cast<long double>(x.get(i)));
   }
@@ -68,7 +63,7 @@ std::vector<reference::channel_quantities> own_quantities(const problem& p, cons
     q[c].mean_abs = static_cast<double>(sum_abs[c] / m);
   }
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    const auto c = static_cast<std::size_t>(channel_of(p, i));
+    const auto c = static_cast<std::size_t>(p.channel_of(i));
     const long double d = x.get(i) - static_cast<long double>(q[c].mean);
     sq[c] += d * d;
   }
@@ -84,7 +79,7 @@ std::vector<reference::channel_quantities> own_quantities(const problem& p, cons
     q[c].invstd = 1.0 / std::sqrt(q[c].var + p.eps());
   }
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    const auto c = static_cast<std::size_t>(channel_of(p, i));
+    const auto c = static_cast<std::size_t>(p.channel_of(i));
     const double xhat = (x.get(i) - q[c].mean) * q[c].invstd;
     q[c].sum_dy += dy.get(i);
     q[c].sum_abs_dy += std::fabs(dy.get(i));
@@ -173,7 +168,7 @@ gradient_report gradcheck(const kernel& k, const problem& p, const tensor& x, co
   }
   long double loss_error = 0;
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    const auto& t = terms[static_cast<std::size_t>(channel_of(p, i))];
+    const auto& t = terms[static_cast<std::size_t>(p.channel_of(i))];
     loss_error += std::fabs(dy.get(i)) * model.y(t, x.get(i), forward.y.get(i));
   }
   const double e_loss = static_cast<double>(loss_error);
@@ -202,7 +197,7 @@ gradient_report gradcheck(const kernel& k, const problem& p, const tensor& x, co
 
   if (x.size() <= opt.full_limit) {
     for (std::int64_t i = 0; i < x.size(); ++i) {
-      const auto& t = terms[static_cast<std::size_t>(channel_of(p, i))];
+      const auto& t = terms[static_cast<std::size_t>(p.channel_of(i))];
       const double scale = 1.0 / t.invstd;  // the channel's natural length
       judge("dx" + index_text(p, i), central(loss, step_unit, along_x(i, scale)),
             central(loss, step_unit / 2, along_x(i, scale)), analytic.dx.get(i),
@@ -217,7 +212,7 @@ gradient_report gradcheck(const kernel& k, const problem& p, const tensor& x, co
         state_bits ^= state_bits << 13;
         state_bits ^= state_bits >> 7;
         state_bits ^= state_bits << 17;
-        const auto& t = terms[static_cast<std::size_t>(channel_of(p, i))];
+        const auto& t = terms[static_cast<std::size_t>(p.channel_of(i))];
         const double v = ((state_bits >> 63) != 0 ? 1.0 : -1.0) / t.invstd;
         direction[static_cast<std::size_t>(i)] = v;
         analytic_value += v * analytic.dx.get(i);

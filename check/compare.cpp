@@ -15,11 +15,6 @@ double parameter(const tensor& t, std::int64_t c, double absent) {
   return t.size() == 0 ? absent : t.get(c);
 }
 
-std::int64_t channel_of(const problem& p, std::int64_t memory_index) {
-  if (p.layout() == layout::channels_last) return memory_index % p.channels();
-  return (memory_index / p.spatial_size()) % p.channels();
-}
-
 std::vector<channel_terms> all_terms(const budget_model& model, const problem& p,
                                      const std::vector<reference::channel_quantities>& q,
                                      const module_state& state) {
@@ -192,7 +187,7 @@ comparison compare_forward(const problem& p, const tensor& x, const module_state
     }
   }
   for (std::int64_t i = 0; i < p.element_count(); ++i) {
-    const std::int64_t c = channel_of(p, i);
+    const std::int64_t c = p.channel_of(i);
     if (ill_posed.count(c) != 0) continue;
     const auto k = static_cast<std::size_t>(i);
     const double y = got.y.get(i);
@@ -255,7 +250,7 @@ comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
   const std::set<std::int64_t> ill_posed(expected.ill_posed_channels.begin(),
                                          expected.ill_posed_channels.end());
   for (std::int64_t i = 0; i < p.element_count(); ++i) {
-    const std::int64_t c = channel_of(p, i);
+    const std::int64_t c = p.channel_of(i);
     if (ill_posed.count(c) != 0) continue;
     const auto k = static_cast<std::size_t>(i);
     j.element(
@@ -278,7 +273,7 @@ comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
 }
 
 comparison run_forward(const kernel& k, const problem& p, const tensor& x,
-                       const module_state& state, const options& opt) {
+                       const module_state& state, const options& opt, module_state* state_after) {
   if (const std::string why = k.unsupported_reason(p, false); !why.empty()) {
     comparison c = judge(p, opt.judged_at).finish(verdict::unsupported);
     c.reason = "not called: " + why;
@@ -309,6 +304,7 @@ comparison run_forward(const kernel& k, const problem& p, const tensor& x,
     }
     if (!diff.empty()) add_nondeterminism(c, diff);
   }
+  if (state_after != nullptr) *state_after = after;
   return c;
 }
 

@@ -37,8 +37,10 @@ comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
 // Runs the kernel (twice when checking determinism) and the reference on the same
 // inputs, and compares. The backward call gets the reference's save_mean and
 // save_invstd, so it is judged on its own.
+// `state_after`, when given, receives the module state the kernel's first call left.
 comparison run_forward(const kernel& k, const problem& p, const tensor& x,
-                       const module_state& state, const options& opt);
+                       const module_state& state, const options& opt,
+                       module_state* state_after = nullptr);
 comparison run_backward(const kernel& k, const problem& p, const tensor& x, const tensor& dy,
                         const module_state& state, const options& opt);
 

@@ -209,6 +209,11 @@ std::int64_t problem::offset(std::int64_t n, std::int64_t c, std::int64_t s) con
                                              : (n * spatial + s) * channels() + c;
 }
 
+std::int64_t problem::channel_of(std::int64_t memory_index) const {
+  if (f_.layout == layout::channels_last) return memory_index % channels();
+  return (memory_index / spatial_size()) % channels();
+}
+
 problem problem::with_mode(bnconform::mode m) const {
   fields f = f_;
   f.mode = m;

@@ -70,6 +70,8 @@ class problem {
   bool uses_batch_statistics() const;
   // Memory offset of logical element (n, c, s), s the row-major spatial index.
   std::int64_t offset(std::int64_t n, std::int64_t c, std::int64_t s) const;
+  // The channel of the element at a memory offset of a data tensor.
+  std::int64_t channel_of(std::int64_t memory_index) const;
 
   problem with_mode(bnconform::mode m) const;
   problem with_shape(std::vector<std::int64_t> shape) const;

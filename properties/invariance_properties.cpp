@@ -92,7 +92,7 @@ property_result power_of_two_scaling(const kernel& k, const generated_case& c,
   const qvec q = estimate(p, in.x, tensor(), in.state);
   const dtype st = p.stats_type();
   for (std::int64_t i = 0; i < p.element_count(); ++i) {
-    if (detail::ill_posed(p, q[static_cast<std::size_t>(channel_of(p, i))])) continue;
+    if (detail::ill_posed(p, q[static_cast<std::size_t>(p.channel_of(i))])) continue;
     a.identical("y" + index_text(p, i) + " (x) vs (x * 2^" + std::to_string(shift) + ")",
                 one.out.y.get(i), two.out.y.get(i), p.data_type());
   }
@@ -160,7 +160,7 @@ property_result shift_invariance(const kernel& k, const generated_case& c,
   const auto t1 = terms_of(model, q1, in.state), t2 = terms_of(model, q2, in.state);
   const std::string shifted = " vs (x + " + check::exact_text(b, p.data_type()) + ")";
   for (std::int64_t i = 0; i < p.element_count(); ++i) {
-    const auto ch = static_cast<std::size_t>(channel_of(p, i));
+    const auto ch = static_cast<std::size_t>(p.channel_of(i));
     if (detail::ill_posed(p, q1[ch])) continue;
     const double y1 = one.out.y.get(i), y2 = two.out.y.get(i);
     a.within("y" + index_text(p, i) + shifted, y1, y2,

@@ -12,11 +12,6 @@ void compensated_sum::add(double v) {
   sum_ = t;
 }
 
-std::int64_t channel_of(const problem& p, std::int64_t memory_index) {
-  if (p.layout() == layout::channels_last) return memory_index % p.channels();
-  return (memory_index / p.spatial_size()) % p.channels();
-}
-
 bool ill_posed(const problem& p, const reference::channel_quantities& q) {
   return p.uses_batch_statistics() && p.eps() == 0 && q.var == 0;
 }

@@ -18,9 +18,6 @@ namespace bnconform::properties::detail {
 std::vector<reference::channel_quantities> estimate(const problem& p, const tensor& x,
                                                     const tensor& dy, const module_state& state);
 
-// The channel of a memory index.
-std::int64_t channel_of(const problem& p, std::int64_t memory_index);
-
 // Channels a correct kernel may handle any way it likes (eps == 0 and zero variance).
 bool ill_posed(const problem& p, const reference::channel_quantities& q);
 

@@ -19,11 +19,6 @@ namespace bnconform::reference {
 
 namespace detail {
 
-inline std::int64_t channel_of_index(const problem& p, std::int64_t i) {
-  if (p.layout() == layout::channels_last) return i % p.channels();
-  return (i / p.spatial_size()) % p.channels();
-}
-
 inline double at(const std::vector<double>& v, std::int64_t i, double absent) {
   return v.empty() ? absent : v[static_cast<std::size_t>(i)];
 }
@@ -33,7 +28,7 @@ inline double element_scale(const problem& p, const call_inputs& in,
                             const std::vector<channel_quantities>& q, const unsettled_element& e) {
   using std::abs;
   const bool per_element = e.output == "y" || e.output == "dx";
-  const std::int64_t c = per_element ? channel_of_index(p, e.index) : e.index;
+  const std::int64_t c = per_element ? p.channel_of(e.index) : e.index;
   const channel_quantities& k = q[static_cast<std::size_t>(c)];
   const double gamma = abs(at(in.gamma, c, 1.0));
   const double m = static_cast<double>(k.m);
