@@ -7,6 +7,9 @@
 
 #include "core/error.hpp"
 #include "degenerate_command.hpp"
+#if defined(BNCONFORM_HAVE_FUZZ)
+#include "fuzz_command.hpp"
+#endif
 #include "golden_command.hpp"
 #include "run_command.hpp"
 
@@ -33,6 +36,10 @@ int run_main(int argc, char** argv) {
   CLI::App* degenerate = bnconform::cli::add_degenerate_command(app, degenerate_options);
   bnconform::cli::golden_options golden_options;
   CLI::App* golden = bnconform::cli::add_golden_command(app, golden_options);
+#if defined(BNCONFORM_HAVE_FUZZ)
+  bnconform::cli::fuzz_options fuzz_options;
+  CLI::App* fuzz = bnconform::cli::add_fuzz_command(app, fuzz_options);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -43,6 +50,9 @@ int run_main(int argc, char** argv) {
   if (run->parsed()) return bnconform::cli::execute_run(run_options);
   if (degenerate->parsed()) return bnconform::cli::execute_degenerate(degenerate_options);
   if (golden->parsed()) return bnconform::cli::execute_golden(*golden, golden_options);
+#if defined(BNCONFORM_HAVE_FUZZ)
+  if (fuzz->parsed()) return bnconform::cli::execute_fuzz(*fuzz, fuzz_options);
+#endif
   return fail("no subcommand (see bnconform --help)");
 }
 

@@ -292,9 +292,22 @@ case_step read_step(const json& j, std::size_t index, const problem& base,
   return step;
 }
 
+case_finding read_finding(const json& j) {
+  const std::string where = "finding";
+  require_type(j, where, json::value_t::object, "an object");
+  expect_keys(j, where, {"kernel", "level", "verdict", "reason", "seed", "repro"});
+  const auto text = [&](const char* key) {
+    return require_type(require(j, where, key), where + "." + key, json::value_t::string,
+                        "a string")
+        .get<std::string>();
+  };
+  return {text("kernel"), text("level"), text("verdict"),
+          text("reason"), text("seed"),  text("repro")};
+}
+
 case_file parse_document(const json& doc, const std::string& path) {
   require_type(doc, "top level", json::value_t::object, "a JSON object");
-  expect_keys(doc, "top level", {"description", "problem", "state", "steps"});
+  expect_keys(doc, "top level", {"description", "problem", "state", "steps", "finding"});
   const json& text = require_type(require(doc, "top level", "problem"), "problem",
                                   json::value_t::string, "a problem string");
   std::optional<problem> base;
@@ -317,6 +330,7 @@ case_file parse_document(const json& doc, const std::string& path) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     c.steps.push_back(read_step(steps[i], i, c.base, c.steps));
   }
+  if (doc.contains("finding")) c.finding = read_finding(doc["finding"]);
   return c;
 }
 
@@ -397,7 +411,16 @@ std::string to_json(const case_file& c, bool hex) {
   for (std::size_t i = 0; i < c.steps.size(); ++i) {
     s += step_json(c.steps[i], hex) + (i + 1 < c.steps.size() ? ",\n" : "\n");
   }
-  return s + "  ]\n}\n";
+  s += "  ]";
+  if (c.finding) {
+    const case_finding& f = *c.finding;
+    s += ",\n  \"finding\": {\n    \"kernel\": " + json_string(f.kernel) +
+         ",\n    \"level\": " + json_string(f.level) +
+         ",\n    \"verdict\": " + json_string(f.verdict) +
+         ",\n    \"reason\": " + json_string(f.reason) + ",\n    \"seed\": " + json_string(f.seed) +
+         ",\n    \"repro\": " + json_string(f.repro) + "\n  }";
+  }
+  return s + "\n}\n";
 }
 
 }  // namespace bnconform

@@ -36,6 +36,19 @@ struct case_step {
   std::optional<std::size_t> latest_forward;
 };
 
+// What a fuzz campaign found on this case (docs/case-format.md, "finding"): the
+// judgement `bnconform fuzz replay` reproduces. Every field is required.
+struct case_finding {
+  std::string kernel;   // the --kernel it was found with
+  std::string level;    // "strict" or "standard"
+  std::string verdict;  // check::verdict name: "fail", "crashed", "timed_out", ...
+  std::string reason;   // one line: why
+  std::string seed;     // the campaign seed and case index, "0x<hex>/<index>"
+  std::string repro;    // the generated case's repro line (properties::generated_case)
+
+  bool operator==(const case_finding&) const = default;
+};
+
 struct case_file {
   // PyTorch's initial state for `b` until a "state" says otherwise.
   case_file(std::string p, problem b)
@@ -47,6 +60,7 @@ struct case_file {
   bool state_given = false;  // "state" present (else PyTorch's initial state)
   module_state state;        // the initial state, defaults filled in
   std::vector<case_step> steps;
+  std::optional<case_finding> finding;  // set in the corpus files of `bnconform fuzz`
 };
 
 // Parses case-file text; `path` only names the source in messages.

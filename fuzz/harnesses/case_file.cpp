@@ -1,9 +1,10 @@
 // libFuzzer harness: the case-file reader (parse_case), which reads files people
 // and fuzz campaigns write. A file it accepts must write back (decimal and hex)
 // to text that reads back to the same case, values exact.
+#include "core/case_file.hpp"
+
 #include <string>
 
-#include "core/case_file.hpp"
 #include "core/error.hpp"
 #include "harness.hpp"
 

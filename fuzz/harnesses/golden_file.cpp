@@ -3,10 +3,11 @@
 // SHA-256 into the "sha256" field (where there is one) and lets the reader go on to
 // the JSON, the case and the expected outputs. A file it accepts must write back to
 // a file that reads back to the same text.
+#include "golden/golden_file.hpp"
+
 #include <string>
 
 #include "core/error.hpp"
-#include "golden/golden_file.hpp"
 #include "harness.hpp"
 
 namespace {

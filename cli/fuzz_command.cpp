@@ -1,0 +1,154 @@
+#include "fuzz_command.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "core/error.hpp"
+#include "fuzz/campaign.hpp"
+#include "fuzz/corpus.hpp"
+#include "fuzz/replay.hpp"
+#include "kernel_registry.hpp"
+
+namespace bnconform::cli {
+
+CLI::App* add_fuzz_command(CLI::App& app, fuzz_options& o) {
+  CLI::App* fuzz = app.add_subcommand(
+      "fuzz", "Fuzz a kernel against the reference; save every failure, shrunk, in a corpus");
+  fuzz->require_subcommand(0, 1);
+  fuzz->add_option("--kernel", o.kernel_name,
+                   "Kernel to fuzz: a built-in name (cpu, reference, model-*, mutant-*) or a "
+                   "path to a kernel shared library");
+  fuzz->add_option("--precision", o.precision_bits,
+                   "Bits of the reference kernel, when fuzzing it");
+  auto* minutes = fuzz->add_option("--minutes", o.minutes, "Time budget in minutes (default 1)");
+  auto* cases = fuzz->add_option("--cases", o.cases, "Case budget: run exactly this many cases");
+  minutes->excludes(cases);
+  fuzz->add_option("--seed", o.seed, "Campaign seed, decimal or 0x hex (default 1)");
+  fuzz->add_option("--first-case", o.first_case,
+                   "Index of the first case (shards of one campaign: disjoint case ranges)");
+  fuzz->add_option("--jobs", o.jobs, "Worker processes (default 1; 0: in this process)");
+  fuzz->add_option("--corpus", o.corpus,
+                   "Directory the findings are saved in (default fuzz-corpus)");
+  fuzz->add_option("--level", o.level, "Certification level: strict (default) or standard");
+  fuzz->add_option("--timeout", o.timeout_seconds,
+                   "Seconds of silence after which a worker counts as hung (default 60)");
+  fuzz->add_flag("--quiet", o.quiet, "No progress lines");
+
+  CLI::App* replay = fuzz->add_subcommand(
+      "replay", "Judge a corpus's findings again; say whether each verdict is the same");
+  replay->add_option("paths", o.replay_paths, "Corpus directories or case files")->required();
+  replay->add_option("--kernel", o.kernel_name,
+                     "Judge with this kernel (default: each file's own)");
+  replay->add_option("--level", o.replay_level, "Judge at this level (default: each file's own)");
+  replay->add_option("--timeout", o.timeout_seconds, "Seconds before a case counts as hung");
+  replay->add_flag("--in-process", o.replay_in_process,
+                   "Judge in this process (no isolation: a crash ends the replay)");
+
+  CLI::App* merge = fuzz->add_subcommand(
+      "merge", "Merge corpora into one directory, one file per distinct finding");
+  merge->add_option("destination", o.merge_destination, "The merged corpus")->required();
+  merge->add_option("sources", o.merge_sources, "Corpora to merge into it")->required();
+  return fuzz;
+}
+
+namespace {
+
+std::uint64_t parse_seed(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const std::uint64_t v = std::stoull(text, &used, 0);
+    if (used == text.size() && !text.starts_with('-')) return v;
+  } catch (const std::exception&) {
+  }
+  report_error("--seed: expected a non-negative integer (decimal or 0x hex), got '" + text + "'");
+}
+
+check::level parse_level_option(const std::string& text) {
+  const std::optional<check::level> l = check::parse_level(text);
+  if (!l) report_error("--level: expected strict or standard, got '" + text + "'");
+  return *l;
+}
+
+std::chrono::milliseconds timeout_of(double seconds) {
+  if (!(seconds > 0)) report_error("--timeout: must be > 0 seconds");
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+int execute_campaign(const fuzz_options& o) {
+  if (o.kernel_name.empty()) report_error("fuzz: --kernel is required");
+  if (o.jobs < 0) report_error("fuzz: --jobs must be >= 0");
+  if (o.first_case < 0) report_error("fuzz: --first-case must be >= 0");
+  if (o.minutes < 0) report_error("fuzz: --minutes must be >= 0");
+  const loaded_kernel k = load_kernel(o.kernel_name, o.precision_bits);
+  fuzz::campaign_options opt;
+  opt.kernel_name = o.kernel_name;
+  opt.level = parse_level_option(o.level);
+  opt.seed = parse_seed(o.seed);
+  if (o.cases >= 0) opt.cases = static_cast<std::uint64_t>(o.cases);
+  opt.minutes = o.minutes > 0 ? o.minutes : 1;
+  opt.first_case = static_cast<std::uint64_t>(o.first_case);
+  opt.jobs = o.jobs;
+  opt.corpus = o.corpus;
+  opt.case_timeout = timeout_of(o.timeout_seconds);
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  if (!o.quiet) {
+    opt.on_progress =
+        [tty, last = std::chrono::steady_clock::time_point{}](const std::string& text) mutable {
+          // A terminal gets one line rewritten; a log a line every 10 s.
+          if (tty) {
+            std::cerr << "\r" << text << "   " << std::flush;
+            return;
+          }
+          const auto now = std::chrono::steady_clock::now();
+          if (now - last < std::chrono::seconds(10)) return;
+          last = now;
+          std::cerr << text << "\n";
+        };
+  }
+  const fuzz::campaign_summary s = fuzz::run_campaign(k.get(), opt);
+  if (!o.quiet && tty) std::cerr << "\n";
+  std::cout << "bnconform fuzz --kernel " << o.kernel_name << " --level " << o.level << " --seed "
+            << o.seed << "\n"
+            << s.describe();
+  return s.found_nothing() ? 0 : 1;
+}
+
+int execute_replay(const fuzz_options& o) {
+  fuzz::replay_options opt;
+  opt.kernel_name = o.kernel_name;
+  if (!o.replay_level.empty()) opt.level = parse_level_option(o.replay_level);
+  opt.case_timeout = timeout_of(o.timeout_seconds);
+  opt.isolate = !o.replay_in_process;
+  std::map<std::string, std::unique_ptr<loaded_kernel>> kernels;
+  const auto kernel_named = [&](const std::string& name) -> const kernel& {
+    auto& slot = kernels[name];
+    if (!slot) slot = std::make_unique<loaded_kernel>(load_kernel(name, 0));
+    return slot->get();
+  };
+  std::vector<std::filesystem::path> paths(o.replay_paths.begin(), o.replay_paths.end());
+  const fuzz::replay_report r = fuzz::replay_corpus(paths, opt, kernel_named);
+  std::cout << r.describe();
+  return r.different == 0 ? 0 : 1;
+}
+
+int execute_merge(const fuzz_options& o) {
+  std::vector<std::filesystem::path> sources(o.merge_sources.begin(), o.merge_sources.end());
+  const fuzz::merge_report r = fuzz::merge_corpora(o.merge_destination, sources);
+  std::cout << "merged into " << o.merge_destination << ": " << r.added << " added, " << r.duplicate
+            << " already there\n";
+  return 0;
+}
+
+}  // namespace
+
+int execute_fuzz(const CLI::App& fuzz, const fuzz_options& o) {
+  if (fuzz.got_subcommand("replay")) return execute_replay(o);
+  if (fuzz.got_subcommand("merge")) return execute_merge(o);
+  return execute_campaign(o);
+}
+
+}  // namespace bnconform::cli
