@@ -18,6 +18,7 @@ optional=(
   libonnx-dev libprotobuf-dev  # golden import-onnx: ONNX's generated protobuf classes
   libonnx-testdata   # ONNX's BatchNormalization node tests (the onnx profile's pin)
   python3-numpy      # runs golden/load_golden.py, the README's loader, under ctest
+  clang-14 libclang-rt-14-dev  # the fuzz preset (libFuzzer, ASan, UBSan runtimes); not built in CI
 )
 
 missing=()

@@ -33,15 +33,22 @@ class byte_reader {
 
 // Two bytes: a value of wide but bounded range (2^-40 .. 2^40), the specials
 // (zeros, infinities, NaN) and subnormals of the small formats now and then.
-double decode_value(byte_reader& in) {
+// `tiny_allowed` is false with eps == 0: a variance below the compute type's range
+// with eps == 0 is an open question of the error model (properties/README.md, open
+// questions), which the battery's generator does not pair either; this harness
+// found it in its first campaign (fuzz/README.md). `finite` is true for the module
+// state: non-finite gamma, beta or running statistics are another open question
+// (the second campaign's finding: gamma = inf times a bracket that vanishes exactly
+// is NaN, and a kernel's rounded bracket gives inf); the generators make none.
+double decode_value(byte_reader& in, bool tiny_allowed, bool finite) {
   const std::uint8_t a = in.next(), b = in.next();
   const bool negative = (b & 0x80) != 0;
   double v = 0;
   switch (a) {
     case 0: v = 0; break;
-    case 1: v = INFINITY; break;
-    case 2: v = NAN; break;
-    case 3: v = std::ldexp(1.0, -140); break;  // subnormal in f32, tiny elsewhere
+    case 1: v = finite ? 1.0 : INFINITY; break;
+    case 2: v = finite ? 0.5 : NAN; break;
+    case 3: v = std::ldexp(1.0, tiny_allowed ? -140 : -40); break;  // subnormal in f32
     case 4: v = std::ldexp(1.0, -20) * (b & 0x7f); break;
     default: {
       const int exponent = (a % 81) - 40;
@@ -78,9 +85,10 @@ problem decode_problem(byte_reader& in) {
   return p;
 }
 
-tensor decode_tensor(byte_reader& in, dtype t, std::int64_t count) {
+tensor decode_tensor(byte_reader& in, const problem& p, dtype t, std::int64_t count,
+                     bool finite = false) {
   tensor out(t, count);
-  for (std::int64_t i = 0; i < count; ++i) out.set(i, decode_value(in));
+  for (std::int64_t i = 0; i < count; ++i) out.set(i, decode_value(in, p.eps() != 0, finite));
   return out;
 }
 
@@ -110,16 +118,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   byte_reader in(data, size);
   try {
     const problem p = decode_problem(in);
-    const tensor x = decode_tensor(in, p.data_type(), p.element_count());
-    const tensor dy = decode_tensor(in, p.data_type(), p.element_count());
+    const tensor x = decode_tensor(in, p, p.data_type(), p.element_count());
+    const tensor dy = decode_tensor(in, p, p.data_type(), p.element_count());
     module_state state = module_state::initial(p);
     if (p.affine()) {
-      state.gamma = decode_tensor(in, p.stats_type(), p.channels());
-      state.beta = decode_tensor(in, p.stats_type(), p.channels());
+      state.gamma = decode_tensor(in, p, p.stats_type(), p.channels(), true);
+      state.beta = decode_tensor(in, p, p.stats_type(), p.channels(), true);
     }
     if (p.track_running_stats()) {
-      state.running_mean = decode_tensor(in, p.stats_type(), p.channels());
-      tensor var = decode_tensor(in, p.stats_type(), p.channels());
+      state.running_mean = decode_tensor(in, p, p.stats_type(), p.channels(), true);
+      tensor var = decode_tensor(in, p, p.stats_type(), p.channels(), true);
       for (std::int64_t c = 0; c < var.size(); ++c) var.set(c, std::fabs(var.get(c)));
       state.running_var = var;
     }
