@@ -26,7 +26,8 @@ using send_fn = std::function<void(const std::string&)>;
 //   case I              before case I is judged
 //   shrink I            before each shrink candidate of case I is judged
 //   done I VERDICT CLASSES [REPRO]
-//   finding I VERDICT KIND PATH REASON   a finding of case I, saved at PATH
+//   finding I VERDICT KIND PATH REASON   a finding of case I, saved (unshrunk) at PATH
+//   shrunk I KIND PATH REASON            the finding of case I, shrunk, now at PATH
 //   end                 the worker ran all its cases
 std::string line(std::initializer_list<std::string> fields) {
   std::string s;
@@ -93,6 +94,8 @@ int run_worker(const kernel& k, const campaign_options& opt, std::uint64_t start
       // Saved before shrinking, so that a crash while shrinking loses nothing.
       const std::filesystem::path first =
           save_finding(opt.corpus, finding_file(k, opt, i, c, j, false));
+      send(line({"finding", std::to_string(i), std::string(check::name_of(j.result)), kind_of(j),
+                 first.string(), j.reason}));
       const auto still_fails = [&](const properties::generated_case& candidate) {
         send(line({"shrink", std::to_string(i)}));
         return judge(k, inputs_of(k, candidate), opt.level).result == j.result;
@@ -111,8 +114,10 @@ int run_worker(const kernel& k, const campaign_options& opt, std::uint64_t start
           final_judgement = j;  // not reproducible (a nondeterministic kernel): keep the first
         }
       }
-      send(line({"finding", std::to_string(i), std::string(check::name_of(j.result)),
-                 kind_of(final_judgement), path.string(), final_judgement.reason}));
+      if (path != first) {
+        send(line({"shrunk", std::to_string(i), kind_of(final_judgement), path.string(),
+                   final_judgement.reason}));
+      }
     }
     send(line({"done", std::to_string(i), std::string(check::name_of(j.result)), joined_classes(c),
                opt.record_cases ? c.repro() : ""}));
@@ -131,8 +136,9 @@ class tally {
     std::optional<std::uint64_t> current;  // the case it is judging
     bool shrinking = false;
     bool ended = false;
-    bool started = false;    // it sent its first "case" line
-    std::uint64_t next = 0;  // where a restart goes on
+    bool started = false;      // it sent its first "case" line
+    std::uint64_t next = 0;    // where a restart goes on
+    std::string finding_kind;  // of the case it is shrinking
   };
 
   void on_line(slot_state& slot, const std::string& text, std::uint64_t stride) {
@@ -160,8 +166,20 @@ class tally {
       for (std::string tag; std::getline(tags, tag, ',');) ++s_.classes[tag];
       if (opt_.record_cases && f.size() >= 5) s_.repros[index] = f[4];
     } else if (f[0] == "finding" && f.size() >= 6) {
+      slot.finding_kind = f[3];
       ++s_.failures[f[3]];
       s_.findings.push_back({index, f[2], f[5], f[4]});
+    } else if (f[0] == "shrunk" && f.size() >= 5 && !s_.findings.empty()) {
+      // The shrunk case may fail another way (forward instead of backward).
+      --s_.failures[slot.finding_kind];
+      if (s_.failures[slot.finding_kind] == 0) s_.failures.erase(slot.finding_kind);
+      ++s_.failures[f[2]];
+      for (saved_finding& saved : s_.findings) {
+        if (saved.index == index) {
+          saved.file = f[3];
+          saved.reason = f[4];
+        }
+      }
     }
   }
 
@@ -169,9 +187,17 @@ class tally {
   // it was running (unless it was shrinking one, already saved).
   void on_exit(slot_state& slot, const child_exit& how) {
     if (slot.ended && how.clean()) return;
-    if (!slot.current || slot.shrinking) return;
+    if (!slot.current) return;
     const std::uint64_t index = *slot.current;
     const properties::generated_case c = properties::draw_case(k_, opt_.seed, index, opt_.draw);
+    if (slot.shrinking) {
+      // Its finding is saved (unshrunk) and counted; the case is judged.
+      ++s_.cases;
+      ++s_.verdicts[slot.finding_kind.substr(0, slot.finding_kind.find(' '))];
+      for (const std::string& tag : properties::classes_of(c)) ++s_.classes[tag];
+      if (opt_.record_cases) s_.repros[index] = c.repro();
+      return;
+    }
     judgement j;
     j.result = how.kind == child_exit::how::timed_out ? check::verdict::timed_out
                                                       : check::verdict::crashed;
@@ -192,12 +218,19 @@ class tally {
   campaign_summary& s_;
 };
 
-std::string progress_line(const campaign_summary& s, double elapsed, double left) {
-  char text[160];
-  std::snprintf(text, sizeof text,
-                "fuzz: %" PRIu64 " cases, %.1f cases/s, %zu failures, %.0f s left", s.cases,
-                elapsed > 0 ? static_cast<double>(s.cases) / elapsed : 0.0, s.findings.size(),
-                std::max(0.0, left));
+std::string progress_line(const campaign_summary& s, const campaign_options& opt, double elapsed,
+                          double left) {
+  char text[200];
+  const double rate = elapsed > 0 ? static_cast<double>(s.cases) / elapsed : 0.0;
+  if (opt.cases) {
+    std::snprintf(text, sizeof text,
+                  "fuzz: %" PRIu64 " of %" PRIu64 " cases, %.1f cases/s, %zu failures", s.cases,
+                  *opt.cases, rate, s.findings.size());
+  } else {
+    std::snprintf(text, sizeof text,
+                  "fuzz: %" PRIu64 " cases, %.1f cases/s, %zu failures, %.0f s left", s.cases, rate,
+                  s.findings.size(), std::max(0.0, left));
+  }
   return text;
 }
 
@@ -244,8 +277,8 @@ campaign_summary run_campaign(const kernel& k, const campaign_options& opt) {
     const clock::time_point now = clock::now();
     if (!opt.on_progress || (!force && now - last_progress < std::chrono::seconds(1))) return;
     last_progress = now;
-    opt.on_progress(
-        progress_line(summary, std::chrono::duration<double>(now - start).count(), seconds_left()));
+    opt.on_progress(progress_line(summary, opt, std::chrono::duration<double>(now - start).count(),
+                                  seconds_left()));
   };
 
   if (opt.jobs == 0) {
