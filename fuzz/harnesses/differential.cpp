@@ -71,7 +71,9 @@ problem decode_problem(byte_reader& in) {
   const int rank = 2 + (flags >> 6) % 3;
   f.shape = {sizes & 3, 1 + (sizes >> 2) % 3};  // N 0..3, C 1..3
   for (int d = 2; d < rank; ++d) f.shape.push_back(1 + (in.next() % 3));
-  constexpr double epsilons[] = {1e-5, 0.0, 1e-3, 1.0};
+  // eps > 0: all four findings of the first runs had eps == 0 (fuzz/README.md), where
+  // invstd is unbounded and the error model's open questions begin.
+  constexpr double epsilons[] = {1e-5, 1e-1, 1e-3, 1.0};
   f.eps = epsilons[knobs & 3];
   constexpr double momenta[] = {0.1, -1, 0.0, 1.0};  // -1: momentum=None
   const double m = momenta[(knobs >> 2) & 3];
