@@ -1,0 +1,82 @@
+#pragma once
+// Isolation for code we do not trust: a kernel may segfault, abort, hang or
+// corrupt memory, and the certifier or fuzzer that runs it must not go down with
+// it. A child_process is a fork() of the caller that runs one function and talks
+// back through a pipe, one text line per message; the parent reads the lines,
+// kills the child when it stays silent too long, and learns how it ended.
+//
+// POSIX only. The parent must not hold threads it needs in the child (fork copies
+// only the calling thread): the certifier and the fuzzer call kernels in children
+// only, so OpenMP pools are created there.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bnconform {
+
+// The child's end of the pipe.
+class child_channel {
+ public:
+  explicit child_channel(int fd) : fd_(fd) {}
+  // Sends one line ('\n' is added; a '\n' inside `line` becomes a space). The line
+  // is written whole before send returns, so a crash right after loses nothing.
+  void send(std::string_view line) const;
+
+ private:
+  int fd_;
+};
+
+// How a child ended.
+struct child_exit {
+  enum class how : std::uint8_t { exited, signaled, timed_out };
+  how kind = how::exited;
+  int code = 0;               // exit status (exited) or signal number (signaled)
+  double silent_seconds = 0;  // timed_out: how long it had been silent when killed
+
+  bool clean() const { return kind == how::exited && code == 0; }
+  // "exited with status 3", "killed by signal 11 (SIGSEGV: Segmentation fault)",
+  // "timed out: no answer for 2.0 s".
+  std::string describe() const;
+};
+
+class child_process {
+ public:
+  // Forks. The child runs work(channel) and _exit()s with its return value, without
+  // running the parent's exit handlers; an exception escaping `work` is sent as a
+  // line "child-error <what>" and the child exits with status 70.
+  explicit child_process(const std::function<int(child_channel&)>& work);
+  ~child_process();  // kills (SIGKILL) and reaps a child still running
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  int fd() const { return fd_; }  // the parent's end, for poll()
+
+  // Reads what the pipe holds without blocking; appends each complete line.
+  // Returns false once the child has closed its end (it exited or died).
+  bool read_available(std::vector<std::string>& lines);
+  void kill();
+  // Reaps the child (blocking until it is gone). `timed_out` marks a child the
+  // caller killed for silence; `silent_seconds` says for how long.
+  child_exit wait(bool timed_out = false, double silent_seconds = 0);
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string partial_;  // an incomplete last line
+  bool reaped_ = false;
+};
+
+// Runs one child to its end: `on_line` gets each line it sends, in order; when no
+// line arrives within `idle_timeout` the child is killed and the exit says
+// timed_out. Lines sent before a crash are all delivered.
+child_exit run_child(const std::function<int(child_channel&)>& work,
+                     std::chrono::milliseconds idle_timeout,
+                     const std::function<void(const std::string&)>& on_line);
+
+}  // namespace bnconform

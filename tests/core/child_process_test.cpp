@@ -1,0 +1,125 @@
+// The isolation of untrusted code: every way a child can end is seen by the parent,
+// and every line a child sent before it died arrives.
+#include "core/child_process.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+namespace bnconform {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+struct collected {
+  std::vector<std::string> lines;
+  child_exit exit;
+};
+
+collected run(const std::function<int(child_channel&)>& work,
+              milliseconds timeout = milliseconds(10000)) {
+  collected c;
+  c.exit = run_child(work, timeout, [&](const std::string& line) { c.lines.push_back(line); });
+  return c;
+}
+
+TEST(ChildProcessTest, DeliversEveryLineInOrderAndTheExitStatus) {
+  const collected c = run([](child_channel& ch) {
+    ch.send("one");
+    ch.send("two\nlines");  // a line break inside a message cannot split it
+    return 3;
+  });
+  EXPECT_THAT(c.lines, ElementsAre("one", "two lines"));
+  EXPECT_EQ(c.exit.kind, child_exit::how::exited);
+  EXPECT_EQ(c.exit.code, 3);
+  EXPECT_FALSE(c.exit.clean());
+  EXPECT_EQ(c.exit.describe(), "exited with status 3");
+}
+
+TEST(ChildProcessTest, ManyLinesLargerThanThePipeArriveWhole) {
+  const std::string long_line(100000, 'x');
+  const collected c = run([&](child_channel& ch) {
+    for (int i = 0; i < 20; ++i) ch.send(long_line);
+    return 0;
+  });
+  ASSERT_EQ(c.lines.size(), 20u);
+  for (const std::string& line : c.lines) EXPECT_EQ(line, long_line);
+  EXPECT_TRUE(c.exit.clean());
+}
+
+TEST(ChildProcessTest, ASignalIsReportedWithTheLinesSentBeforeIt) {
+  const collected c = run([](child_channel& ch) {
+    ch.send("begin case-7");
+    std::raise(SIGKILL);
+    return 0;
+  });
+  EXPECT_THAT(c.lines, ElementsAre("begin case-7"));
+  EXPECT_EQ(c.exit.kind, child_exit::how::signaled);
+  EXPECT_EQ(c.exit.code, SIGKILL);
+  EXPECT_THAT(c.exit.describe(), HasSubstr("SIGKILL"));
+}
+
+TEST(ChildProcessTest, AnAbortIsASignal) {
+  const collected c = run([](child_channel&) -> int { std::abort(); });
+  EXPECT_EQ(c.exit.kind, child_exit::how::signaled);
+  EXPECT_EQ(c.exit.code, SIGABRT);
+}
+
+TEST(ChildProcessTest, ASilentChildIsKilledAfterTheIdleTimeout) {
+  const auto start = std::chrono::steady_clock::now();
+  const collected c = run(
+      [](child_channel& ch) {
+        ch.send("begin hang");
+        for (;;) std::this_thread::sleep_for(milliseconds(50));
+        return 0;
+      },
+      milliseconds(300));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_THAT(c.lines, ElementsAre("begin hang"));
+  EXPECT_EQ(c.exit.kind, child_exit::how::timed_out);
+  EXPECT_GE(c.exit.silent_seconds, 0.3);
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_THAT(c.exit.describe(), HasSubstr("timed out"));
+}
+
+TEST(ChildProcessTest, EachLineRestartsTheIdleTimeout) {
+  const collected c = run(
+      [](child_channel& ch) {
+        for (int i = 0; i < 6; ++i) {
+          std::this_thread::sleep_for(milliseconds(100));
+          ch.send("tick");
+        }
+        return 0;
+      },
+      milliseconds(400));
+  EXPECT_EQ(c.lines.size(), 6u);
+  EXPECT_TRUE(c.exit.clean()) << c.exit.describe();
+}
+
+TEST(ChildProcessTest, AnExceptionInTheChildIsSentAndEndsIt) {
+  const collected c = run([](child_channel&) -> int { throw std::runtime_error("no kernel"); });
+  EXPECT_THAT(c.lines, ElementsAre("child-error no kernel"));
+  EXPECT_EQ(c.exit.kind, child_exit::how::exited);
+  EXPECT_EQ(c.exit.code, 70);
+}
+
+TEST(ChildProcessTest, DestroyingARunningChildKillsIt) {
+  pid_t pid = 0;
+  {
+    child_process child([](child_channel&) -> int {
+      for (;;) std::this_thread::sleep_for(milliseconds(50));
+    });
+    pid = child.pid();
+    ASSERT_GT(pid, 0);
+  }
+  EXPECT_NE(::kill(pid, 0), 0);  // reaped: the pid no longer names our child
+}
+
+}  // namespace
+}  // namespace bnconform
