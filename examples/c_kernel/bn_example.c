@@ -6,8 +6,11 @@
  *
  * Build it on its own (from the repository root):
  *
- *     cc -std=c11 -O2 -shared -fPIC -I include examples/c_kernel/bn_example.c \
+ *     cc -std=c11 -O2 -shared -fPIC -fvisibility=hidden -I include examples/c_kernel/bn_example.c \
  *        -o libbn_example.so -lm
+ *
+ * (-fvisibility=hidden: only bnconform_kernel, marked BNC_EXPORT, leaves the
+ * library, as docs/abi.md asks.)
  *
  * and check it with `bnconform certify --kernel ./libbn_example.so`.
  *
