@@ -66,8 +66,10 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     return {nullptr, std::make_unique<kernel_library>(name)};
   }
   if (name == "reference") {
+    // Without --precision: 256 bits, more where the self-check asks for it.
     const int bits = precision_bits == 0 ? 256 : precision_bits;
-    const bnc_kernel* description = reference::reference_kernel(bits);
+    const bnc_kernel* description = precision_bits == 0 ? reference::escalating_reference_kernel()
+                                                        : reference::reference_kernel(bits);
     if (description == nullptr) {
       report_error("--precision: " + std::to_string(bits) +
                    " is not supported (expected 128, 256, 512 or 1024)");
