@@ -297,6 +297,20 @@ certification certify(const kernel_source& source, const settings& options, cons
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.good() || in.eof()) c.identity.sha256 = golden::sha256_hex(bytes);
   }
+  // A name that no plan could hold is a usage error, found before any kernel runs.
+  if (!only.empty()) {
+    bnc_capabilities everything{};
+    everything.operations = everything.dtypes = everything.layouts = everything.profiles = ~0u;
+    const plan all = make_plan(everything, options);
+    const bool fixed = std::any_of(all.fixed.begin(), all.fixed.end(),
+                                   [&](const item& i) { return i.name == only; });
+    const std::optional<std::int64_t> round = parse_round_name(only);
+    if (!fixed && (!round || round_name(*round) != only)) {
+      report_error("--only: no item named '" + only +
+                   "' (names are those of the report, e.g. 'degenerate/nan-in-channel' or "
+                   "'properties/batch-permutation#0')");
+    }
+  }
   progress << "certify: loading " << source.argument << " in a child process\n";
   if (!probe(source, options, c)) {
     progress << "certify: " << c.load_error << '\n';

@@ -1,5 +1,6 @@
 #include "certify_command.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -67,6 +68,9 @@ certify::settings settings_from(const certify_options& o) {
   s.golden_directory = o.golden_directory.empty()
                            ? std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases"
                            : o.golden_directory;
+  if (!std::filesystem::is_directory(s.golden_directory)) {
+    report_error("--golden: '" + s.golden_directory + "' is not a directory");
+  }
   return s;
 }
 
@@ -82,6 +86,11 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
       report_error("--kernel: '" + o.kernel_name + "' is not a file");
     }
     source.library_path = std::filesystem::absolute(o.kernel_name).string();
+  } else {
+    const std::vector<std::string> names = kernel_names();
+    if (std::find(names.begin(), names.end(), o.kernel_name) == names.end()) {
+      (void)load_kernel(o.kernel_name, 0);  // says which names there are
+    }
   }
   const std::string name = o.kernel_name;
   source.with_kernel = [name](const std::function<void(const kernel&)>& use) {

@@ -5,8 +5,8 @@
 #include <iostream>
 #include <string>
 
-#include "core/error.hpp"
 #include "certify_command.hpp"
+#include "core/error.hpp"
 #include "degenerate_command.hpp"
 #include "golden_command.hpp"
 #include "run_command.hpp"

@@ -114,7 +114,8 @@ TEST(Certify, EveryMutantOfTheZooIsRejectedForItsBug) {
 }
 
 TEST(Certify, AnUnknownOnlyItemIsAnError) {
-  EXPECT_THROW(run(built_in("cpu"), quick(check::level::strict), "golden/no-such-case"), bnconform::error);
+  EXPECT_THROW(run(built_in("cpu"), quick(check::level::strict), "golden/no-such-case"),
+               bnconform::error);
   EXPECT_THROW(run(built_in("cpu"), quick(check::level::strict), "properties/batch-permutation#x"),
                bnconform::error);
 }
