@@ -1,5 +1,6 @@
 #include "battery_runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <sstream>
@@ -97,7 +98,9 @@ void run_golden_item(const kernel& k, const item& it, const settings& s, item_ou
     o.add(cell_of(step.prob, step.op == step_op::backward), j.comparison.result,
           j.comparison.worst_ratio, j.comparison.max_ulp);
   }
-  o.cases = static_cast<int>(v.steps.size());
+  o.cases = static_cast<int>(std::count_if(v.steps.begin(), v.steps.end(), [](const auto& j) {
+    return j.comparison.result != check::verdict::unsupported;
+  }));
   o.result = v.result;
   o.reason = v.reason;
   o.details = v.details;
