@@ -1,5 +1,7 @@
 #include "battery_runner.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <exception>
 #include <sstream>
@@ -45,7 +47,7 @@ void fold(item_outcome& o, const check::comparison& c, const std::string& where)
   take_details(o, c);
 }
 
-// The coverage case of a cell: a 4-D tensor with 3 channels, every output judged.
+// The coverage case of a cell: 3 channels, 120 elements, every output judged.
 void run_coverage(const kernel& k, const item& it, const settings& s, item_outcome& o) {
   const std::optional<cell> c = parse_cell(it.subject);
   if (!c) report_error("coverage: unknown cell '" + it.subject + "'");
@@ -53,9 +55,15 @@ void run_coverage(const kernel& k, const item& it, const settings& s, item_outco
       c->operation == BNC_OP_BACKWARD_TRAINING || c->operation == BNC_OP_BACKWARD_EVAL;
   const bool training =
       c->operation == BNC_OP_FORWARD_TRAINING || c->operation == BNC_OP_BACKWARD_TRAINING;
-  const problem p = problem::parse("shape=4x3x5x2,dtype=" + std::string(name_of(c->data_type)) +
-                                   ",layout=" + std::string(name_of(c->memory_layout)) +
-                                   ",mode=" + (training ? "train" : "eval"));
+  // Rank 4 (4x3x5x2) unless the kernel declares a narrower range of ranks.
+  constexpr std::array<std::string_view, 4> shapes{"12x3", "4x3x10", "4x3x5x2", "2x3x5x2x2"};
+  const int low = std::clamp(k.capabilities().min_rank, 2, 5);
+  const int rank = std::clamp(4, low, std::clamp(k.capabilities().max_rank, low, 5));
+  const problem p =
+      problem::parse("shape=" + std::string(shapes[static_cast<std::size_t>(rank - 2)]) +
+                     ",dtype=" + std::string(name_of(c->data_type)) +
+                     ",layout=" + std::string(name_of(c->memory_layout)) +
+                     ",mode=" + (training ? "train" : "eval"));
   const properties::case_inputs in = inputs_for(p, s.seed);
   const check::comparison cmp =
       backward ? check::run_backward(k, p, in.x, in.dy, in.state, compare_options(s))
@@ -97,7 +105,9 @@ void run_golden_item(const kernel& k, const item& it, const settings& s, item_ou
     o.add(cell_of(step.prob, step.op == step_op::backward), j.comparison.result,
           j.comparison.worst_ratio, j.comparison.max_ulp);
   }
-  o.cases = static_cast<int>(v.steps.size());
+  o.cases = static_cast<int>(std::count_if(v.steps.begin(), v.steps.end(), [](const auto& j) {
+    return j.comparison.result != check::verdict::unsupported;
+  }));
   o.result = v.result;
   o.reason = v.reason;
   o.details = v.details;

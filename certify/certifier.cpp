@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <unistd.h>
 
 #include "battery_runner.hpp"
 #include "core/child_process.hpp"
@@ -45,9 +46,13 @@ bool stops_a_fail_fast_run(const item_outcome& o) {
          o.result == check::verdict::timed_out;
 }
 
+// What a kernel prints goes to stderr: stdout carries only certify's summary.
+void keep_stdout_for_the_summary() { ::dup2(STDERR_FILENO, STDOUT_FILENO); }
+
 // The child: loads the kernel and runs its assignment, one line per event.
 int run_worker(const kernel_source& source, const plan& p, const settings& s, const assignment& a,
                child_channel& out) {
+  keep_stdout_for_the_summary();
   source.with_kernel([&](const kernel& k) {
     const repro_context ctx{source.argument, &s};
     for (std::size_t i = a.next_item; i < p.fixed.size(); ++i) {
@@ -100,6 +105,7 @@ bool probe(const kernel_source& source, const settings& s, certification& out) {
   std::vector<std::string> lines;
   const child_exit e = run_child(
       [&](child_channel& ch) {
+        keep_stdout_for_the_summary();
         source.with_kernel([&](const kernel& k) {
           const bnc_capabilities& c = k.capabilities();
           ch.send("name " + k.name());

@@ -127,8 +127,16 @@ std::string summary_text(const certification& c) {
       out << "  not judged " << o.name << ": " << o.reason << "\n";
     }
   }
-  out << "\nverdict: " << verdict_word(c) << " at " << check::name_of(c.options.level);
-  if (!c.certified) {
+  const bool partial = !c.only.empty() || c.options.groups != all_groups();
+  if (partial) {
+    int passed = 0;
+    for (const item_outcome& o : c.items) passed += o.passed() ? 1 : 0;
+    out << "\nverdict: PARTIAL RUN (certifies nothing): " << passed << " of " << c.items.size()
+        << " item(s) passed at " << check::name_of(c.options.level);
+  } else {
+    out << "\nverdict: " << verdict_word(c) << " at " << check::name_of(c.options.level);
+  }
+  if (!c.certified && !partial) {
     for (const std::string& why : c.verdict_reasons) out << "\n  - " << why;
   }
   std::ostringstream seconds;
