@@ -86,9 +86,14 @@ void gamma_zero_and_negative(const problem& p, call_data& d) {
   d.state.gamma.set(1, 0.0);
 }
 void long_reduction(const problem& p, call_data& d) { normal_data(p, d, 3, 1); }
+// 2^24 + 1 batches seen: the next count (and momentum=None's 1/k) is no f32 number.
+void counter_past_float(const problem& p, call_data& d) {
+  standard(p, d);
+  d.state.num_batches_tracked = (std::int64_t{1} << 24) + 1;
+}
 
 using r = expected_rule;
-const std::array<degenerate_case, 28> cases{{
+const std::array<degenerate_case, 29> cases{{
     {"m1-training", "m == 1 in training: error, all state untouched", "shape=1x3", r::error,
      standard},
     {"m1-training-backward", "m == 1 in training: backward is an error too", "shape=1x3", r::error,
@@ -139,6 +144,8 @@ const std::array<degenerate_case, 28> cases{{
      r::budget, gamma_zero_and_negative, true},
     {"single-channel-and-many-channels", "C == 1, and C large with tiny m", "shape=2x256",
      r::budget, standard},
+    {"counter-past-2^24", "num_batches_tracked past 2^24 is an integer: a float counter loses it",
+     "shape=4x3x5,momentum=none", r::budget, counter_past_float, false, "TT"},
     {"reduction-longer-than-2^24", "a float counter or float sum loses integers",
      "shape=16777217x1", r::budget, long_reduction, false, "T", true},
 }};

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/error.hpp"
+
 namespace bnconform::check {
 
 std::string_view name_of(level l) { return l == level::strict ? "strict" : "standard"; }
@@ -23,6 +25,27 @@ std::string_view name_of(verdict v) {
     case verdict::timed_out: return "timed-out";
   }
   return "unknown";
+}
+
+verdict parse_verdict(std::string_view text) {
+  for (const verdict v : {verdict::pass, verdict::fail, verdict::mistrusted, verdict::ill_posed,
+                          verdict::unsupported, verdict::crashed, verdict::timed_out}) {
+    if (name_of(v) == text) return v;
+  }
+  report_error("unknown verdict '" + std::string(text) + "'");
+}
+
+int severity(verdict v) {
+  switch (v) {
+    case verdict::pass: return 0;
+    case verdict::ill_posed: return 1;
+    case verdict::unsupported: return 2;
+    case verdict::mistrusted: return 3;
+    case verdict::timed_out: return 4;
+    case verdict::crashed: return 5;
+    case verdict::fail: return 6;
+  }
+  return 6;
 }
 
 double compute_unit(const problem& p) {

@@ -16,6 +16,10 @@ std::optional<level> parse_level(std::string_view text);
 
 enum class verdict { pass, fail, mistrusted, ill_posed, unsupported, crashed, timed_out };
 std::string_view name_of(verdict v);
+verdict parse_verdict(std::string_view text);  // throws bnconform::error
+// How bad a verdict is, for folding several into one (the worst decides): pass,
+// ill-posed, unsupported, mistrusted, timed-out, crashed, fail.
+int severity(verdict v);
 
 // u_c: the compute precision a kernel for this problem claims. f64 data computes
 // in f64; f32, f16 and bf16 data compute in f32 (tolerance.md).

@@ -58,6 +58,22 @@ bool is_kernel_path(std::string_view name) {
   return name.find('/') != std::string_view::npos || name.ends_with(".so");
 }
 
+std::vector<std::string> kernel_names() {
+  std::vector<std::string> names{"reference", "cpu"};
+#ifdef BNCONFORM_HAVE_CUDA
+  names.emplace_back("cuda");
+#endif
+#ifdef BNCONFORM_HAVE_CUDNN
+  names.emplace_back("cudnn");
+#endif
+  for (const peer_plugin& peer : peer_plugins()) names.emplace_back(peer.name);
+  for (const auto list : {mutants::correct_models(), mutants::zoo()}) {
+    for (const auto& m : list) names.emplace_back(m.name);
+  }
+  names.emplace_back(mutants::sequential_model().name);
+  return names;
+}
+
 loaded_kernel load_kernel(const std::string& name, int precision_bits) {
   if (is_kernel_path(name)) {
     if (precision_bits != 0) {
@@ -66,8 +82,10 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     return {nullptr, std::make_unique<kernel_library>(name)};
   }
   if (name == "reference") {
+    // Without --precision: 256 bits, more where the self-check asks for it.
     const int bits = precision_bits == 0 ? 256 : precision_bits;
-    const bnc_kernel* description = reference::reference_kernel(bits);
+    const bnc_kernel* description = precision_bits == 0 ? reference::escalating_reference_kernel()
+                                                        : reference::reference_kernel(bits);
     if (description == nullptr) {
       report_error("--precision: " + std::to_string(bits) +
                    " is not supported (expected 128, 256, 512 or 1024)");
@@ -85,31 +103,23 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
   if (name == "cudnn") return on_device(name, cudnn::cudnn_kernel());
 #endif
   // Built peer adapters (impl/adapters), loaded from their plugins.
-  std::string known = "reference, cpu";
-#ifdef BNCONFORM_HAVE_CUDA
-  known += ", cuda";
-#endif
-#ifdef BNCONFORM_HAVE_CUDNN
-  known += ", cudnn";
-#endif
   for (const peer_plugin& peer : peer_plugins()) {
     if (peer.name == name) {
       if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
       return {nullptr, std::make_unique<kernel_library>(peer.path)};
     }
-    known += ", " + std::string(peer.name);
   }
   // The model kernels and the mutant zoo (impl/mutants), to see the battery at work.
   for (const auto list : {mutants::correct_models(), mutants::zoo()}) {
     for (const auto& m : list) {
       if (m.name == name) return {std::make_unique<kernel>(&m.kernel), nullptr};
-      known += ", " + std::string(m.name);
     }
   }
-  known += ", " + std::string(mutants::sequential_model().name);
   if (name == mutants::sequential_model().name) {
     return {std::make_unique<kernel>(&mutants::sequential_model().kernel), nullptr};
   }
+  std::string known;
+  for (const std::string& k : kernel_names()) known += (known.empty() ? "" : ", ") + k;
   report_error("unknown kernel '" + name + "' (known: " + known +
                "; or a path to a kernel shared library, e.g. ./libmine.so)");
 }

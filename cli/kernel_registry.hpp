@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/kernel.hpp"
 #include "core/kernel_library.hpp"
@@ -26,6 +27,9 @@ class loaded_kernel {
 
 // Anything with a '/' or ending in ".so" names a library file.
 bool is_kernel_path(std::string_view name);
+
+// Every built-in name load_kernel knows, in the order a user is told them.
+std::vector<std::string> kernel_names();
 
 // Built-in names: "reference", and "cuda" and "cudnn" where impl/cuda built them
 // (they need a CUDA device: without one, loading says why).

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include "certify_command.hpp"
 #include "core/error.hpp"
 #include "degenerate_command.hpp"
 #if defined(BNCONFORM_HAVE_FUZZ)
@@ -34,6 +35,8 @@ int run_main(int argc, char** argv) {
   CLI::App* run = bnconform::cli::add_run_command(app, run_options);
   bnconform::cli::degenerate_options degenerate_options;
   CLI::App* degenerate = bnconform::cli::add_degenerate_command(app, degenerate_options);
+  bnconform::cli::certify_options certify_options;
+  CLI::App* certify = bnconform::cli::add_certify_command(app, certify_options);
   bnconform::cli::golden_options golden_options;
   CLI::App* golden = bnconform::cli::add_golden_command(app, golden_options);
 #if defined(BNCONFORM_HAVE_FUZZ)
@@ -49,6 +52,9 @@ int run_main(int argc, char** argv) {
   }
   if (run->parsed()) return bnconform::cli::execute_run(run_options);
   if (degenerate->parsed()) return bnconform::cli::execute_degenerate(degenerate_options);
+  if (certify->parsed()) {
+    return bnconform::cli::execute_certify(certify_options, BNCONFORM_VERSION);
+  }
   if (golden->parsed()) return bnconform::cli::execute_golden(*golden, golden_options);
 #if defined(BNCONFORM_HAVE_FUZZ)
   if (fuzz->parsed()) return bnconform::cli::execute_fuzz(*fuzz, fuzz_options);

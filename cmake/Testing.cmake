@@ -26,6 +26,8 @@ function(bnconform_add_test name)
   endif()
   add_executable(${name} ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE ${arg_LIBS} GTest::gtest GTest::gtest_main bnconform::warnings)
+  # Shared test helpers: #include "tests/support/...".
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${arg_LABELS}" TIMEOUT ${arg_TIMEOUT}
     DISCOVERY_TIMEOUT 60)

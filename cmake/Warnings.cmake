@@ -4,9 +4,12 @@
 add_library(bnconform_warnings INTERFACE)
 add_library(bnconform::warnings ALIAS bnconform_warnings)
 target_compile_options(bnconform_warnings INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX,C>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
     -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
-    -Wimplicit-fallthrough>)
+    -Wimplicit-fallthrough>
+  # C (examples/c_kernel): the same set less the C++-only options GCC warns about.
+  $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+    -Wcast-align -Wimplicit-fallthrough>)
 if(BNCONFORM_WERROR)
   target_compile_options(bnconform_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX,C>:-Werror>)
 endif()

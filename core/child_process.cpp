@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +90,9 @@ child_process::child_process(const std::function<int(child_channel&)>& work) {
   }
   if (pid_ == 0) {
     ::close(fds[0]);
+    // A crash is an expected outcome here, reported by the parent: no core files.
+    const rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
     child_channel channel(fds[1]);
     int status = child_exception_status;
     try {

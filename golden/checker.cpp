@@ -8,19 +8,6 @@
 
 namespace bnconform::golden {
 
-int severity(check::verdict v) {
-  switch (v) {
-    case check::verdict::pass: return 0;
-    case check::verdict::ill_posed: return 1;
-    case check::verdict::unsupported: return 2;
-    case check::verdict::mistrusted: return 3;
-    case check::verdict::timed_out: return 4;
-    case check::verdict::crashed: return 5;
-    case check::verdict::fail: return 6;
-  }
-  return 6;
-}
-
 namespace {
 
 const tensor* find(const std::vector<named_tensor>& list, std::string_view name) {
@@ -59,6 +46,7 @@ void expect_status(const std::string& where, const step_result& stored, const ca
 }
 
 void fold(case_verdict& v, std::size_t step, const check::comparison& c) {
+  v.steps.push_back({step, c});
   v.worst_ratio = std::max(v.worst_ratio, c.worst_ratio);
   if (severity(c.result) <= severity(v.result)) return;
   v.result = c.result;

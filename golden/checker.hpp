@@ -18,19 +18,26 @@
 
 namespace bnconform::golden {
 
+// One judged step of a golden case.
+struct step_judgement {
+  std::size_t step = 0;  // index into the case's steps
+  check::comparison comparison;
+};
+
 struct case_verdict {
   std::string name;
   check::verdict result = check::verdict::pass;
-  double worst_ratio = 0;            // over all judged steps
-  std::string reason;                // one line: the step that decided the verdict, and why
-  std::vector<std::string> details;  // that step's first mismatches and notes
+  double worst_ratio = 0;             // over all judged steps
+  std::string reason;                 // one line: the step that decided the verdict, and why
+  std::vector<std::string> details;   // that step's first mismatches and notes
+  std::vector<step_judgement> steps;  // every judged step (certify's per-operation figures)
   bool passed() const {
     return result == check::verdict::pass || result == check::verdict::ill_posed;
   }
 };
 
 // Severity of a verdict for a case of several steps: the worst step decides.
-int severity(check::verdict v);
+using check::severity;
 
 // The level golden cases are judged at unless told otherwise.
 inline constexpr check::level default_level = check::level::strict;

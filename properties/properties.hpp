@@ -65,6 +65,7 @@ struct property_result {
   outcome result = outcome::pass;
   std::string detail;      // why: the failing comparison, printed exactly
   double worst_ratio = 0;  // largest error / tolerance seen (0 when not measured)
+  double max_ulp = 0;      // largest error in ULPs, where the property compared with the reference
 };
 
 struct property_options {

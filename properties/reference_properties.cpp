@@ -17,6 +17,7 @@ namespace bnconform::properties::detail {
 property_result from_comparison(const check::comparison& c) {
   property_result r;
   r.worst_ratio = c.worst_ratio;
+  r.max_ulp = c.max_ulp;
   switch (c.result) {
     case check::verdict::pass:
     case check::verdict::ill_posed: return r;

@@ -85,7 +85,9 @@ property_report run_one(const kernel& k, property_id id, const run_options& opt)
   const auto property = [&] {
     const generated_case c = *gen;
     for (const std::string& tag : classes_of(c)) RC_TAG(tag);
+    if (opt.on_case) opt.on_case(id, c);
     const property_result r = check_property(id, k, c, popt);
+    if (opt.on_case_result) opt.on_case_result(id, c, r);
     switch (r.result) {
       case outcome::pass: report.worst_ratio = std::max(report.worst_ratio, r.worst_ratio); return;
       case outcome::not_applicable: RC_DISCARD(r.detail);

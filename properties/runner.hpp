@@ -41,6 +41,11 @@ struct run_options {
   bool exact_fill_statistics = true;  // see property_options
   bool shrink = true;
   std::function<void(const progress&)> on_progress;  // may be empty
+  // Called before each case is judged (shrinking steps included), so that a caller
+  // running an untrusted kernel can name the case that crashed it; and after, with
+  // the result. Either may be empty.
+  std::function<void(property_id, const generated_case&)> on_case;
+  std::function<void(property_id, const generated_case&, const property_result&)> on_case_result;
 };
 
 enum class property_verdict : std::uint8_t { passed, failed, unsupported, gave_up };

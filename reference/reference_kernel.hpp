@@ -9,5 +9,9 @@ namespace bnconform::reference {
 // The kernel at a supported precision (see supported_precisions()); NULL otherwise.
 // The description is static and lives for the whole program.
 const bnc_kernel* reference_kernel(int precision_bits = 256);
+// The kernel `bnconform --kernel reference` means: 256 bits, and 512 or 1024 for a
+// call whose self-check asks for more (docs/reference.md). Fixed-precision kernels
+// refuse such calls with an internal error that says so.
+const bnc_kernel* escalating_reference_kernel();
 
 }  // namespace bnconform::reference

@@ -11,47 +11,26 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/command.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using outcome = bnconform::testing::command_outcome;
+using bnconform::testing::file_text;
 
 // A scratch file of this process: ctest runs the tests of this file in parallel.
 fs::path scratch(const std::string& name) {
   const fs::path dir =
-      fs::path(testing::TempDir()) / ("bnconform_case_command." + std::to_string(::getpid()));
+      fs::path(::testing::TempDir()) / ("bnconform_case_command." + std::to_string(::getpid()));
   fs::create_directories(dir);
   return dir / name;
 }
 
 // Runs bnconform with `args` (each quoted for the shell).
 outcome run(const std::vector<std::string>& args) {
-  std::string command = quoted(BNCONFORM_EXECUTABLE);
-  for (const std::string& a : args) command += " " + quoted(a);
-  command += " >" + quoted(scratch("out").string()) + " 2>" + quoted(scratch("err").string());
-  const int status = std::system(command.c_str());
-  outcome o;
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = read_file(scratch("out"));
-  o.err = read_file(scratch("err"));
-  return o;
+  return bnconform::testing::run_command(BNCONFORM_EXECUTABLE, args, scratch(""));
 }
 
 std::string example(const std::string& name) {
@@ -151,7 +130,7 @@ TEST(CaseCommandTest, OutputFileHexAndPluginKernel) {
   const outcome to_file = run({"run", case_path, "--hex", "--output", file.string()});
   EXPECT_EQ(to_file.exit_code, 0) << to_file.err;
   EXPECT_TRUE(to_file.out.empty());
-  EXPECT_EQ(read_file(file), direct.out);
+  EXPECT_EQ(file_text(file), direct.out);
   // The same reference, loaded as a plugin, gives the same values.
   const outcome plugin = run({"run", case_path, "--hex", "--kernel", BNCONFORM_REFERENCE_PLUGIN});
   ASSERT_EQ(plugin.exit_code, 0) << plugin.err;

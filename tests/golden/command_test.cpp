@@ -1,6 +1,8 @@
 // `bnconform golden` as a user runs it: regen is deterministic and leaves files
 // alone on failure, check prints verdicts and stops on damaged files with exit 2,
 // import-onnx reproduces the committed cases.
+#include "tests/support/command.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,37 +22,15 @@ namespace {
 namespace fs = std::filesystem;
 using testing::read_text;
 
-struct outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using outcome = bnconform::testing::command_outcome;
 
 // A fresh scratch directory of this process and test.
 fs::path scratch(const std::string& name) {
-  const fs::path dir =
-      fs::path(::testing::TempDir()) / ("bnconform_golden." + std::to_string(::getpid())) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return bnconform::testing::scratch_directory("bnconform_golden", name);
 }
 
 outcome run(const std::vector<std::string>& args) {
-  const fs::path io = scratch("io");
-  std::string command = quoted(BNCONFORM_EXECUTABLE);
-  for (const std::string& a : args) command += " " + quoted(a);
-  command += " >" + quoted((io / "out").string()) + " 2>" + quoted((io / "err").string());
-  const int status = std::system(command.c_str());
-  outcome o;
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = read_text(io / "out");
-  o.err = read_text(io / "err");
-  return o;
+  return bnconform::testing::run_command(BNCONFORM_EXECUTABLE, args, scratch("io"));
 }
 
 std::vector<std::string> files_under(const fs::path& dir) {

@@ -1,0 +1,31 @@
+#pragma once
+// The child's side of certify: runs one item of the plan, or one property round,
+// against a kernel and sums it up as an item_outcome. Everything here may be
+// brought down by the kernel; certifier.hpp keeps it in a child process.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/kernel.hpp"
+#include "outcome.hpp"
+#include "plan.hpp"
+
+namespace bnconform::certify {
+
+// What a repro line needs besides the item: how the user named the kernel.
+struct repro_context {
+  std::string kernel_argument;  // as given to --kernel
+  const settings* options = nullptr;
+};
+
+// `repro`: the command that reruns just this item.
+std::string repro_command(const repro_context& r, const std::string& item_name);
+
+item_outcome run_item(const kernel& k, const item& it, const repro_context& r);
+
+// Round `round` of the properties; `on_case` hears each case before it is judged
+// (its one-line repro), so that a crash can be pinned on it.
+item_outcome run_round(const kernel& k, std::int64_t round, const repro_context& r,
+                       const std::function<void(const std::string&)>& on_case);
+
+}  // namespace bnconform::certify

@@ -1,0 +1,77 @@
+#include "cell.hpp"
+
+#include <array>
+
+#include "core/kernel.hpp"
+
+namespace bnconform::certify {
+
+namespace {
+
+struct named_operation {
+  std::uint32_t bit;
+  std::string_view name;
+};
+
+constexpr std::array<named_operation, 4> operations{{
+    {BNC_OP_FORWARD_TRAINING, "forward-training"},
+    {BNC_OP_FORWARD_EVAL, "forward-eval"},
+    {BNC_OP_BACKWARD_TRAINING, "backward-training"},
+    {BNC_OP_BACKWARD_EVAL, "backward-eval"},
+}};
+
+constexpr std::array<dtype, 4> dtypes{dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
+constexpr std::array<layout, 2> layouts{layout::channels_first, layout::channels_last};
+
+std::uint32_t bit_of(dtype t) { return BNC_BIT(static_cast<unsigned>(t)); }
+std::uint32_t bit_of(layout l) { return BNC_BIT(static_cast<unsigned>(l)); }
+
+}  // namespace
+
+std::string_view operation_name(std::uint32_t operation) {
+  for (const named_operation& o : operations) {
+    if (o.bit == operation) return o.name;
+  }
+  return "unknown-operation";
+}
+
+std::optional<std::uint32_t> parse_operation(std::string_view name) {
+  for (const named_operation& o : operations) {
+    if (o.name == name) return o.bit;
+  }
+  return std::nullopt;
+}
+
+std::string to_string(const cell& c) {
+  return std::string(operation_name(c.operation)) + " " + std::string(name_of(c.data_type)) + " " +
+         std::string(name_of(c.memory_layout));
+}
+
+std::optional<cell> parse_cell(std::string_view text) {
+  for (const cell& c : all_cells()) {
+    if (to_string(c) == text) return c;
+  }
+  return std::nullopt;
+}
+
+cell cell_of(const problem& p, bool backward) {
+  return {operation_of(p, backward), p.data_type(), p.layout()};
+}
+
+std::vector<cell> all_cells() {
+  std::vector<cell> out;
+  for (const named_operation& o : operations) {
+    for (const dtype t : dtypes) {
+      for (const layout l : layouts) out.push_back({o.bit, t, l});
+    }
+  }
+  return out;
+}
+
+bool declared(const bnc_capabilities& caps, const cell& c) {
+  // The enum values are the ABI's bit positions (core/dtype.hpp, core/problem.hpp).
+  return (caps.operations & c.operation) != 0 && (caps.dtypes & bit_of(c.data_type)) != 0 &&
+         (caps.layouts & bit_of(c.memory_layout)) != 0;
+}
+
+}  // namespace bnconform::certify

@@ -1,0 +1,437 @@
+#include "certifier.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iterator>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <unistd.h>
+
+#include "battery_runner.hpp"
+#include "core/child_process.hpp"
+#include "core/error.hpp"
+#include "golden/golden_file.hpp"
+#include "properties/generated_case.hpp"
+#include "properties/properties.hpp"
+
+namespace bnconform::certify {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+// The property rounds a run may make: [first, last) at least, then more while
+// the budget lasts when `open_ended`.
+struct round_range {
+  std::int64_t first = 0, last = 0;
+  bool open_ended = false;
+};
+
+// What one child is asked to do.
+struct assignment {
+  std::size_t next_item = 0;
+  round_range rounds;
+  double budget_left = 0;  // seconds of rounds beyond `rounds.last`
+};
+
+bool stops_a_fail_fast_run(const item_outcome& o) {
+  return o.result == check::verdict::fail || o.result == check::verdict::crashed ||
+         o.result == check::verdict::timed_out;
+}
+
+// What a kernel prints goes to stderr: stdout carries only certify's summary.
+void keep_stdout_for_the_summary() { ::dup2(STDERR_FILENO, STDOUT_FILENO); }
+
+// The child: loads the kernel and runs its assignment, one line per event.
+int run_worker(const kernel_source& source, const plan& p, const settings& s, const assignment& a,
+               child_channel& out) {
+  keep_stdout_for_the_summary();
+  source.with_kernel([&](const kernel& k) {
+    const repro_context ctx{source.argument, &s};
+    for (std::size_t i = a.next_item; i < p.fixed.size(); ++i) {
+      out.send("begin " + std::to_string(i));
+      const item_outcome o = run_item(k, p.fixed[i], ctx);
+      out.send("result " + to_json_line(o));
+      if (s.fail_fast && stops_a_fail_fast_run(o)) {
+        out.send("done");
+        return;
+      }
+    }
+    // Rounds of properties the kernel cannot be asked are reported once (their
+    // first round says why) and skipped after that.
+    std::vector<bool> supported;
+    for (const properties::property_id id : properties::all_properties()) {
+      supported.push_back(properties::unsupported_reason(id, k).empty());
+    }
+    const bool any = std::find(supported.begin(), supported.end(), true) != supported.end();
+    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                                  std::chrono::duration<double>(a.budget_left));
+    for (std::int64_t r = a.rounds.first;; ++r) {
+      if (r >= a.rounds.last && (!a.rounds.open_ended || !any || clock_type::now() >= deadline)) {
+        break;
+      }
+      if (r >= property_count() && !supported[static_cast<std::size_t>(r % property_count())]) {
+        continue;
+      }
+      out.send("round " + std::to_string(r));
+      const item_outcome o =
+          run_round(k, r, ctx, [&](const std::string& repro) { out.send("case " + repro); });
+      out.send("result " + to_json_line(o));
+      if (s.fail_fast && stops_a_fail_fast_run(o)) break;
+    }
+    out.send("done");
+  });
+  return 0;
+}
+
+std::string capabilities_line(const bnc_capabilities& c) {
+  std::ostringstream out;
+  out << "operations=0x" << std::hex << c.operations << " dtypes=0x" << c.dtypes << " layouts=0x"
+      << c.layouts << " profiles=0x" << c.profiles << std::dec << " ranks=" << c.min_rank << ".."
+      << c.max_rank << " memory=" << (c.memory == BNC_MEMORY_DEVICE ? "device" : "host")
+      << " keeps_module_state=" << c.keeps_module_state;
+  return out.str();
+}
+
+// Loads the kernel in a child and reads back its name, version and capabilities.
+bool probe(const kernel_source& source, const settings& s, certification& out) {
+  std::vector<std::string> lines;
+  const child_exit e = run_child(
+      [&](child_channel& ch) {
+        keep_stdout_for_the_summary();
+        source.with_kernel([&](const kernel& k) {
+          const bnc_capabilities& c = k.capabilities();
+          ch.send("name " + k.name());
+          ch.send("version " + k.version());
+          std::ostringstream caps;
+          caps << "caps " << c.operations << ' ' << c.dtypes << ' ' << c.layouts << ' '
+               << c.profiles << ' ' << c.min_rank << ' ' << c.max_rank << ' '
+               << static_cast<int>(c.memory) << ' ' << c.keeps_module_state;
+          ch.send(caps.str());
+        });
+        return 0;
+      },
+      std::chrono::milliseconds(static_cast<long>(s.case_timeout_seconds * 1000)),
+      [&](const std::string& line) { lines.push_back(line); });
+  for (const std::string& line : lines) {
+    if (line.rfind("name ", 0) == 0) out.identity.name = line.substr(5);
+    if (line.rfind("version ", 0) == 0) out.identity.version = line.substr(8);
+    if (line.rfind("caps ", 0) == 0) {
+      std::istringstream in(line.substr(5));
+      bnc_capabilities& c = out.identity.capabilities;
+      int memory = 0;
+      in >> c.operations >> c.dtypes >> c.layouts >> c.profiles >> c.min_rank >> c.max_rank >>
+          memory >> c.keeps_module_state;
+      c.memory = static_cast<bnc_memory>(memory);
+      out.loaded = !in.fail();
+    }
+    if (line.rfind("child-error ", 0) == 0) out.load_error = line.substr(12);
+  }
+  if (!out.loaded && out.load_error.empty()) {
+    out.load_error = "loading the kernel " + e.describe();
+  }
+  return out.loaded;
+}
+
+// The cell a crash is pinned on, when the case that was running names one.
+std::optional<cell> cell_of_crash(const item& it, const std::string& last_case) {
+  try {
+    if (!last_case.empty()) {
+      const properties::generated_case c = properties::parse_case(last_case);
+      return cell_of(c.p, false);
+    }
+    if (it.kind == group::coverage) return parse_cell(it.subject);
+    if (it.kind == group::gradient && !it.subject.empty()) {
+      return cell_of(problem::parse(it.subject), true);
+    }
+  } catch (const error&) {
+  }
+  return std::nullopt;
+}
+
+item_outcome isolation_failure(const item& it, const std::string& last_case, const child_exit& e,
+                               const repro_context& ctx) {
+  item_outcome o;
+  o.kind = it.kind;
+  o.name = it.name;
+  o.result =
+      e.kind == child_exit::how::timed_out ? check::verdict::timed_out : check::verdict::crashed;
+  o.reason = "the kernel's process " + e.describe() + " in " + it.name;
+  if (!last_case.empty()) o.reason += " on case " + last_case;
+  if (const std::optional<cell> c = cell_of_crash(it, last_case)) o.add(*c, o.result, 0, 0);
+  o.repro = repro_command(ctx, it.name);
+  return o;
+}
+
+// "properties/<name>#<k>" back to its round number, k * P + index of <name>.
+std::optional<std::int64_t> parse_round_name(const std::string& name) {
+  const std::size_t hash = name.rfind('#');
+  if (hash == std::string::npos) return std::nullopt;
+  for (std::int64_t i = 0; i < property_count(); ++i) {
+    const std::string first = round_name(i);
+    if (first.compare(0, first.size() - 1, name, 0, hash + 1) != 0 ||
+        first.size() - 1 != hash + 1) {
+      continue;
+    }
+    try {
+      std::size_t used = 0;
+      const long long k = std::stoll(name.substr(hash + 1), &used);
+      if (used != name.size() - hash - 1 || k < 0) return std::nullopt;
+      return k * property_count() + i;
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+class progress_printer {
+ public:
+  progress_printer(std::ostream& out, std::size_t fixed) : out_(out), fixed_(fixed) {}
+  void outcome(const item_outcome& o, std::size_t done, int failures) {
+    if (stops_a_fail_fast_run(o)) {
+      out_ << "certify: " << check::name_of(o.result) << " " << o.name << ": " << o.reason << '\n';
+    }
+    const bool new_group = o.kind != last_group_;
+    if (new_group || seconds_since(last_) >= 2.0) {
+      out_ << "certify: " << name_of(o.kind);
+      if (o.kind == group::properties) {
+        out_ << " round " << (done - fixed_);
+      } else {
+        out_ << " " << done << "/" << fixed_;
+      }
+      out_ << ", " << failures << " failed so far, " << std::fixed << std::setprecision(1)
+           << seconds_since(start_) << " s\n"
+           << std::defaultfloat;
+      last_ = clock_type::now();
+      last_group_ = o.kind;
+    }
+    out_.flush();
+  }
+
+ private:
+  std::ostream& out_;
+  std::size_t fixed_;
+  clock_type::time_point start_ = clock_type::now(), last_ = start_;
+  group last_group_ = group::properties;
+};
+
+void summarize(certification& c, const plan& p) {
+  for (const cell& where : all_cells()) {
+    cell_summary row;
+    row.where = where;
+    row.declared = declared(c.identity.capabilities, where);
+    row.result = row.declared ? check::verdict::pass : check::verdict::unsupported;
+    bool judged = false;
+    for (const item_outcome& o : c.items) {
+      for (const cell_figures& f : o.cells) {
+        if (f.where != where) continue;
+        row.calls += f.calls;
+        row.worst_ratio = std::max(row.worst_ratio, f.worst_ratio);
+        row.max_ulp = std::max(row.max_ulp, f.max_ulp);
+        judged = true;
+        if (f.failed > 0 && check::severity(o.result) > check::severity(row.result))
+          row.result = o.result;
+        if (f.failed > 0 && row.result == check::verdict::pass) row.result = check::verdict::fail;
+      }
+    }
+    if (row.declared && !judged) row.result = check::verdict::mistrusted;  // declared, never judged
+    c.cells.push_back(row);
+  }
+  for (const group g : all_groups()) {
+    group_summary s;
+    s.kind = g;
+    for (const item_outcome& o : c.items) {
+      if (o.kind != g) continue;
+      ++s.items;
+      s.cases += o.cases;
+      if (o.passed())
+        ++s.passed;
+      else if (stops_a_fail_fast_run(o))
+        ++s.failed;
+      else if (o.result == check::verdict::unsupported)
+        ++s.unsupported;
+      else
+        ++s.not_judged;
+    }
+    if (s.items > 0 || (g == group::properties && p.properties)) c.groups.push_back(s);
+  }
+}
+
+void decide(certification& c, bool complete) {
+  std::vector<std::string>& why = c.verdict_reasons;
+  if (!c.loaded) why.push_back("the kernel could not be loaded: " + c.load_error);
+  if (!complete) why.push_back("a partial run (--only or --groups) certifies nothing");
+  int failed = 0, suite_errors = 0;
+  for (const item_outcome& o : c.items) {
+    if (stops_a_fail_fast_run(o)) ++failed;
+    if (o.result == check::verdict::mistrusted && o.reason.rfind("suite error: ", 0) == 0)
+      ++suite_errors;
+  }
+  if (failed > 0) why.push_back(std::to_string(failed) + " item(s) failed, crashed or timed out");
+  if (suite_errors > 0) {
+    why.push_back(std::to_string(suite_errors) +
+                  " item(s) could not be judged because of an error of the suite");
+  }
+  if (c.not_run > 0) why.push_back(std::to_string(c.not_run) + " item(s) were not run");
+  for (const cell_summary& row : c.cells) {
+    if (row.declared && row.calls == 0 && complete && c.loaded) {
+      why.push_back("declared but never judged: " + to_string(row.where));
+    }
+  }
+  c.certified = why.empty();
+}
+
+}  // namespace
+
+certification certify(const kernel_source& source, const settings& options, const std::string& only,
+                      std::ostream& progress) {
+  const auto start = clock_type::now();
+  certification c;
+  c.source = source;
+  c.options = options;
+  c.only = only;
+  if (!source.library_path.empty()) {
+    std::ifstream in(source.library_path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.good() || in.eof()) c.identity.sha256 = golden::sha256_hex(bytes);
+  }
+  // A name that no plan could hold is a usage error, found before any kernel runs.
+  if (!only.empty()) {
+    bnc_capabilities everything{};
+    everything.operations = everything.dtypes = everything.layouts = everything.profiles = ~0u;
+    const plan all = make_plan(everything, options);
+    const bool fixed = std::any_of(all.fixed.begin(), all.fixed.end(),
+                                   [&](const item& i) { return i.name == only; });
+    const std::optional<std::int64_t> round = parse_round_name(only);
+    if (!fixed && (!round || round_name(*round) != only)) {
+      report_error("--only: no item named '" + only +
+                   "' (names are those of the report, e.g. 'degenerate/nan-in-channel' or "
+                   "'properties/batch-permutation#0')");
+    }
+  }
+  progress << "certify: loading " << source.argument << " in a child process\n";
+  if (!probe(source, options, c)) {
+    progress << "certify: " << c.load_error << '\n';
+    decide(c, true);
+    c.seconds = seconds_since(start);
+    return c;
+  }
+  progress << "certify: " << c.identity.name << " " << c.identity.version << ": "
+           << capabilities_line(c.identity.capabilities) << '\n';
+
+  plan p = make_plan(c.identity.capabilities, options);
+  round_range rounds{0, p.properties ? property_count() : 0, p.properties};
+  const bool complete = only.empty() && options.groups == all_groups();
+  if (!only.empty()) {
+    const auto it =
+        std::find_if(p.fixed.begin(), p.fixed.end(), [&](const item& i) { return i.name == only; });
+    if (it != p.fixed.end()) {
+      p.fixed = {*it};
+      rounds = {};
+    } else {
+      const std::optional<std::int64_t> round = parse_round_name(only);
+      if (!round || round_name(*round) != only) {
+        report_error("--only: no item named '" + only +
+                     "' (names are those of the report, e.g. 'degenerate/nan-in-channel' or "
+                     "'properties/batch-permutation#0')");
+      }
+      p.fixed.clear();
+      rounds = {*round, *round + 1, false};
+    }
+  }
+
+  const repro_context ctx{source.argument, &options};
+  progress_printer printer(progress, p.fixed.size());
+  int failures = 0;
+  assignment a{0, rounds, options.budget_seconds};
+  std::optional<clock_type::time_point> rounds_started;
+  bool finished = false;
+  while (!finished) {
+    if (c.isolation_failures >= options.max_isolation_failures) {
+      c.stopped_early = true;
+      c.not_run = static_cast<int>(p.fixed.size() - std::min(a.next_item, p.fixed.size()));
+      progress << "certify: stopping after " << c.isolation_failures
+               << " crashes or hangs; the rest is left unrun\n";
+      break;
+    }
+    if (rounds_started) {
+      a.budget_left = std::max(0.0, options.budget_seconds - seconds_since(*rounds_started));
+    }
+    std::optional<std::size_t> current_item;
+    std::optional<std::int64_t> current_round;
+    std::string last_case;
+    bool done = false;
+    const child_exit e =
+        run_child([&](child_channel& ch) { return run_worker(source, p, options, a, ch); },
+                  std::chrono::milliseconds(static_cast<long>(options.case_timeout_seconds * 1000)),
+                  [&](const std::string& line) {
+                    if (line.rfind("begin ", 0) == 0) {
+                      current_item = std::stoul(line.substr(6));
+                      current_round.reset();
+                      last_case.clear();
+                    } else if (line.rfind("round ", 0) == 0) {
+                      current_round = std::stoll(line.substr(6));
+                      current_item.reset();
+                      last_case.clear();
+                      if (!rounds_started) rounds_started = clock_type::now();
+                    } else if (line.rfind("case ", 0) == 0) {
+                      last_case = line.substr(5);
+                    } else if (line.rfind("result ", 0) == 0) {
+                      c.items.push_back(outcome_from_json(line.substr(7)));
+                      const item_outcome& o = c.items.back();
+                      failures += stops_a_fail_fast_run(o) ? 1 : 0;
+                      if (current_item) a.next_item = *current_item + 1;
+                      if (current_round) a.rounds.first = *current_round + 1;
+                      current_item.reset();
+                      current_round.reset();
+                      printer.outcome(o, c.items.size(), failures);
+                    } else if (line == "done") {
+                      done = true;
+                    } else if (line.rfind("child-error ", 0) == 0) {
+                      progress << "certify: the worker failed: " << line.substr(12) << '\n';
+                    }
+                  });
+    if (done && e.clean()) break;
+    // The child died or hung: the item or round it was running is the culprit.
+    ++c.isolation_failures;
+    item culprit;
+    if (current_item) {
+      culprit = p.fixed[*current_item];
+      a.next_item = *current_item + 1;
+    } else if (current_round) {
+      culprit = {group::properties, round_name(*current_round), ""};
+      a.rounds.first = *current_round + 1;
+    } else {
+      // Dead between items, or while loading: nothing to pin it on but the kernel.
+      c.load_error = "the kernel's process " + e.describe() + " outside any case";
+      c.not_run = static_cast<int>(p.fixed.size() - std::min(a.next_item, p.fixed.size()));
+      c.stopped_early = true;
+      progress << "certify: " << c.load_error << '\n';
+      break;
+    }
+    c.items.push_back(isolation_failure(culprit, last_case, e, ctx));
+    ++failures;
+    printer.outcome(c.items.back(), c.items.size(), failures);
+    if (options.fail_fast) break;
+    finished =
+        a.next_item >= p.fixed.size() && a.rounds.first >= a.rounds.last && !a.rounds.open_ended;
+  }
+  if (options.fail_fast && failures > 0) {
+    c.stopped_early = true;
+    c.not_run = static_cast<int>(p.fixed.size() - std::min(a.next_item, p.fixed.size()));
+  }
+  summarize(c, p);
+  decide(c, complete);
+  c.seconds = seconds_since(start);
+  return c;
+}
+
+}  // namespace bnconform::certify

@@ -1,0 +1,73 @@
+#pragma once
+// The certifier: learns what a kernel declares, plans the battery (plan.hpp), runs
+// it in child processes (core/child_process.hpp) so that a kernel that crashes or
+// hangs ends as a verdict naming the case, never as the certifier's own crash,
+// and sums the outcomes up per cell and per group.
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "bnconform/kernel.h"
+#include "cell.hpp"
+#include "core/kernel.hpp"
+#include "outcome.hpp"
+#include "plan.hpp"
+
+namespace bnconform::certify {
+
+struct kernel_source {
+  std::string argument;      // as given to --kernel (repro lines use it)
+  std::string library_path;  // the shared library's path; empty for a built-in kernel
+  // Loads the kernel and calls `use` with it. Called in child processes only: a
+  // library that crashes while loading takes only a child down.
+  std::function<void(const std::function<void(const kernel&)>& use)> with_kernel;
+};
+
+struct kernel_identity {
+  std::string name, version;
+  bnc_capabilities capabilities{};
+  std::string sha256;  // of the library file; empty for a built-in kernel
+};
+
+// One row of the summary table.
+struct cell_summary {
+  cell where;
+  bool declared = false;
+  check::verdict result = check::verdict::unsupported;  // the worst of its calls
+  int calls = 0;
+  double worst_ratio = 0;
+  double max_ulp = 0;
+};
+
+struct group_summary {
+  group kind = group::coverage;
+  int items = 0, passed = 0, failed = 0, unsupported = 0, not_judged = 0;
+  int cases = 0;
+};
+
+struct certification {
+  kernel_source source;
+  settings options;
+  std::string only;  // the one item asked for, if any
+  bool loaded = false;
+  std::string load_error;  // why the kernel could not be loaded
+  kernel_identity identity;
+  std::vector<item_outcome> items;
+  int isolation_failures = 0;  // crashes and hangs
+  int not_run = 0;             // fixed items left unrun after too many of them (or fail-fast)
+  bool stopped_early = false;
+  std::vector<cell_summary> cells;
+  std::vector<group_summary> groups;
+  bool certified = false;
+  std::vector<std::string> verdict_reasons;  // why not (empty when certified)
+  double seconds = 0;
+};
+
+// Runs the certification; progress lines go to `progress` (stderr in the command).
+// Throws bnconform::error for bad settings (an unreadable golden directory, an
+// unknown --only item).
+certification certify(const kernel_source& source, const settings& options, const std::string& only,
+                      std::ostream& progress);
+
+}  // namespace bnconform::certify

@@ -1,0 +1,89 @@
+#include "outcome.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace bnconform::certify {
+
+namespace {
+
+using nlohmann::json;
+
+// JSON has no Inf or NaN: a ratio that is not finite travels as a string.
+json number(double v) {
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+}
+
+double number_from(const json& j) {
+  if (j.is_number()) return j.get<double>();
+  const std::string s = j.get<std::string>();
+  if (s == "inf") return HUGE_VAL;
+  if (s == "-inf") return -HUGE_VAL;
+  return std::nan("");
+}
+
+}  // namespace
+
+void item_outcome::add(const cell& where, check::verdict v, double worst_ratio, double max_ulp) {
+  if (v == check::verdict::unsupported) return;  // not called: nothing to count
+  auto it = std::find_if(cells.begin(), cells.end(),
+                         [&](const cell_figures& f) { return f.where == where; });
+  if (it == cells.end()) {
+    cells.push_back({where});
+    it = cells.end() - 1;
+  }
+  ++it->calls;
+  if (v == check::verdict::fail || v == check::verdict::crashed || v == check::verdict::timed_out) {
+    ++it->failed;
+  }
+  // NaN ratios (nothing judged) leave the worst as it was.
+  if (worst_ratio > it->worst_ratio) it->worst_ratio = worst_ratio;
+  if (max_ulp > it->max_ulp) it->max_ulp = max_ulp;
+}
+
+std::string to_json_line(const item_outcome& o) {
+  json cells = json::array();
+  for (const cell_figures& f : o.cells) {
+    cells.push_back({{"cell", to_string(f.where)},
+                     {"calls", f.calls},
+                     {"failed", f.failed},
+                     {"worst_ratio", number(f.worst_ratio)},
+                     {"max_ulp", number(f.max_ulp)}});
+  }
+  const json j = {
+      {"group", name_of(o.kind)}, {"name", o.name},   {"verdict", check::name_of(o.result)},
+      {"reason", o.reason},       {"repro", o.repro}, {"details", o.details},
+      {"cells", cells},           {"cases", o.cases}, {"seconds", o.seconds}};
+  // Replace invalid UTF-8 (a kernel's message may hold anything) rather than throw.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+item_outcome outcome_from_json(const std::string& text) {
+  try {
+    const json j = json::parse(text);
+    item_outcome o;
+    o.kind = parse_group(j.at("group").get<std::string>());
+    o.name = j.at("name").get<std::string>();
+    o.result = check::parse_verdict(j.at("verdict").get<std::string>());
+    o.reason = j.at("reason").get<std::string>();
+    o.repro = j.at("repro").get<std::string>();
+    o.details = j.at("details").get<std::vector<std::string>>();
+    for (const json& c : j.at("cells")) {
+      const std::optional<cell> where = parse_cell(c.at("cell").get<std::string>());
+      if (!where) report_error("unknown cell " + c.at("cell").dump());
+      o.cells.push_back({*where, c.at("calls").get<int>(), c.at("failed").get<int>(),
+                         number_from(c.at("worst_ratio")), number_from(c.at("max_ulp"))});
+    }
+    o.cases = j.at("cases").get<int>();
+    o.seconds = j.at("seconds").get<double>();
+    return o;
+  } catch (const json::exception& e) {
+    report_error(std::string("certify: a malformed result from the worker: ") + e.what());
+  }
+}
+
+}  // namespace bnconform::certify

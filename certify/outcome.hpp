@@ -1,0 +1,45 @@
+#pragma once
+// What one item (or one property round) of a certification found: its verdict,
+// figures per cell, the failure's reason, details and repro line. A child process
+// sends it to the certifier as one line of JSON.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cell.hpp"
+#include "check/level.hpp"
+#include "plan.hpp"
+
+namespace bnconform::certify {
+
+// The judged calls of an item that fell in one cell.
+struct cell_figures {
+  cell where;
+  int calls = 0;
+  int failed = 0;
+  double worst_ratio = 0;
+  double max_ulp = 0;
+};
+
+struct item_outcome {
+  group kind = group::coverage;
+  std::string name;
+  check::verdict result = check::verdict::pass;
+  std::string reason;                // one line
+  std::string repro;                 // a command that reproduces a failure
+  std::vector<std::string> details;  // first mismatches and notes
+  std::vector<cell_figures> cells;
+  int cases = 0;  // cases judged (calls, or property cases)
+  double seconds = 0;
+
+  bool passed() const {
+    return result == check::verdict::pass || result == check::verdict::ill_posed;
+  }
+  // A call's figures added to its cell.
+  void add(const cell& where, check::verdict v, double worst_ratio, double max_ulp);
+};
+
+std::string to_json_line(const item_outcome& o);
+item_outcome outcome_from_json(const std::string& text);  // throws bnconform::error
+
+}  // namespace bnconform::certify

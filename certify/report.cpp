@@ -1,0 +1,277 @@
+#include "report.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace bnconform::certify {
+
+namespace {
+
+using nlohmann::json;
+
+std::string figure(double v) {
+  if (std::isinf(v)) return "inf";
+  std::ostringstream out;
+  out << std::setprecision(3) << v;
+  return out.str();
+}
+
+json number(double v) {
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+}
+
+bool is_failure(const item_outcome& o) {
+  return o.result == check::verdict::fail || o.result == check::verdict::crashed ||
+         o.result == check::verdict::timed_out;
+}
+
+std::string verdict_word(const certification& c) {
+  return c.certified ? "CERTIFIED" : "NOT CERTIFIED";
+}
+
+std::string xml_escaped(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 allows no control characters but tab, newline and return.
+        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+          out += ' ';
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out;
+}
+
+std::string capabilities_text(const bnc_capabilities& c) {
+  std::ostringstream out;
+  out << "operations:";
+  for (const std::uint32_t op : {BNC_OP_FORWARD_TRAINING, BNC_OP_FORWARD_EVAL,
+                                 BNC_OP_BACKWARD_TRAINING, BNC_OP_BACKWARD_EVAL}) {
+    if ((c.operations & op) != 0) out << ' ' << operation_name(op);
+  }
+  out << "; dtypes:";
+  for (const dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
+    if ((c.dtypes & BNC_BIT(static_cast<unsigned>(t))) != 0) out << ' ' << name_of(t);
+  }
+  out << "; layouts:";
+  for (const layout l : {layout::channels_first, layout::channels_last}) {
+    if ((c.layouts & BNC_BIT(static_cast<unsigned>(l))) != 0) out << ' ' << name_of(l);
+  }
+  out << "; ranks " << c.min_rank << ".."
+      << (c.max_rank == INT32_MAX ? std::string("any") : std::to_string(c.max_rank)) << "; "
+      << (c.memory == BNC_MEMORY_DEVICE ? "device" : "host") << " memory";
+  return out.str();
+}
+
+}  // namespace
+
+std::string summary_text(const certification& c) {
+  std::ostringstream out;
+  out << "bnconform certify: " << c.source.argument;
+  if (c.loaded) out << " (" << c.identity.name << " " << c.identity.version << ")";
+  out << ", level " << check::name_of(c.options.level) << ", profile " << c.options.profile
+      << ", seed " << c.options.seed << "\n";
+  if (!c.loaded) {
+    out << "\nthe kernel could not be loaded: " << c.load_error
+        << "\n\nverdict: " << verdict_word(c) << "\n";
+    return out.str();
+  }
+  out << "declares " << capabilities_text(c.identity.capabilities) << "\n\n";
+  out << std::left << std::setw(19) << "operation" << std::setw(6) << "dtype" << std::setw(16)
+      << "layout" << std::setw(13) << "verdict" << std::right << std::setw(7) << "cases"
+      << std::setw(13) << "worst ratio" << std::setw(10) << "max ulp"
+      << "\n";
+  for (const cell_summary& row : c.cells) {
+    out << std::left << std::setw(19) << operation_name(row.where.operation) << std::setw(6)
+        << name_of(row.where.data_type) << std::setw(16) << name_of(row.where.memory_layout);
+    const std::string verdict = !row.declared    ? "unsupported"
+                                : row.calls == 0 ? "not judged"
+                                                 : std::string(check::name_of(row.result));
+    out << std::setw(13) << verdict << std::right << std::setw(7) << row.calls;
+    if (row.calls > 0) {
+      out << std::setw(13) << figure(row.worst_ratio) << std::setw(10) << figure(row.max_ulp);
+    } else {
+      out << std::setw(13) << "-" << std::setw(10) << "-";
+    }
+    out << "\n";
+  }
+  out << "\n";
+  for (const group_summary& g : c.groups) {
+    out << std::left << std::setw(12) << name_of(g.kind) << std::right << g.items
+        << " item(s): " << g.passed << " pass, " << g.failed << " fail, " << g.unsupported
+        << " unsupported, " << g.not_judged << " not judged; " << g.cases << " case(s)\n";
+  }
+  int failures = 0;
+  for (const item_outcome& o : c.items) {
+    if (!is_failure(o)) continue;
+    if (failures++ == 0) out << "\nfailures:\n";
+    out << "  " << check::name_of(o.result) << " " << o.name << ": " << o.reason << "\n";
+    for (std::size_t i = 0; i < o.details.size() && i < 5; ++i)
+      out << "      " << o.details[i] << "\n";
+    out << "    repro: " << o.repro << "\n";
+  }
+  for (const item_outcome& o : c.items) {
+    if (o.result == check::verdict::mistrusted && o.reason.rfind("suite error: ", 0) == 0) {
+      out << "  not judged " << o.name << ": " << o.reason << "\n";
+    }
+  }
+  const bool partial = !c.only.empty() || c.options.groups != all_groups();
+  if (partial) {
+    int passed = 0;
+    for (const item_outcome& o : c.items) passed += o.passed() ? 1 : 0;
+    out << "\nverdict: PARTIAL RUN (certifies nothing): " << passed << " of " << c.items.size()
+        << " item(s) passed at " << check::name_of(c.options.level);
+  } else {
+    out << "\nverdict: " << verdict_word(c) << " at " << check::name_of(c.options.level);
+  }
+  if (!c.certified && !partial) {
+    for (const std::string& why : c.verdict_reasons) out << "\n  - " << why;
+  }
+  std::ostringstream seconds;
+  seconds << std::fixed << std::setprecision(1) << c.seconds;
+  out << "\n(" << c.items.size() << " item(s) in " << seconds.str() << " s)\n";
+  return out.str();
+}
+
+std::string certificate_json(const certification& c, const std::string& suite_version) {
+  json cells = json::array();
+  for (const cell_summary& row : c.cells) {
+    cells.push_back({{"operation", operation_name(row.where.operation)},
+                     {"dtype", name_of(row.where.data_type)},
+                     {"layout", name_of(row.where.memory_layout)},
+                     {"declared", row.declared},
+                     {"verdict", !row.declared    ? "unsupported"
+                                 : row.calls == 0 ? "not-judged"
+                                                  : std::string(check::name_of(row.result))},
+                     {"cases", row.calls},
+                     {"worst_ratio", number(row.worst_ratio)},
+                     {"max_ulp", number(row.max_ulp)}});
+  }
+  json groups = json::array();
+  for (const group_summary& g : c.groups) {
+    groups.push_back({{"group", name_of(g.kind)},
+                      {"items", g.items},
+                      {"pass", g.passed},
+                      {"fail", g.failed},
+                      {"unsupported", g.unsupported},
+                      {"not_judged", g.not_judged},
+                      {"cases", g.cases}});
+  }
+  json failures = json::array();
+  json items = json::array();
+  for (const item_outcome& o : c.items) {
+    double worst = 0, ulp = 0;
+    for (const cell_figures& f : o.cells) {
+      worst = std::max(worst, f.worst_ratio);
+      ulp = std::max(ulp, f.max_ulp);
+    }
+    items.push_back({{"name", o.name},
+                     {"verdict", check::name_of(o.result)},
+                     {"cases", o.cases},
+                     {"worst_ratio", number(worst)},
+                     {"max_ulp", number(ulp)},
+                     {"seconds", o.seconds}});
+    if (is_failure(o)) {
+      failures.push_back({{"name", o.name},
+                          {"verdict", check::name_of(o.result)},
+                          {"reason", o.reason},
+                          {"details", o.details},
+                          {"repro", o.repro}});
+    }
+  }
+  const bnc_capabilities& caps = c.identity.capabilities;
+  json kernel = {
+      {"argument", c.source.argument},
+      {"name", c.identity.name},
+      {"version", c.identity.version},
+      {"library", c.source.library_path.empty() ? json(nullptr) : json(c.source.library_path)},
+      {"sha256", c.identity.sha256.empty() ? json(nullptr) : json(c.identity.sha256)},
+      {"loaded", c.loaded}};
+  if (c.loaded) kernel["capabilities"] = capabilities_text(caps);
+  if (!c.loaded) kernel["load_error"] = c.load_error;
+  std::ostringstream seed;
+  seed << c.options.seed;
+  const std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const json j = {{"format", "bnconform-certificate/1"},
+                  {"suite", {{"name", "bnconform"}, {"version", suite_version}}},
+                  {"kernel", kernel},
+                  {"level", check::name_of(c.options.level)},
+                  {"profile", c.options.profile},
+                  {"seed", seed.str()},
+                  {"budget_seconds", c.options.budget_seconds},
+                  {"case_timeout_seconds", c.options.case_timeout_seconds},
+                  {"only", c.only.empty() ? json(nullptr) : json(c.only)},
+                  {"written", when},
+                  {"seconds", c.seconds},
+                  {"certified", c.certified},
+                  {"verdict", c.certified ? "certified" : "not-certified"},
+                  {"reasons", c.verdict_reasons},
+                  {"cells", cells},
+                  {"groups", groups},
+                  {"failures", failures},
+                  {"items", items}};
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string junit_xml(const certification& c) {
+  int tests = 0, failures = 0, skipped = 0;
+  for (const item_outcome& o : c.items) {
+    ++tests;
+    failures += is_failure(o) ? 1 : 0;
+    skipped += (!o.passed() && !is_failure(o)) ? 1 : 0;
+  }
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<testsuites name=\"bnconform certify " << xml_escaped(c.source.argument) << "\" tests=\""
+      << (c.loaded ? tests : 1) << "\" failures=\"" << (c.loaded ? failures : 1) << "\" skipped=\""
+      << skipped << "\" time=\"" << c.seconds << "\">\n";
+  if (!c.loaded) {
+    out << "  <testsuite name=\"load\" tests=\"1\" failures=\"1\">\n"
+        << "    <testcase classname=\"bnconform.certify\" name=\"load\">\n"
+        << "      <failure message=\"" << xml_escaped(c.load_error) << "\"/>\n"
+        << "    </testcase>\n  </testsuite>\n</testsuites>\n";
+    return out.str();
+  }
+  for (const group_summary& g : c.groups) {
+    double time = 0;
+    for (const item_outcome& o : c.items) time += o.kind == g.kind ? o.seconds : 0;
+    out << "  <testsuite name=\"" << name_of(g.kind) << "\" tests=\"" << g.items << "\" failures=\""
+        << g.failed << "\" skipped=\"" << (g.unsupported + g.not_judged) << "\" time=\"" << time
+        << "\">\n";
+    for (const item_outcome& o : c.items) {
+      if (o.kind != g.kind) continue;
+      out << "    <testcase classname=\"bnconform." << name_of(g.kind) << "\" name=\""
+          << xml_escaped(o.name) << "\" time=\"" << o.seconds << "\">\n";
+      if (is_failure(o)) {
+        std::string body;
+        for (const std::string& d : o.details) body += d + "\n";
+        body += "repro: " + o.repro + "\n";
+        out << "      <failure type=\"" << check::name_of(o.result) << "\" message=\""
+            << xml_escaped(o.reason) << "\">" << xml_escaped(body) << "</failure>\n";
+      } else if (!o.passed()) {
+        out << "      <skipped message=\"" << check::name_of(o.result) << ": "
+            << xml_escaped(o.reason) << "\"/>\n";
+      }
+      out << "    </testcase>\n";
+    }
+    out << "  </testsuite>\n";
+  }
+  out << "</testsuites>\n";
+  return out.str();
+}
+
+}  // namespace bnconform::certify

@@ -1,0 +1,124 @@
+#include "certify_command.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "certify/certifier.hpp"
+#include "certify/report.hpp"
+#include "core/error.hpp"
+#include "kernel_registry.hpp"
+#include "output_file.hpp"
+
+namespace bnconform::cli {
+
+CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
+  CLI::App* c = app.add_subcommand(
+      "certify",
+      "Run the whole battery against a kernel and write a certificate (docs/certify.md)");
+  c->add_option("--kernel", o.kernel_name,
+                "'cpu', 'reference', another built-in name, or a path to a kernel shared library")
+      ->required();
+  c->add_option("--level", o.level, "strict or standard (default standard)");
+  c->add_option("--profile", o.profile, "Semantics to certify against (default pytorch)");
+  c->add_option("--budget", o.budget_seconds,
+                "Seconds of property search after the fixed groups (default 20)")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--seed", o.seed, "Seed of every generated case (default 1)");
+  c->add_option("--report", o.report_directory,
+                "Directory for certificate.json and junit.xml (created if missing)");
+  c->add_option("--case-timeout", o.case_timeout_seconds,
+                "Seconds of silence after which a case counts as hung (default 60)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--max-crashes", o.max_crashes,
+                "Crashes and hangs after which the rest is left unrun (default 3)")
+      ->check(CLI::PositiveNumber);
+  c->add_flag("--fail-fast", o.fail_fast, "Stop at the first failing item");
+  c->add_option("--only", o.only, "Run one item by its report name (the repro lines use this)");
+  c->add_option("--groups", o.groups,
+                "Run only these groups: coverage, degenerate, golden, gradient, properties")
+      ->delimiter(',');
+  c->add_option("--golden", o.golden_directory, "Directory of golden files")
+      ->default_str(std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases");
+  return c;
+}
+
+namespace {
+
+certify::settings settings_from(const certify_options& o) {
+  certify::settings s;
+  const std::optional<check::level> level = check::parse_level(o.level);
+  if (!level) report_error("--level: '" + o.level + "' is neither strict nor standard");
+  s.level = *level;
+  if (o.profile != "pytorch") {
+    report_error(
+        "--profile: only 'pytorch' can be certified in this version (the onnx golden cases are "
+        "checked with `bnconform golden check`)");
+  }
+  s.profile = o.profile;
+  s.budget_seconds = o.budget_seconds;
+  s.seed = o.seed;
+  s.case_timeout_seconds = o.case_timeout_seconds;
+  s.max_isolation_failures = o.max_crashes;
+  s.fail_fast = o.fail_fast;
+  if (!o.groups.empty()) {
+    s.groups.clear();
+    for (const std::string& g : o.groups) s.groups.push_back(certify::parse_group(g));
+  }
+  s.golden_directory = o.golden_directory.empty()
+                           ? std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases"
+                           : o.golden_directory;
+  if (!std::filesystem::is_directory(s.golden_directory)) {
+    report_error("--golden: '" + s.golden_directory + "' is not a directory");
+  }
+  return s;
+}
+
+}  // namespace
+
+int execute_certify(const certify_options& o, const std::string& suite_version) {
+  const certify::settings s = settings_from(o);
+  certify::kernel_source source;
+  source.argument = o.kernel_name;
+  if (is_kernel_path(o.kernel_name)) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(o.kernel_name, ec)) {
+      report_error("--kernel: '" + o.kernel_name + "' is not a file");
+    }
+    source.library_path = std::filesystem::absolute(o.kernel_name).string();
+  } else {
+    const std::vector<std::string> names = kernel_names();
+    if (std::find(names.begin(), names.end(), o.kernel_name) == names.end()) {
+      (void)load_kernel(o.kernel_name, 0);  // says which names there are
+    }
+  }
+  const std::string name = o.kernel_name;
+  source.with_kernel = [name](const std::function<void(const kernel&)>& use) {
+    const loaded_kernel k = load_kernel(name, 0);
+    use(k.get());
+  };
+  std::error_code ec;
+  if (!o.report_directory.empty()) {
+    std::filesystem::create_directories(o.report_directory, ec);
+    if (ec) report_error("--report: cannot create '" + o.report_directory + "': " + ec.message());
+  }
+  const certify::certification c = certify::certify(source, s, o.only, std::cerr);
+  std::cout << certify::summary_text(c) << std::flush;
+  if (!o.report_directory.empty()) {
+    const std::filesystem::path dir(o.report_directory);
+    write_file_atomically((dir / "certificate.json").string(),
+                          certify::certificate_json(c, suite_version));
+    write_file_atomically((dir / "junit.xml").string(), certify::junit_xml(c));
+    std::cerr << "certify: wrote " << (dir / "certificate.json").string() << " and "
+              << (dir / "junit.xml").string() << '\n';
+  }
+  if (!o.only.empty()) {
+    bool all_passed = c.loaded && !c.items.empty();
+    for (const certify::item_outcome& it : c.items)
+      all_passed = all_passed && (it.passed() || it.result == check::verdict::unsupported);
+    return all_passed ? 0 : 1;
+  }
+  return c.certified ? 0 : 1;
+}
+
+}  // namespace bnconform::cli

@@ -1,0 +1,160 @@
+// The certifier survives kernels that misbehave, and says what they did: crashes
+// and hangs end as verdicts naming the case, the guards' findings as failures, and
+// libraries that cannot be loaded as "could not be loaded". The example kernel the
+// faulty ones wrap is certified.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "certify/certifier.hpp"
+#include "certify/report.hpp"
+#include "cli/kernel_registry.hpp"
+
+namespace bnconform::certify {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+kernel_source library(const std::string& path) {
+  kernel_source k;
+  k.argument = path;
+  k.library_path = path;
+  k.with_kernel = [path](const std::function<void(const kernel&)>& use) {
+    const cli::loaded_kernel loaded = cli::load_kernel(path, 0);
+    use(loaded.get());
+  };
+  return k;
+}
+
+settings quick() {
+  settings s;
+  s.level = check::level::strict;
+  s.budget_seconds = 0;
+  s.golden_directory = std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases";
+  return s;
+}
+
+certification run(const std::string& path, const settings& s) {
+  std::ostringstream progress;
+  return certify(library(path), s, "", progress);
+}
+
+// The first item that did not pass (nor was unsupported or unjudged).
+const item_outcome* first_failure(const certification& c) {
+  for (const item_outcome& o : c.items) {
+    if (o.result == check::verdict::fail || o.result == check::verdict::crashed ||
+        o.result == check::verdict::timed_out) {
+      return &o;
+    }
+  }
+  return nullptr;
+}
+
+TEST(CertifyFaulty, TheExampleKernelIsCertifiedAtStrict) {
+  const certification c = run(BNCONFORM_EXAMPLE_KERNEL, quick());
+  EXPECT_TRUE(c.certified) << summary_text(c);
+  EXPECT_EQ(c.identity.sha256.size(), 64u);
+  // It declares f32 only: the other dtypes are reported unsupported, never passed.
+  for (const cell_summary& row : c.cells) {
+    if (row.where.data_type != dtype::f32) {
+      EXPECT_FALSE(row.declared) << to_string(row.where);
+    }
+  }
+  EXPECT_THAT(summary_text(c), HasSubstr("forward-training   f64   channels_first  unsupported"));
+}
+
+// A crash is pinned on the item and case that caused it, and the run goes on.
+void expect_crash(const char* path, const std::string& how) {
+  settings s = quick();
+  s.max_isolation_failures = 2;
+  const certification c = run(path, s);
+  EXPECT_FALSE(c.certified);
+  EXPECT_TRUE(c.loaded) << c.load_error;
+  const item_outcome* f = first_failure(c);
+  ASSERT_NE(f, nullptr) << summary_text(c);
+  EXPECT_EQ(f->result, check::verdict::crashed) << f->reason;
+  // Under the sanitizers their runtime reports the bad store first and ends the
+  // process itself: an abort (ASan's abort_on_error) or exit status 1 (UBSan).
+  EXPECT_THAT(f->reason,
+              AnyOf(HasSubstr(how), HasSubstr("SIGABRT"), HasSubstr("exited with status 1")));
+  EXPECT_THAT(f->reason, HasSubstr("forward-training f32 channels_last"));
+  EXPECT_THAT(f->repro, HasSubstr("--only '" + f->name + "'"));
+  EXPECT_EQ(c.isolation_failures, 2);
+  EXPECT_GT(c.not_run, 0);  // stopped after two deaths
+  // Items after the first crash ran in a new child.
+  int passed_after = 0;
+  bool seen = false;
+  for (const item_outcome& o : c.items) {
+    seen = seen || &o == f;
+    passed_after += seen && o.passed();
+  }
+  EXPECT_GT(passed_after, 0);
+}
+
+TEST(CertifyFaulty, ASegfaultIsACrashNamingTheCase) {
+  expect_crash(BNCONFORM_FAULTY_SEGFAULT, "SIGSEGV");
+}
+
+TEST(CertifyFaulty, AnAbortIsACrashNamingTheCase) {
+  expect_crash(BNCONFORM_FAULTY_ABORT, "SIGABRT");
+}
+
+TEST(CertifyFaulty, AHangTimesOut) {
+  settings s = quick();
+  s.case_timeout_seconds = 1;
+  s.max_isolation_failures = 1;
+  const certification c = run(BNCONFORM_FAULTY_HANG, s);
+  EXPECT_FALSE(c.certified);
+  const item_outcome* f = first_failure(c);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->result, check::verdict::timed_out);
+  EXPECT_THAT(f->reason, HasSubstr("timed out"));
+  EXPECT_THAT(f->name, HasSubstr("forward-training f32 channels_last"));
+}
+
+void expect_failure(const char* path, const std::string& reason) {
+  settings s = quick();
+  s.fail_fast = true;
+  const certification c = run(path, s);
+  EXPECT_FALSE(c.certified);
+  const item_outcome* f = first_failure(c);
+  ASSERT_NE(f, nullptr) << summary_text(c);
+  EXPECT_EQ(f->result, check::verdict::fail);
+  std::string text = f->reason;
+  for (const std::string& d : f->details) text += "\n" + d;
+  EXPECT_THAT(text, HasSubstr(reason));
+  EXPECT_THAT(f->name, HasSubstr("channels_last"));
+}
+
+TEST(CertifyFaulty, AnOutOfBoundsWriteFails) {
+  expect_failure(BNCONFORM_FAULTY_OUT_OF_BOUNDS, "out-of-bounds write in y");
+}
+TEST(CertifyFaulty, AnUnwrittenOutputFails) {
+  expect_failure(BNCONFORM_FAULTY_UNWRITTEN, "unwritten output in y");
+}
+TEST(CertifyFaulty, AMutatedInputFails) {
+  expect_failure(BNCONFORM_FAULTY_INPUT_MUTATING, "input modified in x");
+}
+TEST(CertifyFaulty, ANondeterministicKernelFails) {
+  expect_failure(BNCONFORM_FAULTY_NONDETERMINISTIC, "nondeterministic");
+}
+
+void expect_unloadable(const char* path, const std::string& why) {
+  const certification c = run(path, quick());
+  EXPECT_FALSE(c.loaded);
+  EXPECT_FALSE(c.certified);
+  EXPECT_THAT(c.load_error, HasSubstr(why));
+  EXPECT_THAT(summary_text(c), HasSubstr("could not be loaded"));
+  EXPECT_THAT(certificate_json(c, "test"), HasSubstr("\"load_error\""));
+}
+
+TEST(CertifyFaulty, LibrariesThatCannotBeLoadedAreNotCertified) {
+  expect_unloadable(BNCONFORM_FAULTY_WRONG_ABI, "ABI version 99");
+  expect_unloadable(BNCONFORM_FAULTY_MISSING_SYMBOL, "bnconform_kernel");
+  expect_unloadable(BNCONFORM_FAULTY_NOT_A_LIBRARY, "cannot load");
+}
+
+}  // namespace
+}  // namespace bnconform::certify

@@ -1,0 +1,146 @@
+// The certifier against kernels whose verdict we know: the built-in correct kernels
+// are certified, every mutant of the zoo is rejected for its own bug, and the
+// reports (table, certificate, JUnit) say so.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "certify/certifier.hpp"
+#include "certify/report.hpp"
+#include "cli/kernel_registry.hpp"
+#include "core/error.hpp"
+#include "impl/mutants/model_kernel.hpp"
+
+namespace bnconform::certify {
+namespace {
+
+using ::testing::HasSubstr;
+
+settings quick(check::level level) {
+  settings s;
+  s.level = level;
+  s.budget_seconds = 0;  // one round of each property
+  s.golden_directory = std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases";
+  return s;
+}
+
+kernel_source built_in(const std::string& name) {
+  kernel_source k;
+  k.argument = name;
+  k.with_kernel = [name](const std::function<void(const kernel&)>& use) {
+    const cli::loaded_kernel loaded = cli::load_kernel(name, 0);
+    use(loaded.get());
+  };
+  return k;
+}
+
+certification run(const kernel_source& k, const settings& s, const std::string& only = "") {
+  std::ostringstream progress;
+  return certify(k, s, only, progress);
+}
+
+std::string failures_of(const certification& c) {
+  std::string out;
+  for (const item_outcome& o : c.items) {
+    if (o.passed() || o.result == check::verdict::unsupported) continue;
+    out += std::string(check::name_of(o.result)) + " " + o.name + ": " + o.reason + "\n";
+    for (const std::string& d : o.details) out += "    " + d + "\n";
+  }
+  return out;
+}
+
+void expect_certified(const certification& c) {
+  EXPECT_TRUE(c.certified) << summary_text(c);
+  for (const cell_summary& row : c.cells) {
+    if (!row.declared) continue;
+    EXPECT_GT(row.calls, 0) << to_string(row.where);
+    EXPECT_EQ(row.result, check::verdict::pass) << to_string(row.where);
+  }
+  // Every group ran.
+  EXPECT_EQ(c.groups.size(), all_groups().size());
+}
+
+TEST(Certify, TheCpuKernelIsCertifiedAtStrict) {
+  const certification c = run(built_in("cpu"), quick(check::level::strict));
+  expect_certified(c);
+  const nlohmann::json j = nlohmann::json::parse(certificate_json(c, "test"));
+  EXPECT_EQ(j.at("format"), "bnconform-certificate/1");
+  EXPECT_EQ(j.at("certified"), true);
+  EXPECT_EQ(j.at("kernel").at("name"), "cpu");
+  EXPECT_EQ(j.at("level"), "strict");
+  EXPECT_EQ(j.at("cells").size(), 32u);
+  EXPECT_TRUE(j.at("failures").empty());
+  const std::string xml = junit_xml(c);
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"golden\""));
+  EXPECT_THAT(xml, HasSubstr("failures=\"0\""));
+}
+
+TEST(Certify, TheReferenceKernelIsCertifiedAtStrict) {
+  const certification c = run(built_in("reference"), quick(check::level::strict));
+  expect_certified(c);
+}
+
+// Each mutant is run until its first failure, which must be its own bug's.
+TEST(Certify, EveryMutantOfTheZooIsRejectedForItsBug) {
+  int rejected = 0;
+  for (const mutants::model& mo : mutants::zoo()) {
+    kernel_source k;
+    k.argument = std::string(mo.name);
+    k.with_kernel = [&mo](const std::function<void(const kernel&)>& use) {
+      use(kernel(&mo.kernel));
+    };
+    settings s = quick(check::level::standard);
+    s.fail_fast = true;
+    const certification c = run(k, s);
+    EXPECT_FALSE(c.certified) << mo.name;
+    const std::string failures = failures_of(c);
+    EXPECT_THAT(failures, HasSubstr(mo.expectation)) << mo.name;
+    rejected += !c.certified && failures.find(mo.expectation) != std::string::npos;
+    // The repro line reruns the failing item alone, to the same verdict.
+    for (const item_outcome& o : c.items) {
+      if (o.passed() || o.result == check::verdict::unsupported) continue;
+      const certification again = run(k, s, o.name);
+      ASSERT_EQ(again.items.size(), 1u) << o.name;
+      EXPECT_EQ(again.items[0].result, o.result) << o.name;
+      EXPECT_EQ(again.items[0].reason, o.reason) << o.name;
+      EXPECT_THAT(o.repro, HasSubstr("--only '" + o.name + "'"));
+      break;
+    }
+  }
+  std::printf("certify: %d of %zu mutants rejected for their bug\n", rejected,
+              mutants::zoo().size());
+}
+
+TEST(Certify, AnUnknownOnlyItemIsAnError) {
+  EXPECT_THROW(run(built_in("cpu"), quick(check::level::strict), "golden/no-such-case"),
+               bnconform::error);
+  EXPECT_THROW(run(built_in("cpu"), quick(check::level::strict), "properties/batch-permutation#x"),
+               bnconform::error);
+}
+
+TEST(Certify, ARoundOfPropertiesRunsAloneByItsName) {
+  const certification c =
+      run(built_in("cpu"), quick(check::level::strict), "properties/batch-permutation#3");
+  ASSERT_EQ(c.items.size(), 1u);
+  EXPECT_EQ(c.items[0].name, "properties/batch-permutation#3");
+  EXPECT_TRUE(c.items[0].passed()) << c.items[0].reason;
+  EXPECT_FALSE(c.certified);  // a partial run certifies nothing
+}
+
+TEST(Certify, ALibraryThatCannotBeLoadedIsNotCertified) {
+  kernel_source k;
+  k.argument = "broken";
+  k.with_kernel = [](const std::function<void(const kernel&)>&) {
+    throw error("broken.so: not a kernel library");
+  };
+  const certification c = run(k, quick(check::level::standard));
+  EXPECT_FALSE(c.loaded);
+  EXPECT_FALSE(c.certified);
+  EXPECT_THAT(c.load_error, HasSubstr("not a kernel library"));
+  EXPECT_THAT(junit_xml(c), HasSubstr("failures=\"1\""));
+}
+
+}  // namespace
+}  // namespace bnconform::certify
