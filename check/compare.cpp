@@ -139,6 +139,34 @@ tensor stats_tensor(const problem& p, const std::vector<double>& values) {
   return tensor::from_values(p.stats_type(), values);
 }
 
+// Channels whose parameters (gamma, beta; the running statistics an eval call reads)
+// or, for a backward call, whose dy holds a non-finite value: there NaN and Inf are
+// decided by the order of evaluation (inf - inf, 0 * inf), so an element whose exact
+// value is non-finite may be either (docs/error-model.md, "Infinities").
+std::vector<bool> nonfinite_channels(const problem& p, const module_state& state,
+                                     const tensor* dy) {
+  std::vector<bool> out(static_cast<std::size_t>(p.channels()), false);
+  const auto mark = [&](const tensor& t) {
+    for (std::int64_t c = 0; c < t.size() && c < p.channels(); ++c) {
+      if (!std::isfinite(t.get(c))) out[static_cast<std::size_t>(c)] = true;
+    }
+  };
+  if (p.affine()) {
+    mark(state.gamma);
+    mark(state.beta);
+  }
+  if (!p.uses_batch_statistics() && p.track_running_stats()) {
+    mark(state.running_mean);
+    mark(state.running_var);
+  }
+  if (dy != nullptr) {
+    for (std::int64_t i = 0; i < dy->size(); ++i) {
+      if (!std::isfinite(dy->get(i))) out[static_cast<std::size_t>(p.channel_of(i))] = true;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 comparison compare_forward(const problem& p, const tensor& x, const module_state& state_before,
@@ -158,6 +186,7 @@ comparison compare_forward(const problem& p, const tensor& x, const module_state
                                          expected.ill_posed_channels.end());
   const bool batch = p.uses_batch_statistics();
   const std::int64_t m = p.reduction_size();
+  const std::vector<bool> loose = nonfinite_channels(p, state_before, nullptr);
 
   // Statistics first: the constant-channel rule depends on the kernel's mean.
   std::vector<bool> exact_constant(static_cast<std::size_t>(p.channels()), false);
@@ -197,7 +226,8 @@ comparison compare_forward(const problem& p, const tensor& x, const module_state
       continue;
     }
     j.element("y", p.data_type(), full_index(p, i), expected.y.rounded[k], expected.y.residual[k],
-              y, model.y(terms[static_cast<std::size_t>(c)], x.get(i), expected.y.rounded[k]));
+              y, model.y(terms[static_cast<std::size_t>(c)], x.get(i), expected.y.rounded[k]),
+              loose[static_cast<std::size_t>(c)]);
   }
   if (p.track_running_stats()) {
     const bool training = p.mode() == mode::training;
@@ -249,6 +279,7 @@ comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
   const std::vector<channel_terms> terms = all_terms(model, p, q, state);
   const std::set<std::int64_t> ill_posed(expected.ill_posed_channels.begin(),
                                          expected.ill_posed_channels.end());
+  const std::vector<bool> loose = nonfinite_channels(p, state, &dy);
   for (std::int64_t i = 0; i < p.element_count(); ++i) {
     const std::int64_t c = p.channel_of(i);
     if (ill_posed.count(c) != 0) continue;
@@ -256,16 +287,17 @@ comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
     j.element(
         "dx", p.data_type(), full_index(p, i), expected.dx.rounded[k], expected.dx.residual[k],
         got.dx.get(i),
-        model.dx(terms[static_cast<std::size_t>(c)], x.get(i), dy.get(i), expected.dx.rounded[k]));
+        model.dx(terms[static_cast<std::size_t>(c)], x.get(i), dy.get(i), expected.dx.rounded[k]),
+        loose[static_cast<std::size_t>(c)]);
   }
   if (p.affine()) {
     for (std::int64_t c = 0; c < p.channels(); ++c) {
       if (ill_posed.count(c) != 0) continue;
       const auto k = static_cast<std::size_t>(c);
       j.element("dgamma", p.stats_type(), {c}, expected.dgamma.rounded[k],
-                expected.dgamma.residual[k], got.dgamma.get(c), model.dgamma(terms[k]));
+                expected.dgamma.residual[k], got.dgamma.get(c), model.dgamma(terms[k]), loose[k]);
       j.element("dbeta", p.stats_type(), {c}, expected.dbeta.rounded[k], expected.dbeta.residual[k],
-                got.dbeta.get(c), model.dbeta(terms[k]));
+                got.dbeta.get(c), model.dbeta(terms[k]), loose[k]);
     }
   }
   const bool weak = mostly_zero(expected.dx.rounded, expected.dx.residual);

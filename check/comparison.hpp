@@ -40,10 +40,15 @@ class judge {
 
   // A numeric output element: `expected` is the reference's value rounded to the
   // output's dtype and `residual` the rest of the exact value; `budget` the
-  // element's error budget. NaN and Inf must match exactly. `index` is the full
-  // index for the report.
+  // element's error budget. `index` is the full index for the report.
+  // NaN and Inf must match exactly, with two exceptions (docs/error-model.md):
+  // an infinity where the exact value is finite passes when the budget reaches
+  // beyond the format's largest finite value on its side; and with
+  // `any_nonfinite` (an infinite dy or parameter in the element's channel) an
+  // element whose exact value is non-finite may be NaN or either infinity.
   void element(const char* output, dtype type, const std::vector<std::int64_t>& index,
-               double expected, double residual, double got, double budget);
+               double expected, double residual, double got, double budget,
+               bool any_nonfinite = false);
   // An element that must match bit for bit (exact-fill statistics, constant channels).
   void exact(const char* output, dtype type, const std::vector<std::int64_t>& index,
              double expected, double got, const std::string& why);

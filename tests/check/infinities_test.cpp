@@ -1,0 +1,54 @@
+// The two rules for infinities (docs/error-model.md, "Infinities"), each from a
+// finding of the differential fuzz harness (fuzz/README.md): an infinity that is
+// the rounding of a value within budget, and NaN against Inf where an infinite dy
+// or parameter meets a cancellation. Each also shows what still fails.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "check/comparison.hpp"
+
+namespace bnconform::check {
+namespace {
+
+comparison judged(dtype t, double expected, double residual, double got, double budget,
+                  bool any_nonfinite = false) {
+  judge j(problem::parse("shape=2x1"), level::strict);
+  j.element("dx", t, {0, 0}, expected, residual, got, budget, any_nonfinite);
+  return j.finish(verdict::pass);
+}
+
+// Finding 3: f16 dx exact 0, a residual within budget times gamma * invstd of about
+// 4e16 is beyond f16's range, and the kernel gives -inf.
+TEST(Infinities, AnInfinityPassesWhereTheBudgetReachesBeyondTheLargestFiniteValue) {
+  EXPECT_TRUE(judged(dtype::f16, 0.0, 0.0, -HUGE_VAL, 1e5).passed());
+  EXPECT_TRUE(judged(dtype::f16, 65000.0, 0.0, HUGE_VAL, 600.0).passed());  // 65000 + 600 > 65504
+  EXPECT_TRUE(judged(dtype::f32, 0.0, 0.0, HUGE_VAL, HUGE_VAL).passed());   // an unbounded budget
+  // Not when the budget stays inside the range, nor on the other side.
+  EXPECT_FALSE(judged(dtype::f16, 0.0, 0.0, -HUGE_VAL, 1e3).passed());
+  EXPECT_FALSE(judged(dtype::f16, 65000.0, 0.0, HUGE_VAL, 400.0).passed());  // 65400 < 65504
+  EXPECT_FALSE(judged(dtype::f16, 65000.0, 0.0, -HUGE_VAL, 600.0).passed());
+  EXPECT_FALSE(judged(dtype::f64, 1.0, 0.0, HUGE_VAL, 1e300).passed());
+  // NaN is never a rounding of a finite value.
+  EXPECT_FALSE(judged(dtype::f16, 0.0, 0.0, std::nan(""), 1e5).passed());
+}
+
+// Findings 2 and 5: gamma = +inf times a bracket that vanishes exactly (NaN) where
+// the kernel's rounded bracket gives inf; dy = +inf where the exact -inf - tiny * -inf
+// is -inf and the kernel's 0 * inf is NaN.
+TEST(Infinities, WithAnInfiniteInputInTheChannelNanAndInfAreNotTold) {
+  EXPECT_TRUE(judged(dtype::f32, std::nan(""), 0.0, HUGE_VAL, 1e-7, true).passed());
+  EXPECT_TRUE(judged(dtype::f64, -HUGE_VAL, 0.0, std::nan(""), 1e-16, true).passed());
+  EXPECT_TRUE(judged(dtype::f64, -HUGE_VAL, 0.0, HUGE_VAL, 1e-16, true).passed());
+  // Without an infinite input in the channel the pattern is exact.
+  EXPECT_FALSE(judged(dtype::f32, std::nan(""), 0.0, HUGE_VAL, 1e-7).passed());
+  EXPECT_FALSE(judged(dtype::f64, -HUGE_VAL, 0.0, std::nan(""), 1e-16).passed());
+  // Non-finite where the exact value is finite (within range) still fails.
+  EXPECT_FALSE(judged(dtype::f64, 1.0, 0.0, std::nan(""), 1e-16, true).passed());
+  EXPECT_FALSE(judged(dtype::f64, 1.0, 0.0, HUGE_VAL, 1e-16, true).passed());
+  // And a finite value where the exact one is not.
+  EXPECT_FALSE(judged(dtype::f64, std::nan(""), 0.0, 1.0, 1e-16, true).passed());
+}
+
+}  // namespace
+}  // namespace bnconform::check
