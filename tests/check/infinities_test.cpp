@@ -50,5 +50,15 @@ TEST(Infinities, WithAnInfiniteInputInTheChannelNanAndInfAreNotTold) {
   EXPECT_FALSE(judged(dtype::f64, std::nan(""), 0.0, 1.0, 1e-16, true).passed());
 }
 
+// Finding 6: f16 eval with running_var = +inf gives y = beta = 5.03e-9 exactly, below
+// f16's smallest subnormal; the budget is not a number there (inf * 0), and the
+// correctly rounded 0 must still pass.
+TEST(Infinities, TheCorrectlyRoundedValuePassesWhateverTheBudget) {
+  const double beta = std::ldexp(1.0 + 45.0 / 128, -28);
+  EXPECT_TRUE(judged(dtype::f16, 0.0, beta, 0.0, std::nan("")).passed());
+  EXPECT_TRUE(judged(dtype::f16, 0.0, beta, 0.0, 0.0).passed());
+  EXPECT_FALSE(judged(dtype::f16, 0.0, beta, std::ldexp(1.0, -24), std::nan("")).passed());
+}
+
 }  // namespace
 }  // namespace bnconform::check
