@@ -31,29 +31,14 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
       const S* px = x + r * channels;
       const S* pd = dy + r * channels;
       S* out = dx + r * channels;
-      std::int64_t c = 0;
-      if constexpr (std::is_same_v<T, float>) {
-        // Eight at a time, the same operations as the scalar loops below.
-        if (batch) {
-          for (; c + 8 <= channels; c += 8) {
-            const f32x8 centered = widen8(px + c) - load8(mean.data() + c);
-            narrow8(out + c, ((widen8(pd + c) - load8(mean_dy.data() + c)) -
-                              centered * load8(slope.data() + c)) *
-                                 load8(scale.data() + c));
-          }
-        } else {
-          for (; c + 8 <= channels; c += 8)
-            narrow8(out + c, widen8(pd + c) * load8(scale.data() + c));
-        }
-      }
       if (batch) {
-        for (; c < channels; ++c) {
+        for (std::int64_t c = 0; c < channels; ++c) {
           const T centered = static_cast<T>(widen(px[c])) - mean[c];
           out[c] = narrow<S>(((static_cast<T>(widen(pd[c])) - mean_dy[c]) - centered * slope[c]) *
                              scale[c]);
         }
       } else {
-        for (; c < channels; ++c) {
+        for (std::int64_t c = 0; c < channels; ++c) {
           out[c] = narrow<S>(static_cast<T>(widen(pd[c])) * scale[c]);
         }
       }
@@ -66,26 +51,14 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
       const S* pd = dy + row * spatial;
       S* out = dx + row * spatial;
       const T mu = mean[c], sc = scale[c], mdy = mean_dy[c], sl = slope[c];
-      std::int64_t s = 0;
-      if constexpr (std::is_same_v<T, float>) {
-        const f32x8 vmu = f32x8{} + mu, vsc = f32x8{} + sc, vmdy = f32x8{} + mdy,
-                    vsl = f32x8{} + sl;
-        if (batch) {
-          for (; s + 8 <= spatial; s += 8) {
-            const f32x8 centered = widen8(px + s) - vmu;
-            narrow8(out + s, ((widen8(pd + s) - vmdy) - centered * vsl) * vsc);
-          }
-        } else {
-          for (; s + 8 <= spatial; s += 8) narrow8(out + s, widen8(pd + s) * vsc);
-        }
-      }
       if (batch) {
-        for (; s < spatial; ++s) {
+        for (std::int64_t s = 0; s < spatial; ++s) {
           const T centered = static_cast<T>(widen(px[s])) - mu;
           out[s] = narrow<S>(((static_cast<T>(widen(pd[s])) - mdy) - centered * sl) * sc);
         }
       } else {
-        for (; s < spatial; ++s) out[s] = narrow<S>(static_cast<T>(widen(pd[s])) * sc);
+        for (std::int64_t s = 0; s < spatial; ++s)
+          out[s] = narrow<S>(static_cast<T>(widen(pd[s])) * sc);
       }
     });
   }

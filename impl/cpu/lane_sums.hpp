@@ -90,8 +90,6 @@ struct shifted_sums {
 // fixed, so every variant rounds the same.
 typedef double f64x4 __attribute__((vector_size(32)));
 typedef float f32x4 __attribute__((vector_size(16)));
-typedef std::uint32_t u32x4 __attribute__((vector_size(16)));
-typedef std::uint16_t u16x4 __attribute__((vector_size(8)));
 
 // p[0..4) widened to f64, exactly.
 template <class S>
@@ -102,13 +100,6 @@ inline void load_wide(const S* p, f64x4& out) {
     f32x4 narrow;
     if constexpr (std::is_same_v<S, float>) {
       std::memcpy(&narrow, p, sizeof narrow);
-    } else if constexpr (std::is_same_v<S, bf16_bits>) {
-      // A shift into the top half, four at a time (element by element, the compiler
-      // left this scalar).
-      u16x4 h;
-      std::memcpy(&h, p, sizeof h);
-      const u32x4 bits = __builtin_convertvector(h, u32x4) << 16;
-      narrow = __builtin_bit_cast(f32x4, bits);
     } else {
       float values[4];
       for (int l = 0; l < 4; ++l) values[l] = widen(p[l]);
@@ -234,117 +225,6 @@ class tile_sums {
       const double g = static_cast<double>(widen(dy[j]));
       t1_[j - 4 * groups_] += g;
       t2_[j - 4 * groups_] += g * (static_cast<double>(widen(x[j])) - tail_shift_[j - 4 * groups_]);
-    }
-  }
-  // The same sums over `rows` rows `stride` values apart, the channels taken 16 at a
-  // time (one cache line of f32) down all the rows, so that their 8 accumulators
-  // stay in registers instead of going through memory for every row. Each lane still
-  // adds its rows in increasing order: the result is add_row's, bit for bit.
-  template <class S>
-  void add_rows(const S* p, std::int64_t stride, std::int64_t rows) {
-    int q = 0;
-    for (; q + 4 <= groups_; q += 4) {
-      const f64x4 k0 = shift_[q], k1 = shift_[q + 1], k2 = shift_[q + 2], k3 = shift_[q + 3];
-      f64x4 a0 = s1_[q], a1 = s1_[q + 1], a2 = s1_[q + 2], a3 = s1_[q + 3];
-      f64x4 b0 = s2_[q], b1 = s2_[q + 1], b2 = s2_[q + 2], b3 = s2_[q + 3];
-      const S* row = p + 4 * q;
-      for (std::int64_t r = 0; r < rows; ++r, row += stride) {
-        f64x4 d0, d1, d2, d3;
-        load_wide(row, d0);
-        load_wide(row + 4, d1);
-        load_wide(row + 8, d2);
-        load_wide(row + 12, d3);
-        d0 -= k0;
-        d1 -= k1;
-        d2 -= k2;
-        d3 -= k3;
-        a0 += d0;
-        a1 += d1;
-        a2 += d2;
-        a3 += d3;
-        b0 += d0 * d0;
-        b1 += d1 * d1;
-        b2 += d2 * d2;
-        b3 += d3 * d3;
-      }
-      s1_[q] = a0, s1_[q + 1] = a1, s1_[q + 2] = a2, s1_[q + 3] = a3;
-      s2_[q] = b0, s2_[q + 1] = b1, s2_[q + 2] = b2, s2_[q + 3] = b3;
-    }
-    for (; q < groups_; ++q) {
-      f64x4 a = s1_[q], b = s2_[q];
-      const S* row = p + 4 * q;
-      for (std::int64_t r = 0; r < rows; ++r, row += stride) {
-        f64x4 d;
-        load_wide(row, d);
-        d -= shift_[q];
-        a += d;
-        b += d * d;
-      }
-      s1_[q] = a, s2_[q] = b;
-    }
-    for (int j = 4 * groups_; j < width_; ++j) {
-      const S* row = p + j;
-      for (std::int64_t r = 0; r < rows; ++r, row += stride) {
-        const double d = static_cast<double>(widen(*row)) - tail_shift_[j - 4 * groups_];
-        t1_[j - 4 * groups_] += d;
-        t2_[j - 4 * groups_] += d * d;
-      }
-    }
-  }
-  // Backward counterpart of add_rows: add_row(x, dy) over the rows, bit for bit.
-  template <class S>
-  void add_rows(const S* x, const S* dy, std::int64_t stride, std::int64_t rows) {
-    int q = 0;
-    for (; q + 4 <= groups_; q += 4) {
-      const f64x4 k0 = shift_[q], k1 = shift_[q + 1], k2 = shift_[q + 2], k3 = shift_[q + 3];
-      f64x4 a0 = s1_[q], a1 = s1_[q + 1], a2 = s1_[q + 2], a3 = s1_[q + 3];
-      f64x4 b0 = s2_[q], b1 = s2_[q + 1], b2 = s2_[q + 2], b3 = s2_[q + 3];
-      const S* xr = x + 4 * q;
-      const S* gr = dy + 4 * q;
-      for (std::int64_t r = 0; r < rows; ++r, xr += stride, gr += stride) {
-        f64x4 v0, v1, v2, v3, g0, g1, g2, g3;
-        load_wide(gr, g0);
-        load_wide(gr + 4, g1);
-        load_wide(gr + 8, g2);
-        load_wide(gr + 12, g3);
-        load_wide(xr, v0);
-        load_wide(xr + 4, v1);
-        load_wide(xr + 8, v2);
-        load_wide(xr + 12, v3);
-        a0 += g0;
-        a1 += g1;
-        a2 += g2;
-        a3 += g3;
-        b0 += g0 * (v0 - k0);
-        b1 += g1 * (v1 - k1);
-        b2 += g2 * (v2 - k2);
-        b3 += g3 * (v3 - k3);
-      }
-      s1_[q] = a0, s1_[q + 1] = a1, s1_[q + 2] = a2, s1_[q + 3] = a3;
-      s2_[q] = b0, s2_[q + 1] = b1, s2_[q + 2] = b2, s2_[q + 3] = b3;
-    }
-    for (; q < groups_; ++q) {
-      f64x4 a = s1_[q], b = s2_[q];
-      const S* xr = x + 4 * q;
-      const S* gr = dy + 4 * q;
-      for (std::int64_t r = 0; r < rows; ++r, xr += stride, gr += stride) {
-        f64x4 v, g;
-        load_wide(xr, v);
-        load_wide(gr, g);
-        a += g;
-        b += g * (v - shift_[q]);
-      }
-      s1_[q] = a, s2_[q] = b;
-    }
-    for (int j = 4 * groups_; j < width_; ++j) {
-      const S* xr = x + j;
-      const S* gr = dy + j;
-      for (std::int64_t r = 0; r < rows; ++r, xr += stride, gr += stride) {
-        const double g = static_cast<double>(widen(*gr));
-        t1_[j - 4 * groups_] += g;
-        t2_[j - 4 * groups_] +=
-            g * (static_cast<double>(widen(*xr)) - tail_shift_[j - 4 * groups_]);
-      }
     }
   }
   double sum1(int l) const { return l < 4 * groups_ ? s1_[l / 4][l % 4] : t1_[l - 4 * groups_]; }

@@ -1,9 +1,7 @@
 #pragma once
 // The elementwise passes: y = (x - shift_c) * scale_c + offset_c (forward), in the
 // precision T (f64, or f32 for f32/f16/bf16 data whose coefficients fit f32: fits_f32),
-// one read and one write per element. The f32 passes run eight values at a time on
-// vector types (storage.hpp: widen8, narrow8), the same operations in the same order
-// as the scalar tail (-ffp-contract=off: no FMA), so every element rounds alike.
+// one read and one write per element.
 //
 // The form (x - mean) * scale + beta, rather than x * scale + (beta - mean * scale),
 // keeps a constant channel exact: x - mean is exactly 0 there, so y == beta
@@ -12,7 +10,6 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
-#include <type_traits>
 
 #include "blocks.hpp"
 #include "isa_namespace.hpp"
@@ -34,8 +31,6 @@ inline bool fits_f32(std::span<const double> coefficients) {
   return true;
 }
 
-inline f32x8 load8(const float* p) { return widen8(p); }
-
 inline void round_to_f32(std::span<const double> from, std::span<float> to) {
   for (std::size_t i = 0; i < from.size(); ++i) to[i] = static_cast<float>(from[i]);
 }
@@ -52,13 +47,7 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
     parallel_for(g.m, channels, [&](std::int64_t r) {
       const S* in = x + r * channels;
       S* out = y + r * channels;
-      std::int64_t c = 0;
-      if constexpr (std::is_same_v<T, float>) {
-        for (; c + 8 <= channels; c += 8) {
-          narrow8(out + c, (widen8(in + c) - load8(sh + c)) * load8(sc + c) + load8(of + c));
-        }
-      }
-      for (; c < channels; ++c) {
+      for (std::int64_t c = 0; c < channels; ++c) {
         out[c] = narrow<S>((static_cast<T>(widen(in[c])) - sh[c]) * sc[c] + of[c]);
       }
     });
@@ -69,12 +58,7 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
       const T sh = shift[c], sc = scale[c], of = offset[c];
       const S* in = x + row * spatial;
       S* out = y + row * spatial;
-      std::int64_t s = 0;
-      if constexpr (std::is_same_v<T, float>) {
-        const f32x8 vsh = f32x8{} + sh, vsc = f32x8{} + sc, vof = f32x8{} + of;
-        for (; s + 8 <= spatial; s += 8) narrow8(out + s, (widen8(in + s) - vsh) * vsc + vof);
-      }
-      for (; s < spatial; ++s) {
+      for (std::int64_t s = 0; s < spatial; ++s) {
         out[s] = narrow<S>((static_cast<T>(widen(in[s])) - sh) * sc + of);
       }
     });

@@ -6,7 +6,6 @@
 // beyond selects).
 #include <bit>
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 #include "isa_namespace.hpp"
@@ -70,70 +69,6 @@ inline bf16_bits narrow_bf16(float v) {
   const bool is_nan = (f & 0x7fffffffu) > 0x7f800000u;
   return {static_cast<std::uint16_t>(is_nan ? nan : rounded)};
 }
-
-// The same conversions on eight values at a time, written on GCC/Clang vector types
-// so that both instruction-set variants vectorize them (AVX2: one register; the
-// baseline: two SSE2 registers) instead of converting element by element. Each is
-// the scalar function above, operation for operation, so the results are the same
-// bits (tests/impl/cpu/storage_test.cpp compares them on every 16-bit pattern and
-// on f32 sweeps).
-typedef float f32x8 __attribute__((vector_size(32)));
-typedef std::uint32_t u32x8 __attribute__((vector_size(32)));
-typedef std::int32_t i32x8 __attribute__((vector_size(32)));
-typedef std::uint16_t u16x8 __attribute__((vector_size(16)));
-
-inline f32x8 widen8(const f16_bits* p) {
-  u16x8 h;
-  std::memcpy(&h, p, sizeof h);
-  const u32x8 wide = __builtin_convertvector(h, u32x8);
-  const u32x8 sign = (wide & 0x8000u) << 16;
-  const u32x8 magnitude = wide & 0x7fffu;
-  const f32x8 scaled = __builtin_bit_cast(f32x8, magnitude << 13) * 0x1p112f;
-  const u32x8 special = 0x7f800000u | ((magnitude & 0x3ffu) << 13);
-  const u32x8 bits =
-      __builtin_bit_cast(i32x8, magnitude) >= 0x7c00 ? special : __builtin_bit_cast(u32x8, scaled);
-  const u32x8 out = bits | sign;
-  return __builtin_bit_cast(f32x8, out);
-}
-
-inline f32x8 widen8(const bf16_bits* p) {
-  u16x8 h;
-  std::memcpy(&h, p, sizeof h);
-  const u32x8 bits = __builtin_convertvector(h, u32x8) << 16;
-  return __builtin_bit_cast(f32x8, bits);
-}
-
-inline f32x8 widen8(const float* p) {
-  f32x8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline void narrow8(f16_bits* p, f32x8 v) {
-  u32x8 f = __builtin_bit_cast(u32x8, v);
-  const u32x8 sign = f & 0x80000000u;
-  f ^= sign;
-  const i32x8 fi = __builtin_bit_cast(i32x8, f);  // < 2^31: signed compares are safe
-  const u32x8 infinite = fi > 0x7f800000 ? u32x8{} + 0x7e00u : u32x8{} + 0x7c00u;
-  const f32x8 shifted = __builtin_bit_cast(f32x8, f) + 0.5f;
-  const u32x8 subnormal = __builtin_bit_cast(u32x8, shifted) - 0x3f000000u;
-  const u32x8 normal = (f + 0xc8000fffu + ((f >> 13) & 1u)) >> 13;
-  const u32x8 out = fi >= 0x47800000 ? infinite : (fi < 0x38800000 ? subnormal : normal);
-  const u16x8 h = __builtin_convertvector(out | (sign >> 16), u16x8);
-  std::memcpy(p, &h, sizeof h);
-}
-
-inline void narrow8(bf16_bits* p, f32x8 v) {
-  const u32x8 f = __builtin_bit_cast(u32x8, v);
-  const u32x8 rounded = (f + 0x7fffu + ((f >> 16) & 1u)) >> 16;
-  const u32x8 nan = (f >> 16) | 0x40u;
-  const u32x8 magnitude = f & 0x7fffffffu;
-  const u32x8 out = __builtin_bit_cast(i32x8, magnitude) > 0x7f800000 ? nan : rounded;
-  const u16x8 h = __builtin_convertvector(out, u16x8);
-  std::memcpy(p, &h, sizeof h);
-}
-
-inline void narrow8(float* p, f32x8 v) { std::memcpy(p, &v, sizeof v); }
 
 inline float widen(float v) { return v; }
 inline double widen(double v) { return v; }

@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 #include "core/rounding.hpp"
 #include "tests/reference/support.hpp"
@@ -89,56 +88,6 @@ TEST(CpuStorage, NarrowingRoundsToNearestEven) {
   bnconform::testing::random_source rng(1);
   for (int i = 0; i < 200000; ++i) {
     expect_narrowing(std::bit_cast<float>(static_cast<std::uint32_t>(rng.next())));
-  }
-}
-
-// The eight-wide conversions (storage.hpp, widen8 and narrow8) are the scalar ones
-// bit for bit: on every 16-bit pattern, and on every f16 and bf16 value, the
-// neighbourhoods of their ties and random f32 patterns (NaNs included).
-TEST(CpuStorage, EightWideConversionsMatchTheScalarOnes) {
-  for (std::uint32_t b = 0; b < 65536; b += 8) {
-    f16_bits h[8];
-    bf16_bits bf[8];
-    for (std::uint32_t l = 0; l < 8; ++l) {
-      h[l].bits = static_cast<std::uint16_t>(b + l);
-      bf[l].bits = static_cast<std::uint16_t>(b + l);
-    }
-    const f32x8 wh = widen8(h), wb = widen8(bf);
-    for (int l = 0; l < 8; ++l) {
-      EXPECT_EQ(std::bit_cast<std::uint32_t>(wh[l]), std::bit_cast<std::uint32_t>(widen(h[l])))
-          << b + static_cast<std::uint32_t>(l);
-      EXPECT_EQ(std::bit_cast<std::uint32_t>(wb[l]), std::bit_cast<std::uint32_t>(widen(bf[l])))
-          << b + static_cast<std::uint32_t>(l);
-    }
-  }
-  std::vector<float> values;
-  for (std::uint32_t b = 0; b < 65536; ++b) {
-    const float h = widen(f16_bits{static_cast<std::uint16_t>(b)});
-    const float next = widen(f16_bits{static_cast<std::uint16_t>(b + 1)});
-    const auto bf = std::bit_cast<std::uint32_t>(widen(bf16_bits{static_cast<std::uint16_t>(b)}));
-    const float mid = static_cast<float>((static_cast<double>(h) + next) / 2);
-    for (float v : {h, mid, std::nextafter(mid, 0.0f), std::nextafter(mid, INFINITY),
-                    std::bit_cast<float>(bf), std::bit_cast<float>(bf | 0x8000u),
-                    std::bit_cast<float>(bf | 0x8001u), std::bit_cast<float>(bf | 0x7fffu)}) {
-      values.push_back(v);
-    }
-  }
-  bnconform::testing::random_source rng(2);
-  for (int i = 0; i < 200000; ++i) {
-    values.push_back(std::bit_cast<float>(static_cast<std::uint32_t>(rng.next())));
-  }
-  values.resize(values.size() / 8 * 8);
-  for (std::size_t i = 0; i < values.size(); i += 8) {
-    f32x8 v;
-    std::memcpy(&v, values.data() + i, sizeof v);
-    f16_bits h[8];
-    bf16_bits bf[8];
-    narrow8(h, v);
-    narrow8(bf, v);
-    for (std::size_t l = 0; l < 8; ++l) {
-      EXPECT_EQ(h[l].bits, narrow_f16(values[i + l]).bits) << std::hexfloat << values[i + l];
-      EXPECT_EQ(bf[l].bits, narrow_bf16(values[i + l]).bits) << std::hexfloat << values[i + l];
-    }
   }
 }
 
