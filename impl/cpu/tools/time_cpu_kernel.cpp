@@ -114,7 +114,10 @@ int main(int argc, char** argv) {
       }
       const double passes = op == 0 ? 3.0 : op == 1 ? 2.0 : 5.0;
       std::printf("%s %s %-9s wall %7.2f ms  cpu %7.2f ms  (%s of %.1f MB: %.1f GB/s)\n",
-                  f64 ? "f64" : bf16 ? "bf16" : "f32", layout == 0 ? "NCHW" : "NHWC",
+                  f64    ? "f64"
+                  : bf16 ? "bf16"
+                         : "f32",
+                  layout == 0 ? "NCHW" : "NHWC",
                   op == 0   ? "fwd-train"
                   : op == 1 ? "fwd-eval"
                             : "bwd-train",
