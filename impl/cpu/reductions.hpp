@@ -43,7 +43,9 @@ std::vector<moments<accumulator_for<S>>> channel_moments(const geometry& g, cons
           if constexpr (std::is_same_v<Acc, double>) {
             tile_sums<tile_channels> sums;
             sums.start(shift, width);
-            for (std::int64_t r = r0; r < r1; ++r) sums.add_row(x + r * channels + c0);
+            std::int64_t r = r0;
+            for (; r + 4 <= r1; r += 4) sums.add_rows4(x + r * channels + c0, channels);
+            for (; r < r1; ++r) sums.add_row(x + r * channels + c0);
             for (int l = 0; l < width; ++l) {
               record(c0 + l, j) = block_moments<Acc>(count, shift[l], sums.sum1(l), sums.sum2(l));
             }
@@ -144,6 +146,7 @@ std::vector<gradient_totals<accumulator_for<S>>> channel_gradient_sums(
                    if constexpr (std::is_same_v<Acc, double>) {
                      tile_sums<tile_channels> sums;
                      sums.start(mean.data() + c0, width);
+                     // (Four rows at a time, as the forward does, measured slower here.)
                      for (std::int64_t r = r0; r < r1; ++r) {
                        sums.add_row(x + r * channels + c0, dy + r * channels + c0);
                      }
