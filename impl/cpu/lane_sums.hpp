@@ -277,6 +277,30 @@ class tile_sums {
       for (int r = 0; r < 4; ++r) add_tail(p + r * stride);
     }
   }
+  // The backward counterpart on two consecutive rows (four streams of x and dy),
+  // add_row(x, dy)'s sums bit for bit.
+  template <class S>
+  void add_rows2(const S* x, const S* dy, std::int64_t stride) {
+    for (int q = 0; q < groups_; ++q) {
+      f64x4 v0, v1, g0, g1;
+      load_wide(x + 4 * q, v0);
+      load_wide(x + stride + 4 * q, v1);
+      load_wide(dy + 4 * q, g0);
+      load_wide(dy + stride + 4 * q, g1);
+      const f64x4 k = shift_[q];
+      f64x4 a = s1_[q], b = s2_[q];
+      a += g0;
+      a += g1;
+      b += g0 * (v0 - k);
+      b += g1 * (v1 - k);
+      s1_[q] = a;
+      s2_[q] = b;
+    }
+    if (4 * groups_ < width_) {
+      add_tail(x, dy);
+      add_tail(x + stride, dy + stride);
+    }
+  }
   double sum1(int l) const { return l < 4 * groups_ ? s1_[l / 4][l % 4] : t1_[l - 4 * groups_]; }
   double sum2(int l) const { return l < 4 * groups_ ? s2_[l / 4][l % 4] : t2_[l - 4 * groups_]; }
 
