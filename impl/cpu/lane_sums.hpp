@@ -213,11 +213,6 @@ class tile_sums {
       s1_[q] += d;
       s2_[q] += d * d;
     }
-    add_tail(p);
-  }
-  // The channels past the last group of four, of one row.
-  template <class S>
-  void add_tail(const S* p) {
     for (int j = 4 * groups_; j < width_; ++j) {
       const double d = static_cast<double>(widen(p[j])) - tail_shift_[j - 4 * groups_];
       t1_[j - 4 * groups_] += d;
@@ -234,71 +229,10 @@ class tile_sums {
       s1_[q] += g;
       s2_[q] += g * (v - shift_[q]);
     }
-    add_tail(x, dy);
-  }
-  template <class S>
-  void add_tail(const S* x, const S* dy) {
     for (int j = 4 * groups_; j < width_; ++j) {
       const double g = static_cast<double>(widen(dy[j]));
       t1_[j - 4 * groups_] += g;
       t2_[j - 4 * groups_] += g * (static_cast<double>(widen(x[j])) - tail_shift_[j - 4 * groups_]);
-    }
-  }
-  // add_row on four consecutive rows (`stride` values apart) at once: each
-  // accumulator goes through memory once per four rows instead of once per row (a
-  // tile of 64 or more channels has more accumulators than registers). Every lane
-  // still adds its rows in order, so the sums are add_row's, bit for bit.
-  template <class S>
-  void add_rows4(const S* p, std::int64_t stride) {
-    for (int q = 0; q < groups_; ++q) {
-      f64x4 d0, d1, d2, d3;
-      load_wide(p + 4 * q, d0);
-      load_wide(p + stride + 4 * q, d1);
-      load_wide(p + 2 * stride + 4 * q, d2);
-      load_wide(p + 3 * stride + 4 * q, d3);
-      const f64x4 k = shift_[q];
-      d0 -= k;
-      d1 -= k;
-      d2 -= k;
-      d3 -= k;
-      f64x4 a = s1_[q], b = s2_[q];
-      a += d0;
-      a += d1;
-      a += d2;
-      a += d3;
-      b += d0 * d0;
-      b += d1 * d1;
-      b += d2 * d2;
-      b += d3 * d3;
-      s1_[q] = a;
-      s2_[q] = b;
-    }
-    if (4 * groups_ < width_) {
-      for (int r = 0; r < 4; ++r) add_tail(p + r * stride);
-    }
-  }
-  // The backward counterpart on two consecutive rows (four streams of x and dy),
-  // add_row(x, dy)'s sums bit for bit.
-  template <class S>
-  void add_rows2(const S* x, const S* dy, std::int64_t stride) {
-    for (int q = 0; q < groups_; ++q) {
-      f64x4 v0, v1, g0, g1;
-      load_wide(x + 4 * q, v0);
-      load_wide(x + stride + 4 * q, v1);
-      load_wide(dy + 4 * q, g0);
-      load_wide(dy + stride + 4 * q, g1);
-      const f64x4 k = shift_[q];
-      f64x4 a = s1_[q], b = s2_[q];
-      a += g0;
-      a += g1;
-      b += g0 * (v0 - k);
-      b += g1 * (v1 - k);
-      s1_[q] = a;
-      s2_[q] = b;
-    }
-    if (4 * groups_ < width_) {
-      add_tail(x, dy);
-      add_tail(x + stride, dy + stride);
     }
   }
   double sum1(int l) const { return l < 4 * groups_ ? s1_[l / 4][l % 4] : t1_[l - 4 * groups_]; }

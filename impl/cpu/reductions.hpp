@@ -43,9 +43,7 @@ std::vector<moments<accumulator_for<S>>> channel_moments(const geometry& g, cons
           if constexpr (std::is_same_v<Acc, double>) {
             tile_sums<tile_channels> sums;
             sums.start(shift, width);
-            std::int64_t r = r0;
-            for (; r + 4 <= r1; r += 4) sums.add_rows4(x + r * channels + c0, channels);
-            for (; r < r1; ++r) sums.add_row(x + r * channels + c0);
+            for (std::int64_t r = r0; r < r1; ++r) sums.add_row(x + r * channels + c0);
             for (int l = 0; l < width; ++l) {
               record(c0 + l, j) = block_moments<Acc>(count, shift[l], sums.sum1(l), sums.sum2(l));
             }
@@ -146,12 +144,7 @@ std::vector<gradient_totals<accumulator_for<S>>> channel_gradient_sums(
                    if constexpr (std::is_same_v<Acc, double>) {
                      tile_sums<tile_channels> sums;
                      sums.start(mean.data() + c0, width);
-                     // Two rows at a time (four, as the forward does, measured slower).
-                     std::int64_t r = r0;
-                     for (; r + 2 <= r1; r += 2) {
-                       sums.add_rows2(x + r * channels + c0, dy + r * channels + c0, channels);
-                     }
-                     for (; r < r1; ++r) {
+                     for (std::int64_t r = r0; r < r1; ++r) {
                        sums.add_row(x + r * channels + c0, dy + r * channels + c0);
                      }
                      for (int l = 0; l < width; ++l)
