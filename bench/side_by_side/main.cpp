@@ -7,6 +7,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   std::int64_t accuracy_reduction = 32768;
   std::int64_t triad_elements = std::int64_t{1} << 25;
   timing_options timing_opt;
+  std::string filter;
   app.add_flag("--quick", quick, "a few small cases and short timings: a smoke test");
   app.add_option("--output", output, "write the Markdown report to this file (default stdout)");
   app.add_option("--threads", threads, "OpenMP threads for every kernel and the triad")
@@ -61,7 +63,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(2, 1 << 22));
   app.add_flag("!--no-accuracy", judge_accuracy, "skip the accuracy column");
   app.add_option("--min-seconds", timing_opt.min_seconds, "measured time per case and kernel");
+  app.add_option("--filter", filter,
+                 "run only the cases whose label (e.g. \"32x64x56x56 nhwc f32 forward-eval\") "
+                 "matches this ECMAScript regular expression (searched, not anchored)");
   CLI11_PARSE(app, argc, argv);
+  std::regex filter_regex;
+  try {
+    filter_regex = std::regex(filter.empty() ? std::string(".") : filter);
+  } catch (const std::regex_error& e) {
+    std::cerr << "bnconform_bench: error: bad --filter regular expression: " << e.what() << "\n";
+    return 2;
+  }
 #ifndef BNCONFORM_BENCH_HAVE_CHECK
   judge_accuracy = false;  // built without the error model (bnconform::check)
 #endif
@@ -87,7 +99,14 @@ int main(int argc, char** argv) {
   const std::vector<contender> kernels = built_contenders();
   std::vector<const bnc_kernel*> judged;
   for (const contender& k : kernels) judged.push_back(k.judged);
-  const std::vector<bench_case> cases = all_cases(quick);
+  std::vector<bench_case> cases;
+  for (const bench_case& c : all_cases(quick)) {
+    if (filter.empty() || std::regex_search(c.label(), filter_regex)) cases.push_back(c);
+  }
+  if (cases.empty()) {
+    std::cerr << "bnconform_bench: error: --filter matches no case\n";
+    return 2;
+  }
   std::vector<case_result> results;
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < cases.size(); ++i) {

@@ -1,7 +1,9 @@
 #pragma once
 // The elementwise passes: y = (x - shift_c) * scale_c + offset_c (forward), in the
 // precision T (f64, or f32 for f32/f16/bf16 data whose coefficients fit f32: fits_f32),
-// one read and one write per element.
+// one read and one write per element. bf16 data in f32 take AVX2 intrinsics in the
+// x86-64-v3 variant (storage.hpp: widen16, narrow16): the same operations in the same
+// order as the scalar loops (no FMA), so the same bits.
 //
 // The form (x - mean) * scale + beta, rather than x * scale + (beta - mean * scale),
 // keeps a constant channel exact: x - mean is exactly 0 there, so y == beta
@@ -10,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include "blocks.hpp"
 #include "isa_namespace.hpp"
@@ -47,7 +50,23 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
     parallel_for(g.m, channels, [&](std::int64_t r) {
       const S* in = x + r * channels;
       S* out = y + r * channels;
-      for (std::int64_t c = 0; c < channels; ++c) {
+      std::int64_t c = 0;
+#if defined(__AVX2__)
+      if constexpr (std::is_same_v<S, bf16_bits> && std::is_same_v<T, float>) {
+        for (; c + 16 <= channels; c += 16) {
+          __m256 a, b;
+          widen16(in + c, a, b);
+          a = _mm256_add_ps(
+              _mm256_mul_ps(_mm256_sub_ps(a, _mm256_loadu_ps(sh + c)), _mm256_loadu_ps(sc + c)),
+              _mm256_loadu_ps(of + c));
+          b = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(b, _mm256_loadu_ps(sh + c + 8)),
+                                          _mm256_loadu_ps(sc + c + 8)),
+                            _mm256_loadu_ps(of + c + 8));
+          narrow16(out + c, a, b);
+        }
+      }
+#endif
+      for (; c < channels; ++c) {
         out[c] = narrow<S>((static_cast<T>(widen(in[c])) - sh[c]) * sc[c] + of[c]);
       }
     });
@@ -58,7 +77,19 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
       const T sh = shift[c], sc = scale[c], of = offset[c];
       const S* in = x + row * spatial;
       S* out = y + row * spatial;
-      for (std::int64_t s = 0; s < spatial; ++s) {
+      std::int64_t s = 0;
+#if defined(__AVX2__)
+      if constexpr (std::is_same_v<S, bf16_bits> && std::is_same_v<T, float>) {
+        const __m256 vsh = _mm256_set1_ps(sh), vsc = _mm256_set1_ps(sc), vof = _mm256_set1_ps(of);
+        for (; s + 16 <= spatial; s += 16) {
+          __m256 a, b;
+          widen16(in + s, a, b);
+          narrow16(out + s, _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(a, vsh), vsc), vof),
+                   _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(b, vsh), vsc), vof));
+        }
+      }
+#endif
+      for (; s < spatial; ++s) {
         out[s] = narrow<S>((static_cast<T>(widen(in[s])) - sh) * sc + of);
       }
     });

@@ -38,11 +38,37 @@ call_report backward_any(const backward_plan& plan) {
   return {};
 }
 
+// bf16_bits is a struct holding one std::uint16_t: the arrays share their layout.
+void widen_bf16_run(const std::uint16_t* in, float* out, std::int64_t n) {
+  const auto* from = reinterpret_cast<const bf16_bits*>(in);
+  std::int64_t i = 0;
+#if defined(__AVX2__)
+  for (; i + 16 <= n; i += 16) {
+    __m256 lo, hi;
+    widen16(from + i, lo, hi);
+    _mm256_storeu_ps(out + i, lo);
+    _mm256_storeu_ps(out + i + 8, hi);
+  }
+#endif
+  for (; i < n; ++i) out[i] = widen(from[i]);
+}
+
+void narrow_bf16_run(const float* in, std::uint16_t* out, std::int64_t n) {
+  auto* to = reinterpret_cast<bf16_bits*>(out);
+  std::int64_t i = 0;
+#if defined(__AVX2__)
+  for (; i + 16 <= n; i += 16)
+    narrow16(to + i, _mm256_loadu_ps(in + i), _mm256_loadu_ps(in + i + 8));
+#endif
+  for (; i < n; ++i) to[i] = narrow_bf16(in[i]);
+}
+
 }  // namespace
 
 namespace variants {
 const variant& BNCONFORM_CPU_VARIANT_NAME() {
-  static const variant v{BNCONFORM_CPU_VARIANT_LABEL, forward_any, backward_any};
+  static const variant v{BNCONFORM_CPU_VARIANT_LABEL, forward_any, backward_any, widen_bf16_run,
+                         narrow_bf16_run};
   return v;
 }
 }  // namespace variants

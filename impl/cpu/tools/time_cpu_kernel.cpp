@@ -3,7 +3,7 @@
 // eval and backward training, both layouts, best of 7 calls through the ABI on
 // preallocated buffers. Prints wall and process CPU time (CPU time is the steadier
 // figure on a shared machine) and the memory traffic the operation needs.
-//   build/dev/impl/cpu/time_cpu_kernel [threads] [f32|f64]
+//   build/dev/impl/cpu/time_cpu_kernel [threads] [f32|f64|bf16]
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -28,17 +28,23 @@ double cpu_seconds() {
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 0;
   const bool f64 = argc > 2 && std::string(argv[2]) == "f64";
+  const bool bf16 = argc > 2 && std::string(argv[2]) == "bf16";  // f32 statistics
   bnconform::cpu::set_thread_count(threads);
   const bnc_kernel* k = bnconform::cpu::cpu_kernel();
   std::int64_t shape[4] = {32, 64, 56, 56};
   const std::size_t n = 32u * 64u * 56u * 56u, channels = 64;
-  const std::size_t size = f64 ? 8 : 4;
+  const std::size_t size = f64 ? 8 : bf16 ? 2 : 4;
   std::vector<unsigned char> x(n * size), y(n * size), dy(n * size), dx(n * size);
   for (std::size_t i = 0; i < n; ++i) {
     const double v = static_cast<double>((i * 2654435761u) % 1000u) / 100.0;
     const float f = static_cast<float>(v);
     if (f64) {
       std::memcpy(&x[i * 8], &v, 8);
+    } else if (bf16) {
+      std::uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      const auto top = static_cast<std::uint16_t>(bits >> 16);  // truncation will do here
+      std::memcpy(&x[i * 2], &top, 2);
     } else {
       std::memcpy(&x[i * 4], &f, 4);
     }
@@ -56,8 +62,8 @@ int main(int argc, char** argv) {
       p.rank = 4;
       p.shape = shape;
       p.layout = layout == 0 ? BNC_LAYOUT_CHANNELS_FIRST : BNC_LAYOUT_CHANNELS_LAST;
-      p.data_dtype = f64 ? BNC_DTYPE_F64 : BNC_DTYPE_F32;
-      p.stats_dtype = p.data_dtype;
+      p.data_dtype = f64 ? BNC_DTYPE_F64 : bf16 ? BNC_DTYPE_BF16 : BNC_DTYPE_F32;
+      p.stats_dtype = f64 ? BNC_DTYPE_F64 : BNC_DTYPE_F32;
       p.mode = op == 1 ? BNC_MODE_EVAL : BNC_MODE_TRAINING;
       p.eps = 1e-5;
       p.momentum = 0.1;
@@ -108,7 +114,10 @@ int main(int argc, char** argv) {
       }
       const double passes = op == 0 ? 3.0 : op == 1 ? 2.0 : 5.0;
       std::printf("%s %s %-9s wall %7.2f ms  cpu %7.2f ms  (%s of %.1f MB: %.1f GB/s)\n",
-                  f64 ? "f64" : "f32", layout == 0 ? "NCHW" : "NHWC",
+                  f64    ? "f64"
+                  : bf16 ? "bf16"
+                         : "f32",
+                  layout == 0 ? "NCHW" : "NHWC",
                   op == 0   ? "fwd-train"
                   : op == 1 ? "fwd-eval"
                             : "bwd-train",

@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "impl/cpu/call_plan.hpp"
+#include "impl/cpu/storage.hpp"
 #include "support.hpp"
 
 namespace bnconform::testing {
@@ -26,6 +29,47 @@ TEST(CpuVariants, TheBestSupportedVariantIsActive) {
   }
 #endif
   EXPECT_STREQ(cpu::variant_name(), "baseline");
+}
+
+// The bf16 conversions of each variant (AVX2 intrinsics in x86-64-v3, the scalar
+// functions in the baseline) against the scalar ones of storage.hpp, bit for bit:
+// widening on every pattern; narrowing on every bf16 value, its ties (low half
+// 0x8000) and their neighbours, and random f32 patterns (NaNs with payloads only in
+// the low half included).
+TEST(CpuVariants, Bf16ConversionsMatchTheScalarOnes) {
+  std::vector<const cpu::variant*> variants{&cpu::variants::baseline()};
+#if defined(BNCONFORM_CPU_HAVE_V3)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2")) {
+    variants.push_back(&cpu::variants::x86_64_v3());
+  }
+#endif
+  std::vector<std::uint16_t> patterns(65536 + 5);  // + 5: a scalar tail after the vectors
+  for (std::size_t i = 0; i < patterns.size(); ++i) patterns[i] = static_cast<std::uint16_t>(i);
+  std::vector<float> values;
+  for (std::uint32_t b = 0; b < 65536; ++b) {
+    for (std::uint32_t low : {0x0000u, 0x0001u, 0x7fffu, 0x8000u, 0x8001u, 0xffffu})
+      values.push_back(std::bit_cast<float>(b << 16 | low));
+  }
+  random_source rng(5);
+  for (int i = 0; i < 100003; ++i)
+    values.push_back(std::bit_cast<float>(static_cast<std::uint32_t>(rng.next())));
+  for (const cpu::variant* v : variants) {
+    std::vector<float> wide(patterns.size());
+    v->widen_bf16(patterns.data(), wide.data(), static_cast<std::int64_t>(patterns.size()));
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(wide[i]),
+                std::bit_cast<std::uint32_t>(cpu::widen(cpu::bf16_bits{patterns[i]})))
+          << v->name << " " << i;
+    }
+    std::vector<std::uint16_t> narrow(values.size());
+    v->narrow_bf16(values.data(), narrow.data(), static_cast<std::int64_t>(values.size()));
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ASSERT_EQ(narrow[i], cpu::narrow_bf16(values[i]).bits)
+          << v->name << " " << std::hexfloat << values[i];
+    }
+  }
 }
 
 #if defined(BNCONFORM_CPU_HAVE_V3)
@@ -85,19 +129,21 @@ TEST(CpuVariants, BaselineAndAvx2GiveTheSameBits) {
   }
   for (const char* dt : {"f32", "f64", "f16", "bf16"}) {
     for (const char* layout : {"channels_first", "channels_last"}) {
-      const problem p =
-          problem::parse(std::string("shape=3x5x31x29,dtype=") + dt + ",layout=" + layout);
-      random_source rng(21);
-      const tensor x = random_data(rng, p, 50, 3);
-      const tensor dy = random_data(rng, p, 0, 1);
-      const module_state s = random_state(rng, p);
-      const raw_run a = run_variant(cpu::variants::baseline(), p, x, dy, s);
-      const raw_run b = run_variant(cpu::variants::x86_64_v3(), p, x, dy, s);
-      EXPECT_EQ(a.y, b.y) << p.to_string();
-      EXPECT_EQ(a.dx, b.dx) << p.to_string();
-      ASSERT_EQ(a.stats.size(), b.stats.size());
-      EXPECT_EQ(0, std::memcmp(a.stats.data(), b.stats.data(), a.stats.size() * sizeof(double)))
-          << p.to_string();
+      for (const char* shape : {"3x5x31x29", "4x37x5x3"}) {  // 37: vectors of 16 and a tail
+        const problem p =
+            problem::parse(std::string("shape=") + shape + ",dtype=" + dt + ",layout=" + layout);
+        random_source rng(21);
+        const tensor x = random_data(rng, p, 50, 3);
+        const tensor dy = random_data(rng, p, 0, 1);
+        const module_state s = random_state(rng, p);
+        const raw_run a = run_variant(cpu::variants::baseline(), p, x, dy, s);
+        const raw_run b = run_variant(cpu::variants::x86_64_v3(), p, x, dy, s);
+        EXPECT_EQ(a.y, b.y) << p.to_string();
+        EXPECT_EQ(a.dx, b.dx) << p.to_string();
+        ASSERT_EQ(a.stats.size(), b.stats.size());
+        EXPECT_EQ(0, std::memcmp(a.stats.data(), b.stats.data(), a.stats.size() * sizeof(double)))
+            << p.to_string();
+      }
     }
   }
 }
