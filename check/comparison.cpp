@@ -113,12 +113,19 @@ void judge::element(const char* output, dtype type, const std::vector<std::int64
     // evaluation order: where the caller says so, any non-finite value will do.
     if (any_nonfinite && !std::isfinite(expected) && !std::isfinite(got)) same = true;
     // An infinity is a rounding of a value within budget when the budget reaches
-    // beyond the format's largest finite value on the infinity's side.
-    if (std::isfinite(expected) && std::isinf(got) && !std::isnan(budget)) {
-      const binary_format f = format_of(type);
-      const double largest = std::ldexp(2.0 - std::ldexp(1.0, 1 - f.precision), f.max_exponent);
-      const double exact = expected + residual;
-      same = got > 0 ? exact + budget > largest : exact - budget < -largest;
+    // beyond the format's largest finite value on the infinity's side. The exact
+    // value is expected + residual, or, where a finite exact value rounds to an
+    // infinity, the residual itself (reference/call.hpp).
+    const bool overflowed = std::isinf(expected) && std::isfinite(residual) && residual != 0;
+    if ((std::isfinite(expected) || overflowed) && !std::isnan(got) && !std::isnan(budget)) {
+      const double exact = overflowed ? residual : expected + residual;
+      if (std::isinf(got)) {
+        const binary_format f = format_of(type);
+        const double largest = std::ldexp(2.0 - std::ldexp(1.0, 1 - f.precision), f.max_exponent);
+        same = got > 0 ? exact + budget > largest : exact - budget < -largest;
+      } else {
+        same = std::abs(got - exact) <= budget;  // a finite value for an overflowed one
+      }
     }
     if (!same) {
       failures_.push_back(where + ": expected " + exact_text(expected, type) + ", got " +

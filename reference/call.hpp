@@ -29,7 +29,9 @@ struct call_inputs : basic_call_inputs<double> {
 // One output tensor of the reference: `rounded` is the exact result correctly
 // rounded to the output's dtype; `residual` is (exact - rounded) rounded to the
 // nearest double, so rounded + residual carries about 106 bits of the exact value
-// for the error model. Both are NaN where the result is NaN.
+// for the error model. Both are NaN where the result is NaN. Where a finite exact
+// result rounds to an infinity (beyond the dtype's range), `residual` is instead
+// the exact value itself rounded to double (0 when that overflows too).
 struct output {
   std::vector<double> rounded;
   std::vector<double> residual;

@@ -23,6 +23,9 @@
 
 namespace bnconform::reference {
 
+// An infinity says nothing the rounded value does not: 0 then ("no exact value").
+inline double finite_or_zero(double v) { return std::isfinite(v) ? v : 0.0; }
+
 template <class Low, class High>
 output settle(const std::vector<Low>& low, const std::vector<High>& high, dtype type,
               const char* name, std::vector<unsettled_element>& unsettled) {
@@ -53,7 +56,11 @@ output settle(const std::vector<Low>& low, const std::vector<High>& high, dtype 
       }
     }
     out.rounded[i] = rounded;
+    // A finite exact value that rounds to an infinity keeps itself (to double) in
+    // the residual, so that the error model knows how far beyond the range it is.
+    const bool overflowed = std::isinf(rounded) && isfinite(exact);
     out.residual[i] = std::isfinite(rounded) ? round_to(High(exact - High(rounded)), dtype::f64)
+                      : overflowed           ? finite_or_zero(round_to(exact, dtype::f64))
                                              : (std::isnan(rounded) ? rounded : 0.0);
   }
   return out;

@@ -33,6 +33,21 @@ TEST(Infinities, AnInfinityPassesWhereTheBudgetReachesBeyondTheLargestFiniteValu
   EXPECT_FALSE(judged(dtype::f16, 0.0, 0.0, std::nan(""), 1e5).passed());
 }
 
+// Finding 7: f16 with eps = 0, dx exact about 1e5 (beyond f16's 65504, so the
+// reference rounds it to +inf and keeps the exact value in the residual); a budget
+// wider than the value itself lets a within-budget result overflow on either side.
+TEST(Infinities, AnOverflowedExactValueIsJudgedByItsBudget) {
+  EXPECT_TRUE(judged(dtype::f16, HUGE_VAL, 1e5, -HUGE_VAL, 3e5).passed());
+  EXPECT_TRUE(judged(dtype::f16, HUGE_VAL, 1e5, HUGE_VAL, 1.0).passed());
+  EXPECT_TRUE(judged(dtype::f16, HUGE_VAL, 7e4, 65504.0, 5000.0).passed());
+  EXPECT_FALSE(judged(dtype::f16, HUGE_VAL, 1e5, -HUGE_VAL, 1e5).passed());  // 0 > -65504
+  EXPECT_FALSE(judged(dtype::f16, HUGE_VAL, 7e4, 65504.0, 100.0).passed());
+  EXPECT_FALSE(judged(dtype::f16, HUGE_VAL, 1e5, std::nan(""), 1e9).passed());
+  // Without an exact value (residual 0: beyond double too) the infinity must match.
+  EXPECT_FALSE(judged(dtype::f64, HUGE_VAL, 0.0, -HUGE_VAL, 1e300).passed());
+  EXPECT_TRUE(judged(dtype::f64, HUGE_VAL, 0.0, HUGE_VAL, 1.0).passed());
+}
+
 // Findings 2 and 5: gamma = +inf times a bracket that vanishes exactly (NaN) where
 // the kernel's rounded bracket gives inf; dy = +inf where the exact -inf - tiny * -inf
 // is -inf and the kernel's 0 * inf is NaN.
