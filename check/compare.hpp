@@ -4,6 +4,7 @@
 // rules of docs/error-model.md (NaN/Inf patterns, constant channels, exact-fill
 // statistics, the counter, status codes, untouched state after an error) and the
 // harness guards' findings.
+#include <string>
 #include <vector>
 
 #include "comparison.hpp"
@@ -43,6 +44,24 @@ comparison run_forward(const kernel& k, const problem& p, const tensor& x,
                        module_state* state_after = nullptr);
 comparison run_backward(const kernel& k, const problem& p, const tensor& x, const tensor& dy,
                         const module_state& state, const options& opt);
+
+// The reference vouches for inputs within about its precision's binary orders of
+// magnitude and says so (a `mistrusted` verdict that asks for a higher precision);
+// such a call is judged again at 512, then 1024 bits, rather than left unjudged.
+// `run(options)` makes the comparison.
+template <class Run>
+comparison with_enough_precision(options o, Run run) {
+  comparison cmp = run(o);
+  for (const int bits : {512, 1024}) {
+    if (cmp.result != verdict::mistrusted || bits <= o.reference_bits ||
+        cmp.reason.find("higher precision") == std::string::npos) {
+      break;
+    }
+    o.reference_bits = bits;
+    cmp = run(o);
+  }
+  return cmp;
+}
 
 // The shorthand of CHECK_API: default options at a level.
 inline comparison run_forward(const kernel& k, const problem& p, const tensor& x,

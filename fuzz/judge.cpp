@@ -9,23 +9,6 @@ namespace bnconform::fuzz {
 
 namespace {
 
-// As the properties battery does (properties/reference_properties.cpp): the
-// reference vouches for inputs within about its precision's binary orders of
-// magnitude and says so; wider ones are asked again at a higher precision.
-template <class Run>
-check::comparison with_enough_precision(check::options o, Run run) {
-  check::comparison cmp = run(o);
-  for (const int bits : {512, 1024}) {
-    if (cmp.result != check::verdict::mistrusted || bits <= o.reference_bits ||
-        cmp.reason.find("higher precision") == std::string::npos) {
-      break;
-    }
-    o.reference_bits = bits;
-    cmp = run(o);
-  }
-  return cmp;
-}
-
 judgement from(const check::comparison& c, const char* op) {
   judgement j;
   j.result = c.result;
@@ -81,17 +64,17 @@ judgement judge(const kernel& k, const fuzz_inputs& in, check::level l) {
   opt.judged_at = l;
   opt.exact_statistics = in.exact_fill;
   const judgement forward = from(
-      with_enough_precision(
+      check::with_enough_precision(
           opt,
           [&](const check::options& o) { return check::run_forward(k, in.p, in.x, in.state, o); }),
       "forward");
   if (forward.result == check::verdict::fail || !in.dy) return forward;
-  const judgement backward =
-      from(with_enough_precision(opt,
-                                 [&](const check::options& o) {
-                                   return check::run_backward(k, in.p, in.x, *in.dy, in.state, o);
-                                 }),
-           "backward");
+  const judgement backward = from(
+      check::with_enough_precision(opt,
+                                   [&](const check::options& o) {
+                                     return check::run_backward(k, in.p, in.x, *in.dy, in.state, o);
+                                   }),
+      "backward");
   if (backward.result == check::verdict::fail) return backward;
   judgement out = forward.result != check::verdict::pass ? forward : backward;
   out.worst_ratio = std::max(forward.worst_ratio, backward.worst_ratio);

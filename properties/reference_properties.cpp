@@ -38,40 +38,22 @@ check::options compare_options(const generated_case& c, const property_options& 
   return o;
 }
 
-// The reference vouches for inputs within about `precision_bits` binary orders of
-// magnitude; wider ones (near-overflow f64 next to eps, say) are asked again at a
-// higher precision rather than left unjudged.
-template <class Run>
-check::comparison with_enough_precision(const generated_case& c, const property_options& opt,
-                                        Run run) {
-  check::options o = compare_options(c, opt);
-  check::comparison cmp = run(o);
-  for (const int bits : {512, 1024}) {
-    if (cmp.result != check::verdict::mistrusted || bits <= o.reference_bits ||
-        cmp.reason.find("higher precision") == std::string::npos) {
-      break;
-    }
-    o.reference_bits = bits;
-    cmp = run(o);
-  }
-  return cmp;
-}
-
 property_result forward_matches_reference(const kernel& k, const generated_case& c,
                                           const property_options& opt) {
   case_inputs in = make_inputs(c);
   in.state.num_batches_tracked = counter_of(c);
-  return from_comparison(with_enough_precision(c, opt, [&](const check::options& o) {
-    return check::run_forward(k, c.p, in.x, in.state, o);
-  }));
+  return from_comparison(check::with_enough_precision(
+      compare_options(c, opt),
+      [&](const check::options& o) { return check::run_forward(k, c.p, in.x, in.state, o); }));
 }
 
 property_result backward_matches_reference(const kernel& k, const generated_case& c,
                                            const property_options& opt) {
   const case_inputs in = make_inputs(c);
-  return from_comparison(with_enough_precision(c, opt, [&](const check::options& o) {
-    return check::run_backward(k, c.p, in.x, in.dy, in.state, o);
-  }));
+  return from_comparison(
+      check::with_enough_precision(compare_options(c, opt), [&](const check::options& o) {
+        return check::run_backward(k, c.p, in.x, in.dy, in.state, o);
+      }));
 }
 
 }  // namespace bnconform::properties::detail
