@@ -35,5 +35,7 @@ cell cell_of(const problem& p, bool backward);
 std::vector<cell> all_cells();
 // Whether the capabilities declare the operation, the dtype and the layout.
 bool declared(const bnc_capabilities& caps, const cell& c);
+// "operations: forward-training ...; dtypes: f32; layouts: ...; ranks 2..any; host memory".
+std::string capabilities_text(const bnc_capabilities& c);
 
 }  // namespace bnconform::certify

@@ -1,5 +1,7 @@
 #include "certifier.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -8,7 +10,6 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
-#include <unistd.h>
 
 #include "battery_runner.hpp"
 #include "core/child_process.hpp"
@@ -91,13 +92,10 @@ int run_worker(const kernel_source& source, const plan& p, const settings& s, co
   return 0;
 }
 
-std::string capabilities_line(const bnc_capabilities& c) {
-  std::ostringstream out;
-  out << "operations=0x" << std::hex << c.operations << " dtypes=0x" << c.dtypes << " layouts=0x"
-      << c.layouts << " profiles=0x" << c.profiles << std::dec << " ranks=" << c.min_rank << ".."
-      << c.max_rank << " memory=" << (c.memory == BNC_MEMORY_DEVICE ? "device" : "host")
-      << " keeps_module_state=" << c.keeps_module_state;
-  return out.str();
+[[noreturn]] void no_such_item(const std::string& only) {
+  report_error("--only: no item named '" + only +
+               "' (names are those of the report, e.g. 'degenerate/nan-in-channel' or "
+               "'properties/batch-permutation#0')");
 }
 
 // Loads the kernel in a child and reads back its name, version and capabilities.
@@ -311,11 +309,7 @@ certification certify(const kernel_source& source, const settings& options, cons
     const bool fixed = std::any_of(all.fixed.begin(), all.fixed.end(),
                                    [&](const item& i) { return i.name == only; });
     const std::optional<std::int64_t> round = parse_round_name(only);
-    if (!fixed && (!round || round_name(*round) != only)) {
-      report_error("--only: no item named '" + only +
-                   "' (names are those of the report, e.g. 'degenerate/nan-in-channel' or "
-                   "'properties/batch-permutation#0')");
-    }
+    if (!fixed && (!round || round_name(*round) != only)) no_such_item(only);
   }
   progress << "certify: loading " << source.argument << " in a child process\n";
   if (!probe(source, options, c)) {
@@ -325,7 +319,7 @@ certification certify(const kernel_source& source, const settings& options, cons
     return c;
   }
   progress << "certify: " << c.identity.name << " " << c.identity.version << ": "
-           << capabilities_line(c.identity.capabilities) << '\n';
+           << capabilities_text(c.identity.capabilities) << '\n';
 
   plan p = make_plan(c.identity.capabilities, options);
   round_range rounds{0, p.properties ? property_count() : 0, p.properties};
@@ -338,11 +332,8 @@ certification certify(const kernel_source& source, const settings& options, cons
       rounds = {};
     } else {
       const std::optional<std::int64_t> round = parse_round_name(only);
-      if (!round || round_name(*round) != only) {
-        report_error("--only: no item named '" + only +
-                     "' (names are those of the report, e.g. 'degenerate/nan-in-channel' or "
-                     "'properties/batch-permutation#0')");
-      }
+      // Valid for some kernel (checked above), but not in this one's plan.
+      if (!round || round_name(*round) != only) no_such_item(only);
       p.fixed.clear();
       rounds = {*round, *round + 1, false};
     }

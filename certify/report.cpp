@@ -54,27 +54,6 @@ std::string xml_escaped(const std::string& s) {
   return out;
 }
 
-std::string capabilities_text(const bnc_capabilities& c) {
-  std::ostringstream out;
-  out << "operations:";
-  for (const std::uint32_t op : {BNC_OP_FORWARD_TRAINING, BNC_OP_FORWARD_EVAL,
-                                 BNC_OP_BACKWARD_TRAINING, BNC_OP_BACKWARD_EVAL}) {
-    if ((c.operations & op) != 0) out << ' ' << operation_name(op);
-  }
-  out << "; dtypes:";
-  for (const dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
-    if ((c.dtypes & BNC_BIT(static_cast<unsigned>(t))) != 0) out << ' ' << name_of(t);
-  }
-  out << "; layouts:";
-  for (const layout l : {layout::channels_first, layout::channels_last}) {
-    if ((c.layouts & BNC_BIT(static_cast<unsigned>(l))) != 0) out << ' ' << name_of(l);
-  }
-  out << "; ranks " << c.min_rank << ".."
-      << (c.max_rank == INT32_MAX ? std::string("any") : std::to_string(c.max_rank)) << "; "
-      << (c.memory == BNC_MEMORY_DEVICE ? "device" : "host") << " memory";
-  return out.str();
-}
-
 }  // namespace
 
 std::string summary_text(const certification& c) {
