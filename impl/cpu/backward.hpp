@@ -33,28 +33,20 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
       S* out = dx + r * channels;
       std::int64_t c = 0;
 #if defined(__AVX2__)
-      // bf16: sixteen at a time (storage.hpp), the same operations as the loops below.
+      // bf16: a vector step at a time (storage.hpp), the same operations as the loops below.
       if constexpr (std::is_same_v<S, bf16_bits> && std::is_same_v<T, float>) {
-        for (; c + 16 <= channels; c += 16) {
-          __m256 x0, x1, g0, g1;
-          widen16(px + c, x0, x1);
-          widen16(pd + c, g0, g1);
-          if (batch) {
-            g0 = _mm256_mul_ps(
-                _mm256_sub_ps(_mm256_sub_ps(g0, _mm256_loadu_ps(&mean_dy[c])),
-                              _mm256_mul_ps(_mm256_sub_ps(x0, _mm256_loadu_ps(&mean[c])),
-                                            _mm256_loadu_ps(&slope[c]))),
-                _mm256_loadu_ps(&scale[c]));
-            g1 = _mm256_mul_ps(
-                _mm256_sub_ps(_mm256_sub_ps(g1, _mm256_loadu_ps(&mean_dy[c + 8])),
-                              _mm256_mul_ps(_mm256_sub_ps(x1, _mm256_loadu_ps(&mean[c + 8])),
-                                            _mm256_loadu_ps(&slope[c + 8]))),
-                _mm256_loadu_ps(&scale[c + 8]));
-          } else {
-            g0 = _mm256_mul_ps(g0, _mm256_loadu_ps(&scale[c]));
-            g1 = _mm256_mul_ps(g1, _mm256_loadu_ps(&scale[c + 8]));
-          }
-          narrow16(out + c, g0, g1);
+        constexpr int half = bf16_step / 2;
+        auto dx_of = [&](f32v xv, f32v gv, std::int64_t k) {
+          return batch ? ((gv - load_f32v(&mean_dy[k])) -
+                          (xv - load_f32v(&mean[k])) * load_f32v(&slope[k])) *
+                             load_f32v(&scale[k])
+                       : gv * load_f32v(&scale[k]);
+        };
+        for (; c + bf16_step <= channels; c += bf16_step) {
+          f32v x0, x1, g0, g1;
+          widen_step(px + c, x0, x1);
+          widen_step(pd + c, g0, g1);
+          narrow_step(out + c, dx_of(x0, g0, c), dx_of(x1, g1, c + half));
         }
       }
 #endif
@@ -81,19 +73,15 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
       std::int64_t s = 0;
 #if defined(__AVX2__)
       if constexpr (std::is_same_v<S, bf16_bits> && std::is_same_v<T, float>) {
-        const __m256 vmu = _mm256_set1_ps(mu), vsc = _mm256_set1_ps(sc), vmdy = _mm256_set1_ps(mdy),
-                     vsl = _mm256_set1_ps(sl);
-        auto dx_of = [&](__m256 xv, __m256 gv) {
-          return batch ? _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(gv, vmdy),
-                                                     _mm256_mul_ps(_mm256_sub_ps(xv, vmu), vsl)),
-                                       vsc)
-                       : _mm256_mul_ps(gv, vsc);
+        const f32v vmu = splat(mu), vsc = splat(sc), vmdy = splat(mdy), vsl = splat(sl);
+        auto dx_of = [&](f32v xv, f32v gv) {
+          return batch ? ((gv - vmdy) - (xv - vmu) * vsl) * vsc : gv * vsc;
         };
-        for (; s + 16 <= spatial; s += 16) {
-          __m256 x0, x1, g0, g1;
-          widen16(px + s, x0, x1);
-          widen16(pd + s, g0, g1);
-          narrow16(out + s, dx_of(x0, g0), dx_of(x1, g1));
+        for (; s + bf16_step <= spatial; s += bf16_step) {
+          f32v x0, x1, g0, g1;
+          widen_step(px + s, x0, x1);
+          widen_step(pd + s, g0, g1);
+          narrow_step(out + s, dx_of(x0, g0), dx_of(x1, g1));
         }
       }
 #endif

@@ -18,23 +18,43 @@ bool has_f16c() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
 }
+
+bool runs_v3() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("bmi2") && has_f16c();
+}
+
+// x86-64-v4's AVX-512 subsets (the OS saving the zmm state is part of what
+// __builtin_cpu_supports checks).
+bool runs_v4() {
+  return runs_v3() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}
 #endif
 
 const variant& choose() {
-  const char* forced = std::getenv("BNCONFORM_CPU_VARIANT");
-  const bool baseline_forced = forced != nullptr && std::strcmp(forced, "baseline") == 0;
-#if defined(BNCONFORM_CPU_HAVE_V3)
-  __builtin_cpu_init();
-  if (!baseline_forced && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("bmi2") && has_f16c()) {
-    return variants::x86_64_v3();
+  const std::vector<const variant*> runnable = runnable_variants();
+  if (const char* forced = std::getenv("BNCONFORM_CPU_VARIANT")) {
+    for (const variant* v : runnable) {
+      if (std::strcmp(forced, v->name) == 0) return *v;
+    }
   }
-#endif
-  (void)baseline_forced;
-  return variants::baseline();
+  return *runnable.back();
 }
 
 }  // namespace
+
+std::vector<const variant*> runnable_variants() {
+  std::vector<const variant*> out{&variants::baseline()};
+#if defined(BNCONFORM_CPU_HAVE_V3)
+  if (runs_v3()) out.push_back(&variants::x86_64_v3());
+#endif
+#if defined(BNCONFORM_CPU_HAVE_V4)
+  if (runs_v4()) out.push_back(&variants::x86_64_v4());
+#endif
+  return out;
+}
 
 const variant& active_variant() {
   static const variant& v = choose();

@@ -1,9 +1,10 @@
 #pragma once
 // The elementwise passes: y = (x - shift_c) * scale_c + offset_c (forward), in the
 // precision T (f64, or f32 for f32/f16/bf16 data whose coefficients fit f32: fits_f32),
-// one read and one write per element. bf16 data in f32 take AVX2 intrinsics in the
-// x86-64-v3 variant (storage.hpp: widen16, narrow16): the same operations in the same
-// order as the scalar loops (no FMA), so the same bits.
+// one read and one write per element. bf16 data in f32 take intrinsics in the
+// x86-64-v3 and v4 variants (storage.hpp: widen_step, narrow_step, a vector step of
+// 16 or 32 values): the same operations in the same order as the scalar loops (no
+// FMA: -ffp-contract=off), so the same bits.
 //
 // The form (x - mean) * scale + beta, rather than x * scale + (beta - mean * scale),
 // keeps a constant channel exact: x - mean is exactly 0 there, so y == beta
@@ -53,16 +54,13 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
       std::int64_t c = 0;
 #if defined(__AVX2__)
       if constexpr (std::is_same_v<S, bf16_bits> && std::is_same_v<T, float>) {
-        for (; c + 16 <= channels; c += 16) {
-          __m256 a, b;
-          widen16(in + c, a, b);
-          a = _mm256_add_ps(
-              _mm256_mul_ps(_mm256_sub_ps(a, _mm256_loadu_ps(sh + c)), _mm256_loadu_ps(sc + c)),
-              _mm256_loadu_ps(of + c));
-          b = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(b, _mm256_loadu_ps(sh + c + 8)),
-                                          _mm256_loadu_ps(sc + c + 8)),
-                            _mm256_loadu_ps(of + c + 8));
-          narrow16(out + c, a, b);
+        constexpr int half = bf16_step / 2;
+        for (; c + bf16_step <= channels; c += bf16_step) {
+          f32v a, b;
+          widen_step(in + c, a, b);
+          a = (a - load_f32v(sh + c)) * load_f32v(sc + c) + load_f32v(of + c);
+          b = (b - load_f32v(sh + c + half)) * load_f32v(sc + c + half) + load_f32v(of + c + half);
+          narrow_step(out + c, a, b);
         }
       }
 #endif
@@ -80,12 +78,11 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
       std::int64_t s = 0;
 #if defined(__AVX2__)
       if constexpr (std::is_same_v<S, bf16_bits> && std::is_same_v<T, float>) {
-        const __m256 vsh = _mm256_set1_ps(sh), vsc = _mm256_set1_ps(sc), vof = _mm256_set1_ps(of);
-        for (; s + 16 <= spatial; s += 16) {
-          __m256 a, b;
-          widen16(in + s, a, b);
-          narrow16(out + s, _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(a, vsh), vsc), vof),
-                   _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(b, vsh), vsc), vof));
+        const f32v vsh = splat(sh), vsc = splat(sc), vof = splat(of);
+        for (; s + bf16_step <= spatial; s += bf16_step) {
+          f32v a, b;
+          widen_step(in + s, a, b);
+          narrow_step(out + s, (a - vsh) * vsc + vof, (b - vsh) * vsc + vof);
         }
       }
 #endif

@@ -6,6 +6,7 @@
 // beyond selects).
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #if defined(__AVX2__)
@@ -75,13 +76,67 @@ inline bf16_bits narrow_bf16(float v) {
 }
 
 #if defined(__AVX2__)
-// bfloat16 sixteen at a time with AVX2 intrinsics (the x86-64-v3 variant; the
-// baseline keeps the scalar functions, which the compiler vectorizes less well: the
-// narrowing was the bottleneck of every bf16 elementwise pass). Same operations as
-// widen(bf16_bits) and narrow_bf16, so the same bits; the NaN test is an unordered
-// compare (true exactly when (f & 0x7fffffff) > 0x7f800000), and the rounded values
-// are at most 0xffff, so the unsigned-saturating pack never saturates.
-inline void widen16(const bf16_bits* p, __m256& lo, __m256& hi) {
+// bfloat16 a vector step at a time with intrinsics: sixteen values (two __m256) in
+// the x86-64-v3 variant, thirty-two (two __m512) in x86-64-v4. The baseline keeps
+// the scalar functions, which the compiler vectorizes less well: the narrowing was
+// the bottleneck of every bf16 elementwise pass. Same operations as widen(bf16_bits)
+// and narrow_bf16, so the same bits; the NaN test is an unordered compare (true
+// exactly when (f & 0x7fffffff) > 0x7f800000), and the rounded values are at most
+// 0xffff, so the saturating pack (AVX2) and the truncating one (AVX-512) never
+// change them. `f32v` is the float vector of the step's halves; GCC and Clang give
+// __m256 and __m512 the arithmetic operators, so the elementwise passes write their
+// formulas once for both (normalize.hpp, backward.hpp).
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// Written with GCC/Clang vector extensions, which the compiler turns into the
+// AVX-512 instructions (vpmovzxwd, vpslld, vpternlogd, vpmovdw): GCC 12's AVX-512
+// intrinsics trip -Wmaybe-uninitialized on their own _mm512_undefined_* (GCC bug
+// 105593).
+using f32v = __m512;  // sixteen floats
+typedef std::uint16_t u16x16 __attribute__((vector_size(32)));
+typedef std::uint32_t u32x16 __attribute__((vector_size(64)));
+inline constexpr int bf16_step = 32;
+inline f32v load_f32v(const float* p) {
+  f32v v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline f32v splat(float v) {
+  f32v out;
+  for (int i = 0; i < 16; ++i) out[i] = v;
+  return out;
+}
+
+inline f32v widen_half(const bf16_bits* p) {
+  u16x16 raw;
+  std::memcpy(&raw, p, sizeof raw);
+  return __builtin_bit_cast(f32v, __builtin_convertvector(raw, u32x16) << 16);
+}
+
+inline void widen_step(const bf16_bits* p, f32v& lo, f32v& hi) {
+  lo = widen_half(p);
+  hi = widen_half(p + 16);
+}
+
+inline u16x16 bf16_rounded(f32v v) {
+  const u32x16 f = __builtin_bit_cast(u32x16, v);
+  const u32x16 top = f >> 16;
+  const u32x16 rounded = (f + 0x7fffu + (top & 1u)) >> 16;
+  const u32x16 nan = __builtin_bit_cast(u32x16, v != v);  // all ones where v is NaN
+  return __builtin_convertvector((rounded & ~nan) | ((top | 0x40u) & nan), u16x16);
+}
+
+inline void narrow_step(bf16_bits* p, f32v lo, f32v hi) {
+  const u16x16 a = bf16_rounded(lo), b = bf16_rounded(hi);
+  std::memcpy(p, &a, sizeof a);
+  std::memcpy(p + 16, &b, sizeof b);
+}
+#else
+using f32v = __m256;
+inline constexpr int bf16_step = 16;
+inline f32v load_f32v(const float* p) { return _mm256_loadu_ps(p); }
+inline f32v splat(float v) { return _mm256_set1_ps(v); }
+
+inline void widen_step(const bf16_bits* p, f32v& lo, f32v& hi) {
   const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   lo = _mm256_castsi256_ps(
       _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(raw)), 16));
@@ -89,7 +144,7 @@ inline void widen16(const bf16_bits* p, __m256& lo, __m256& hi) {
       _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(raw, 1)), 16));
 }
 
-inline __m256i bf16_rounded(__m256 v) {
+inline __m256i bf16_rounded(f32v v) {
   const __m256i f = _mm256_castps_si256(v);
   const __m256i top = _mm256_srli_epi32(f, 16);
   const __m256i odd = _mm256_and_si256(top, _mm256_set1_epi32(1));
@@ -99,11 +154,12 @@ inline __m256i bf16_rounded(__m256 v) {
   return _mm256_blendv_epi8(rounded, nan, _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
 }
 
-inline void narrow16(bf16_bits* p, __m256 lo, __m256 hi) {
+inline void narrow_step(bf16_bits* p, f32v lo, f32v hi) {
   // packus interleaves 128-bit halves (lo0-3, hi0-3, lo4-7, hi4-7): permute back.
   const __m256i packed = _mm256_packus_epi32(bf16_rounded(lo), bf16_rounded(hi));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_permute4x64_epi64(packed, 0xd8));
 }
+#endif
 #endif
 
 inline float widen(float v) { return v; }

@@ -3,6 +3,8 @@
 // matching -march flags; everything it instantiates is in headers.
 #include "variant.hpp"
 
+#include <cstring>
+
 #include "backward.hpp"
 #include "forward.hpp"
 
@@ -43,11 +45,11 @@ void widen_bf16_run(const std::uint16_t* in, float* out, std::int64_t n) {
   const auto* from = reinterpret_cast<const bf16_bits*>(in);
   std::int64_t i = 0;
 #if defined(__AVX2__)
-  for (; i + 16 <= n; i += 16) {
-    __m256 lo, hi;
-    widen16(from + i, lo, hi);
-    _mm256_storeu_ps(out + i, lo);
-    _mm256_storeu_ps(out + i + 8, hi);
+  for (; i + bf16_step <= n; i += bf16_step) {
+    f32v lo, hi;
+    widen_step(from + i, lo, hi);
+    std::memcpy(out + i, &lo, sizeof lo);
+    std::memcpy(out + i + bf16_step / 2, &hi, sizeof hi);
   }
 #endif
   for (; i < n; ++i) out[i] = widen(from[i]);
@@ -57,8 +59,8 @@ void narrow_bf16_run(const float* in, std::uint16_t* out, std::int64_t n) {
   auto* to = reinterpret_cast<bf16_bits*>(out);
   std::int64_t i = 0;
 #if defined(__AVX2__)
-  for (; i + 16 <= n; i += 16)
-    narrow16(to + i, _mm256_loadu_ps(in + i), _mm256_loadu_ps(in + i + 8));
+  for (; i + bf16_step <= n; i += bf16_step)
+    narrow_step(to + i, load_f32v(in + i), load_f32v(in + i + bf16_step / 2));
 #endif
   for (; i < n; ++i) to[i] = narrow_bf16(in[i]);
 }

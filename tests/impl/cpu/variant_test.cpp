@@ -19,32 +19,28 @@ namespace bnconform::testing {
 namespace {
 
 TEST(CpuVariants, TheBestSupportedVariantIsActive) {
-#if defined(BNCONFORM_CPU_HAVE_V3)
+  const std::vector<const cpu::variant*> runnable = cpu::runnable_variants();
+  ASSERT_FALSE(runnable.empty());
+  EXPECT_STREQ(runnable.front()->name, "baseline");
+  if (std::getenv("BNCONFORM_CPU_VARIANT") == nullptr) {
+    EXPECT_STREQ(cpu::variant_name(), runnable.back()->name);
+  }
+#if defined(BNCONFORM_CPU_HAVE_V4)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2") &&
-      std::getenv("BNCONFORM_CPU_VARIANT") == nullptr) {
-    EXPECT_STREQ(cpu::variant_name(), "x86-64-v3");
-    return;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    EXPECT_STREQ(runnable.back()->name, "x86-64-v4");
   }
 #endif
-  EXPECT_STREQ(cpu::variant_name(), "baseline");
 }
 
-// The bf16 conversions of each variant (AVX2 intrinsics in x86-64-v3, the scalar
-// functions in the baseline) against the scalar ones of storage.hpp, bit for bit:
-// widening on every pattern; narrowing on every bf16 value, its ties (low half
-// 0x8000) and their neighbours, and random f32 patterns (NaNs with payloads only in
-// the low half included).
+// The bf16 conversions of each variant (AVX2 intrinsics in x86-64-v3, AVX-512 in
+// x86-64-v4, the scalar functions in the baseline) against the scalar ones of storage.hpp, bit for
+// bit: widening on every pattern; narrowing on every bf16 value, its ties (low half 0x8000) and
+// their neighbours, and random f32 patterns (NaNs with payloads only in the low half included).
 TEST(CpuVariants, Bf16ConversionsMatchTheScalarOnes) {
-  std::vector<const cpu::variant*> variants{&cpu::variants::baseline()};
-#if defined(BNCONFORM_CPU_HAVE_V3)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2")) {
-    variants.push_back(&cpu::variants::x86_64_v3());
-  }
-#endif
+  const std::vector<const cpu::variant*> variants = cpu::runnable_variants();
   std::vector<std::uint16_t> patterns(65536 + 5);  // + 5: a scalar tail after the vectors
   for (std::size_t i = 0; i < patterns.size(); ++i) patterns[i] = static_cast<std::uint16_t>(i);
   std::vector<float> values;
@@ -72,7 +68,6 @@ TEST(CpuVariants, Bf16ConversionsMatchTheScalarOnes) {
   }
 }
 
-#if defined(BNCONFORM_CPU_HAVE_V3)
 // Runs one variant's forward and backward on copies of the same buffers.
 struct raw_run {
   std::vector<unsigned char> y, dx;
@@ -121,15 +116,13 @@ raw_run run_variant(const cpu::variant& v, const problem& p, const tensor& x, co
   return out;
 }
 
-TEST(CpuVariants, BaselineAndAvx2GiveTheSameBits) {
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
-      !__builtin_cpu_supports("f16c") || !__builtin_cpu_supports("bmi2")) {
-    GTEST_SKIP() << "this CPU cannot run the x86-64-v3 variant";
-  }
+TEST(CpuVariants, EveryVariantGivesTheBaselinesBits) {
+  const std::vector<const cpu::variant*> runnable = cpu::runnable_variants();
+  if (runnable.size() < 2) GTEST_SKIP() << "this CPU runs the baseline variant only";
   for (const char* dt : {"f32", "f64", "f16", "bf16"}) {
     for (const char* layout : {"channels_first", "channels_last"}) {
-      for (const char* shape : {"3x5x31x29", "4x37x5x3"}) {  // 37: vectors of 16 and a tail
+      for (const char* shape :
+           {"3x5x31x29", "4x37x5x3", "2x77x9x7"}) {  // vectors of 16/32 and tails
         const problem p =
             problem::parse(std::string("shape=") + shape + ",dtype=" + dt + ",layout=" + layout);
         random_source rng(21);
@@ -137,17 +130,19 @@ TEST(CpuVariants, BaselineAndAvx2GiveTheSameBits) {
         const tensor dy = random_data(rng, p, 0, 1);
         const module_state s = random_state(rng, p);
         const raw_run a = run_variant(cpu::variants::baseline(), p, x, dy, s);
-        const raw_run b = run_variant(cpu::variants::x86_64_v3(), p, x, dy, s);
-        EXPECT_EQ(a.y, b.y) << p.to_string();
-        EXPECT_EQ(a.dx, b.dx) << p.to_string();
-        ASSERT_EQ(a.stats.size(), b.stats.size());
-        EXPECT_EQ(0, std::memcmp(a.stats.data(), b.stats.data(), a.stats.size() * sizeof(double)))
-            << p.to_string();
+        for (std::size_t k = 1; k < runnable.size(); ++k) {
+          const raw_run b = run_variant(*runnable[k], p, x, dy, s);
+          const std::string where = p.to_string() + " " + runnable[k]->name;
+          EXPECT_EQ(a.y, b.y) << where;
+          EXPECT_EQ(a.dx, b.dx) << where;
+          ASSERT_EQ(a.stats.size(), b.stats.size());
+          EXPECT_EQ(0, std::memcmp(a.stats.data(), b.stats.data(), a.stats.size() * sizeof(double)))
+              << where;
+        }
       }
     }
   }
 }
-#endif
 
 }  // namespace
 }  // namespace bnconform::testing
