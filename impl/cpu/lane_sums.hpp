@@ -81,57 +81,72 @@ struct shifted_sums {
   }
 };
 
-// Eight f64 lanes as two GCC/Clang vectors of four (one AVX2 register each, two
-// SSE2 registers in the baseline variant): the channels-first inner loops are
-// written on them directly, because the auto-vectorizer's handling of the lane
-// arrays above turned out to depend on how the caller was inlined (a refactoring
-// turned the loop scalar). Values past the last full group of eight go to a scalar
-// tail, added to lane 0 at the end. The arithmetic is elementwise and its order
-// fixed, so every variant rounds the same.
-typedef double f64x4 __attribute__((vector_size(32)));
-typedef float f32x4 __attribute__((vector_size(16)));
+// The f64 inner loops are written on GCC/Clang vectors of W doubles: W = 8 (one
+// AVX-512 register) in the x86-64-v4 variant, else W = 4 (one AVX2 register, two
+// SSE2 registers in the baseline). They are written on vectors directly because the
+// auto-vectorizer's handling of the lane arrays above turned out to depend on how
+// the caller was inlined (a refactoring turned the loop scalar). The lanes are the
+// same whatever W (W only decides how many lanes one instruction handles), and the
+// arithmetic is elementwise in a fixed order, so every variant rounds the same.
+#if defined(__AVX512F__)
+inline constexpr int wide_lanes = 8;
+#else
+inline constexpr int wide_lanes = 4;
+#endif
+typedef double f64xW __attribute__((vector_size(8 * wide_lanes)));
+typedef float f32xW __attribute__((vector_size(4 * wide_lanes)));
+typedef std::uint16_t u16xW __attribute__((vector_size(2 * wide_lanes)));
+typedef std::uint32_t u32xW __attribute__((vector_size(4 * wide_lanes)));
 
-// p[0..4) widened to f64, exactly.
+// p[0..W) widened to f64, exactly.
 template <class S>
-inline void load_wide(const S* p, f64x4& out) {
+inline void load_wide(const S* p, f64xW& out) {
   if constexpr (std::is_same_v<S, double>) {
     std::memcpy(&out, p, sizeof out);
   } else {
-    f32x4 narrow;
+    f32xW narrow;
     if constexpr (std::is_same_v<S, float>) {
       std::memcpy(&narrow, p, sizeof narrow);
-#if defined(__AVX2__)
     } else if constexpr (std::is_same_v<S, bf16_bits>) {
-      // Four bf16 widened by a zero extension and a shift in two instructions
-      // (element by element the compiler inserted them one at a time).
-      const __m128i bits = _mm_slli_epi32(
-          _mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))), 16);
-      narrow = __builtin_bit_cast(f32x4, bits);
-#endif
+      // A zero extension and a shift on the whole vector (element by element the
+      // compiler inserted the values one at a time).
+      u16xW bits;
+      std::memcpy(&bits, p, sizeof bits);
+      narrow = __builtin_bit_cast(f32xW, __builtin_convertvector(bits, u32xW) << 16);
     } else {
-      float values[4];
-      for (int l = 0; l < 4; ++l) values[l] = widen(p[l]);
+      float values[wide_lanes];
+      for (int l = 0; l < wide_lanes; ++l) values[l] = widen(p[l]);
       std::memcpy(&narrow, values, sizeof narrow);
     }
-    out = __builtin_convertvector(narrow, f64x4);
+    out = __builtin_convertvector(narrow, f64xW);
   }
 }
+
+// (An out parameter: returning a vector wider than the baseline's registers changes
+// the ABI, and GCC warns.)
+inline void splat_wide(double v, f64xW& out) {
+  double values[wide_lanes];
+  for (double& e : values) e = v;
+  std::memcpy(&out, values, sizeof out);
+}
+
+// The eight lanes of a channels-first block as V vectors of W. Values past the last
+// full group of eight go to a scalar tail, added to lane 0 at the end.
+inline constexpr int lane_vectors = 8 / wide_lanes;
 
 // Forward sums of one channels-first block in f64 (data computed in f32).
 class shifted_sums_x8 {
  public:
-  explicit shifted_sums_x8(double k) : k_(k), shift_{k, k, k, k} {}
+  explicit shifted_sums_x8(double k) : k_(k) { splat_wide(k, shift_); }
   template <class S>
   void add8(const S* p) {
-    f64x4 a, b;
-    load_wide(p, a);
-    load_wide(p + 4, b);
-    a -= shift_;
-    b -= shift_;
-    s1a_ += a;
-    s1b_ += b;
-    s2a_ += a * a;
-    s2b_ += b * b;
+    for (int v = 0; v < lane_vectors; ++v) {
+      f64xW a;
+      load_wide(p + v * wide_lanes, a);
+      a -= shift_;
+      s1_[v] += a;
+      s2_[v] += a * a;
+    }
   }
   template <class S>
   void add1(const S* p) {
@@ -140,32 +155,29 @@ class shifted_sums_x8 {
     t2_ += d * d;
   }
   // Lane l's sums (lane 0 includes the tail).
-  double sum1(int l) const { return lane(s1a_, s1b_, l) + (l == 0 ? t1_ : 0.0); }
-  double sum2(int l) const { return lane(s2a_, s2b_, l) + (l == 0 ? t2_ : 0.0); }
+  double sum1(int l) const { return s1_[l / wide_lanes][l % wide_lanes] + (l == 0 ? t1_ : 0.0); }
+  double sum2(int l) const { return s2_[l / wide_lanes][l % wide_lanes] + (l == 0 ? t2_ : 0.0); }
 
  private:
-  static double lane(const f64x4& a, const f64x4& b, int l) { return l < 4 ? a[l] : b[l - 4]; }
   double k_;
-  f64x4 shift_;
-  f64x4 s1a_{}, s1b_{}, s2a_{}, s2b_{};
+  f64xW shift_{};
+  f64xW s1_[lane_vectors]{}, s2_[lane_vectors]{};
   double t1_ = 0, t2_ = 0;
 };
 
 // Backward sums of one channels-first block in f64.
 class gradient_sums_x8 {
  public:
-  explicit gradient_sums_x8(double mu) : mu_(mu), mean_{mu, mu, mu, mu} {}
+  explicit gradient_sums_x8(double mu) : mu_(mu) { splat_wide(mu, mean_); }
   template <class S>
   void add8(const S* x, const S* dy) {
-    f64x4 xa, xb, ga, gb;
-    load_wide(x, xa);
-    load_wide(x + 4, xb);
-    load_wide(dy, ga);
-    load_wide(dy + 4, gb);
-    s1a_ += ga;
-    s1b_ += gb;
-    s2a_ += ga * (xa - mean_);
-    s2b_ += gb * (xb - mean_);
+    for (int v = 0; v < lane_vectors; ++v) {
+      f64xW xv, g;
+      load_wide(x + v * wide_lanes, xv);
+      load_wide(dy + v * wide_lanes, g);
+      s1_[v] += g;
+      s2_[v] += g * (xv - mean_);
+    }
   }
   template <class S>
   void add1(const S* x, const S* dy) {
@@ -173,75 +185,81 @@ class gradient_sums_x8 {
     t1_ += g;
     t2_ += g * (static_cast<double>(widen(*x)) - mu_);
   }
-  double sum1(int l) const { return lane(s1a_, s1b_, l) + (l == 0 ? t1_ : 0.0); }
-  double sum2(int l) const { return lane(s2a_, s2b_, l) + (l == 0 ? t2_ : 0.0); }
+  double sum1(int l) const { return s1_[l / wide_lanes][l % wide_lanes] + (l == 0 ? t1_ : 0.0); }
+  double sum2(int l) const { return s2_[l / wide_lanes][l % wide_lanes] + (l == 0 ? t2_ : 0.0); }
 
  private:
-  static double lane(const f64x4& a, const f64x4& b, int l) { return l < 4 ? a[l] : b[l - 4]; }
   double mu_;
-  f64x4 mean_;
-  f64x4 s1a_{}, s1b_{}, s2a_{}, s2b_{};
+  f64xW mean_{};
+  f64xW s1_[lane_vectors]{}, s2_[lane_vectors]{};
   double t1_ = 0, t2_ = 0;
 };
 
-// Forward and backward sums of a channels-last tile in f64: lane = channel, four
-// channels per vector; channels past the last group of four in scalar tails.
+// Forward and backward sums of a channels-last tile in f64: lane = channel, W
+// channels per vector; channels past the last group of W in scalar tails.
 template <int Lanes>
 class tile_sums {
  public:
   // `shift` (forward: a value of the block per channel; backward: the mean).
   void start(const double* shift, int width) {
     width_ = width;
-    groups_ = width / 4;
+    groups_ = width / wide_lanes;
     for (int q = 0; q < groups_; ++q) {
-      shift_[q] = f64x4{shift[4 * q], shift[4 * q + 1], shift[4 * q + 2], shift[4 * q + 3]};
-      s1_[q] = f64x4{};
-      s2_[q] = f64x4{};
+      std::memcpy(&shift_[q], shift + wide_lanes * q, sizeof(f64xW));
+      s1_[q] = f64xW{};
+      s2_[q] = f64xW{};
     }
-    for (int j = 4 * groups_; j < width; ++j) {
-      tail_shift_[j - 4 * groups_] = shift[j];
-      t1_[j - 4 * groups_] = t2_[j - 4 * groups_] = 0;
+    for (int j = wide_lanes * groups_; j < width; ++j) {
+      tail_shift_[j - wide_lanes * groups_] = shift[j];
+      t1_[j - wide_lanes * groups_] = t2_[j - wide_lanes * groups_] = 0;
     }
   }
   // Forward: s1 += x - shift, s2 += (x - shift)^2 for one row of the tile.
   template <class S>
   void add_row(const S* p) {
     for (int q = 0; q < groups_; ++q) {
-      f64x4 d;
-      load_wide(p + 4 * q, d);
+      f64xW d;
+      load_wide(p + wide_lanes * q, d);
       d -= shift_[q];
       s1_[q] += d;
       s2_[q] += d * d;
     }
-    for (int j = 4 * groups_; j < width_; ++j) {
-      const double d = static_cast<double>(widen(p[j])) - tail_shift_[j - 4 * groups_];
-      t1_[j - 4 * groups_] += d;
-      t2_[j - 4 * groups_] += d * d;
+    for (int j = wide_lanes * groups_; j < width_; ++j) {
+      const double d = static_cast<double>(widen(p[j])) - tail_shift_[j - wide_lanes * groups_];
+      t1_[j - wide_lanes * groups_] += d;
+      t2_[j - wide_lanes * groups_] += d * d;
     }
   }
   // Backward: s1 += dy, s2 += dy (x - mean) for one row of the tile.
   template <class S>
   void add_row(const S* x, const S* dy) {
     for (int q = 0; q < groups_; ++q) {
-      f64x4 v, g;
-      load_wide(x + 4 * q, v);
-      load_wide(dy + 4 * q, g);
+      f64xW v, g;
+      load_wide(x + wide_lanes * q, v);
+      load_wide(dy + wide_lanes * q, g);
       s1_[q] += g;
       s2_[q] += g * (v - shift_[q]);
     }
-    for (int j = 4 * groups_; j < width_; ++j) {
+    for (int j = wide_lanes * groups_; j < width_; ++j) {
       const double g = static_cast<double>(widen(dy[j]));
-      t1_[j - 4 * groups_] += g;
-      t2_[j - 4 * groups_] += g * (static_cast<double>(widen(x[j])) - tail_shift_[j - 4 * groups_]);
+      t1_[j - wide_lanes * groups_] += g;
+      t2_[j - wide_lanes * groups_] +=
+          g * (static_cast<double>(widen(x[j])) - tail_shift_[j - wide_lanes * groups_]);
     }
   }
-  double sum1(int l) const { return l < 4 * groups_ ? s1_[l / 4][l % 4] : t1_[l - 4 * groups_]; }
-  double sum2(int l) const { return l < 4 * groups_ ? s2_[l / 4][l % 4] : t2_[l - 4 * groups_]; }
+  double sum1(int l) const {
+    return l < wide_lanes * groups_ ? s1_[l / wide_lanes][l % wide_lanes]
+                                    : t1_[l - wide_lanes * groups_];
+  }
+  double sum2(int l) const {
+    return l < wide_lanes * groups_ ? s2_[l / wide_lanes][l % wide_lanes]
+                                    : t2_[l - wide_lanes * groups_];
+  }
 
  private:
   int width_ = 0, groups_ = 0;
-  f64x4 shift_[Lanes / 4], s1_[Lanes / 4], s2_[Lanes / 4];
-  double tail_shift_[4], t1_[4], t2_[4];
+  f64xW shift_[Lanes / wide_lanes], s1_[Lanes / wide_lanes], s2_[Lanes / wide_lanes];
+  double tail_shift_[wide_lanes], t1_[wide_lanes], t2_[wide_lanes];
 };
 
 // Backward: per lane, s1 = sum dy and s2 = sum dy * (x - mean).
