@@ -83,6 +83,12 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
           widen_step(pd + s, g0, g1);
           narrow_step(out + s, dx_of(x0, g0), dx_of(x1, g1));
         }
+        if constexpr (bf16_has_part) {
+          for (; s < spatial; s += 16) {
+            const std::int64_t n = spatial - s < 16 ? spatial - s : 16;
+            narrow_part(out + s, n, dx_of(widen_part(px + s, n), widen_part(pd + s, n)));
+          }
+        }
       }
 #endif
       if (batch) {

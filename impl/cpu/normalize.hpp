@@ -84,6 +84,12 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
           widen_step(in + s, a, b);
           narrow_step(out + s, (a - vsh) * vsc + vof, (b - vsh) * vsc + vof);
         }
+        if constexpr (bf16_has_part) {
+          for (; s < spatial; s += 16) {
+            const std::int64_t n = spatial - s < 16 ? spatial - s : 16;
+            narrow_part(out + s, n, (widen_part(in + s, n) - vsh) * vsc + vof);
+          }
+        }
       }
 #endif
       for (; s < spatial; ++s) {

@@ -100,10 +100,8 @@ inline f32v load_f32v(const float* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline f32v splat(float v) {
-  f32v out;
-  for (int i = 0; i < 16; ++i) out[i] = v;
-  return out;
+inline f32v splat(float v) {  // one broadcast (a loop of element stores was sixteen inserts)
+  return f32v{v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v};
 }
 
 inline f32v widen_half(const bf16_bits* p) {
@@ -130,9 +128,24 @@ inline void narrow_step(bf16_bits* p, f32v lo, f32v hi) {
   std::memcpy(p, &a, sizeof a);
   std::memcpy(p + 16, &b, sizeof b);
 }
+
+// The last n < 16 values of a row, with AVX-512 masked loads and stores (lanes past
+// n are neither read nor written). Short channels-first rows (7x7: 49 values, one
+// step and 17 more) would otherwise spend most of their time in the scalar loop.
+inline constexpr bool bf16_has_part = true;
+inline __mmask16 part_mask(std::int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+inline f32v widen_part(const bf16_bits* p, std::int64_t n) {
+  const __m256i raw = _mm256_maskz_loadu_epi16(part_mask(n), p);
+  return __builtin_bit_cast(f32v, __builtin_convertvector(__builtin_bit_cast(u16x16, raw), u32x16)
+                                      << 16);
+}
+inline void narrow_part(bf16_bits* p, std::int64_t n, f32v v) {
+  _mm256_mask_storeu_epi16(p, part_mask(n), __builtin_bit_cast(__m256i, bf16_rounded(v)));
+}
 #else
 using f32v = __m256;
 inline constexpr int bf16_step = 16;
+inline constexpr bool bf16_has_part = false;  // the scalar loop takes the rest of a row
 inline f32v load_f32v(const float* p) { return _mm256_loadu_ps(p); }
 inline f32v splat(float v) { return _mm256_set1_ps(v); }
 
