@@ -87,46 +87,36 @@ inline bf16_bits narrow_bf16(float v) {
 // __m256 and __m512 the arithmetic operators, so the elementwise passes write their
 // formulas once for both (normalize.hpp, backward.hpp).
 #if defined(__AVX512F__) && defined(__AVX512BW__)
-// Written with GCC/Clang vector extensions, which the compiler turns into the
-// AVX-512 instructions (vpmovzxwd, vpslld, vpternlogd, vpmovdw): GCC 12's AVX-512
-// intrinsics trip -Wmaybe-uninitialized on their own _mm512_undefined_* (GCC bug
-// 105593).
+// AVX-512 intrinsics (the x86-64-v4 variant is compiled with -Wno-maybe-uninitialized:
+// GCC 12's own headers trip it, bug 105593). GCC's generic vector conversions came
+// out in 128-bit pieces under that variant's 256-bit vector preference.
 using f32v = __m512;  // sixteen floats
-typedef std::uint16_t u16x16 __attribute__((vector_size(32)));
-typedef std::uint32_t u32x16 __attribute__((vector_size(64)));
 inline constexpr int bf16_step = 32;
-inline f32v load_f32v(const float* p) {
-  f32v v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline f32v splat(float v) {  // one broadcast (a loop of element stores was sixteen inserts)
-  return f32v{v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v};
-}
+inline f32v load_f32v(const float* p) { return _mm512_loadu_ps(p); }
+inline f32v splat(float v) { return _mm512_set1_ps(v); }
 
-inline f32v widen_half(const bf16_bits* p) {
-  u16x16 raw;
-  std::memcpy(&raw, p, sizeof raw);
-  return __builtin_bit_cast(f32v, __builtin_convertvector(raw, u32x16) << 16);
+inline f32v widen_half(__m256i bits) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
 }
 
 inline void widen_step(const bf16_bits* p, f32v& lo, f32v& hi) {
-  lo = widen_half(p);
-  hi = widen_half(p + 16);
+  lo = widen_half(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  hi = widen_half(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16)));
 }
 
-inline u16x16 bf16_rounded(f32v v) {
-  const u32x16 f = __builtin_bit_cast(u32x16, v);
-  const u32x16 top = f >> 16;
-  const u32x16 rounded = (f + 0x7fffu + (top & 1u)) >> 16;
-  const u32x16 nan = __builtin_bit_cast(u32x16, v != v);  // all ones where v is NaN
-  return __builtin_convertvector((rounded & ~nan) | ((top | 0x40u) & nan), u16x16);
+inline __m256i bf16_rounded(f32v v) {
+  const __m512i f = _mm512_castps_si512(v);
+  const __m512i top = _mm512_srli_epi32(f, 16);
+  const __m512i odd = _mm512_and_si512(top, _mm512_set1_epi32(1));
+  const __m512i rounded =
+      _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(f, _mm512_set1_epi32(0x7fff)), odd), 16);
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  return _mm512_cvtepi32_epi16(_mm512_mask_or_epi32(rounded, nan, top, _mm512_set1_epi32(0x40)));
 }
 
 inline void narrow_step(bf16_bits* p, f32v lo, f32v hi) {
-  const u16x16 a = bf16_rounded(lo), b = bf16_rounded(hi);
-  std::memcpy(p, &a, sizeof a);
-  std::memcpy(p + 16, &b, sizeof b);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), bf16_rounded(lo));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16), bf16_rounded(hi));
 }
 
 // The last n < 16 values of a row, with AVX-512 masked loads and stores (lanes past
@@ -135,12 +125,10 @@ inline void narrow_step(bf16_bits* p, f32v lo, f32v hi) {
 inline constexpr bool bf16_has_part = true;
 inline __mmask16 part_mask(std::int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
 inline f32v widen_part(const bf16_bits* p, std::int64_t n) {
-  const __m256i raw = _mm256_maskz_loadu_epi16(part_mask(n), p);
-  return __builtin_bit_cast(f32v, __builtin_convertvector(__builtin_bit_cast(u16x16, raw), u32x16)
-                                      << 16);
+  return widen_half(_mm256_maskz_loadu_epi16(part_mask(n), p));
 }
 inline void narrow_part(bf16_bits* p, std::int64_t n, f32v v) {
-  _mm256_mask_storeu_epi16(p, part_mask(n), __builtin_bit_cast(__m256i, bf16_rounded(v)));
+  _mm256_mask_storeu_epi16(p, part_mask(n), bf16_rounded(v));
 }
 #else
 using f32v = __m256;
