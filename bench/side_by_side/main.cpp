@@ -117,12 +117,14 @@ int main(int argc, char** argv) {
     case_result r{c, {}, {}};
     {
       case_buffers buffers(c);
-      for (const contender& k : kernels) {
-        r.times.push_back(time_kernel(*k.timed, *k.judged, c, buffers, timing_opt));
-        if (r.times.back().ok)
-          std::cerr << " " << k.name << " " << r.times.back().median_seconds * 1e3 << " ms";
+      std::vector<timed_kernel> timed;
+      for (const contender& k : kernels) timed.push_back({k.timed, k.judged});
+      r.times = time_kernels(timed, c, buffers, timing_opt);
+      for (std::size_t k = 0; k < kernels.size(); ++k) {
+        if (r.times[k].ok)
+          std::cerr << " " << kernels[k].name << " " << r.times[k].median_seconds * 1e3 << " ms";
         else
-          std::cerr << " " << k.name << " n/a";
+          std::cerr << " " << kernels[k].name << " n/a";
       }
     }
 #ifdef BNCONFORM_BENCH_HAVE_CHECK

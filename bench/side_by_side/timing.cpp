@@ -104,51 +104,77 @@ case_buffers::case_buffers(const bench_case& c)
   fill_constant(running_var, 1.0);
 }
 
-timing time_kernel(const bnc_kernel& timed, const bnc_kernel& prepare, const bench_case& c,
-                   case_buffers& b, const timing_options& opt) {
+std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const bench_case& c,
+                                 case_buffers& b, const timing_options& opt) {
   const bnc_problem descriptor = b.p.to_abi();
   char message[512] = {};
-  timing out;
   const bool backward = c.dir == direction::backward;
-  if (backward) {
-    // The saved statistics of a training forward of the same problem.
-    const bnc_forward_args f = forward_args(b);
-    const bnc_status s = prepare.forward(prepare.context, &descriptor, &f, message, sizeof message);
-    if (s != BNC_STATUS_OK) {
-      out.error = "forward for the saved statistics: " + failure(s, message);
-      return out;
-    }
-  }
   const bnc_forward_args f = forward_args(b);
   const bnc_backward_args g = backward_args(b);
-  const auto call = [&] {
-    return backward ? timed.backward(timed.context, &descriptor, &g, message, sizeof message)
-                    : timed.forward(timed.context, &descriptor, &f, message, sizeof message);
+  std::vector<timing> out(kernels.size());
+  const auto call = [&](const bnc_kernel& k) {
+    return backward ? k.backward(k.context, &descriptor, &g, message, sizeof message)
+                    : k.forward(k.context, &descriptor, &f, message, sizeof message);
   };
-  for (int i = 0; i < opt.warmup; ++i) {
-    const bnc_status s = call();
-    if (s != BNC_STATUS_OK) {
-      out.error = failure(s, message);
-      return out;
+  // Each kernel: the saved statistics a backward needs (its own training forward of
+  // the same problem), then its warm-up calls. A kernel that fails drops out.
+  std::vector<std::size_t> running;
+  for (std::size_t i = 0; i < kernels.size(); ++i) {
+    if (backward) {
+      const bnc_kernel& prepare = *kernels[i].prepare;
+      const bnc_status s =
+          prepare.forward(prepare.context, &descriptor, &f, message, sizeof message);
+      if (s != BNC_STATUS_OK) {
+        out[i].error = "forward for the saved statistics: " + failure(s, message);
+        continue;
+      }
+    }
+    bool ok = true;
+    for (int w = 0; w < opt.warmup && ok; ++w) {
+      const bnc_status s = call(*kernels[i].timed);
+      if (s != BNC_STATUS_OK) {
+        out[i].error = failure(s, message);
+        ok = false;
+      }
+    }
+    if (ok) running.push_back(i);
+  }
+  // Rounds of one call per kernel, in turn, until each has its repetitions and
+  // measured time: a burst of load from elsewhere on the machine then slows every
+  // kernel of the case alike instead of whichever was being timed, so the ratios
+  // hold up on a shared machine.
+  std::vector<std::vector<double>> seconds(kernels.size());
+  std::vector<double> total(kernels.size(), 0.0);
+  const auto done = [&] {
+    for (const std::size_t i : running) {
+      if (static_cast<int>(seconds[i].size()) < opt.min_repetitions || total[i] < opt.min_seconds)
+        return false;
+    }
+    return true;
+  };
+  while (!running.empty() && !done()) {
+    for (std::size_t k = 0; k < running.size();) {
+      const std::size_t i = running[k];
+      const auto start = std::chrono::steady_clock::now();
+      const bnc_status s = call(*kernels[i].timed);
+      const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
+      if (s != BNC_STATUS_OK) {
+        out[i].error = failure(s, message);
+        running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
+        continue;
+      }
+      seconds[i].push_back(t.count());
+      total[i] += t.count();
+      ++k;
     }
   }
-  std::vector<double> seconds;
-  double total = 0;
-  while (static_cast<int>(seconds.size()) < opt.min_repetitions || total < opt.min_seconds) {
-    const auto start = std::chrono::steady_clock::now();
-    const bnc_status s = call();
-    const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
-    if (s != BNC_STATUS_OK) {
-      out.error = failure(s, message);
-      return out;
-    }
-    seconds.push_back(t.count());
-    total += t.count();
+  for (const std::size_t i : running) {
+    std::vector<double>& v = seconds[i];
+    std::sort(v.begin(), v.end());
+    out[i].ok = true;
+    out[i].repetitions = static_cast<int>(v.size());
+    out[i].median_seconds = v[v.size() / 2];
   }
-  std::sort(seconds.begin(), seconds.end());
-  out.ok = true;
-  out.repetitions = static_cast<int>(seconds.size());
-  out.median_seconds = seconds[seconds.size() / 2];
   return out;
 }
 

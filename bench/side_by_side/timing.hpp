@@ -2,6 +2,7 @@
 // Times one kernel on one case through the ABI's function pointers, with buffers
 // allocated and filled once: no harness work (NaN prefill, guards, copies) is timed.
 #include <string>
+#include <vector>
 
 #include "bnconform/kernel.h"
 #include "cases.hpp"
@@ -31,9 +32,18 @@ struct timing_options {
   double min_seconds = 0.25;  // keep repeating until this much time was measured
 };
 
-// `prepare` computes the saved statistics a backward call needs (a kernel whose
-// results are written; `timed` may be a timing-only variant that writes none).
-timing time_kernel(const bnc_kernel& timed, const bnc_kernel& prepare, const bench_case& c,
-                   case_buffers& b, const timing_options& opt);
+// One contender: `timed` is what is timed (it may be a timing-only variant that
+// writes no results); `prepare` computes the saved statistics a backward call needs
+// (a kernel whose results are written).
+struct timed_kernel {
+  const bnc_kernel* timed;
+  const bnc_kernel* prepare;
+};
+
+// Times every kernel on one case, interleaved: after each kernel's warm-up, rounds
+// of one call per kernel in turn, until each has opt.min_repetitions calls and
+// opt.min_seconds measured. The result i belongs to kernels[i].
+std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const bench_case& c,
+                                 case_buffers& b, const timing_options& opt);
 
 }  // namespace bnconform::bench
