@@ -139,7 +139,7 @@ std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const
     }
     if (ok) running.push_back(i);
   }
-  // Rounds of one call per kernel, in turn, until each has its repetitions and
+  // Rounds of one call per kernel, in turn, each until it has its repetitions and
   // measured time: a burst of load from elsewhere on the machine then slows every
   // kernel of the case alike instead of whichever was being timed, so the ratios
   // hold up on a shared machine.
@@ -152,9 +152,19 @@ std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const
     }
     return true;
   };
+  // (a slow kernel does not make the fast ones run longer than they need: each
+  // stops once it has its calls and time.)
+  const auto has_enough = [&](std::size_t i) {
+    return static_cast<int>(seconds[i].size()) >= opt.min_repetitions &&
+           total[i] >= opt.min_seconds;
+  };
   while (!running.empty() && !done()) {
     for (std::size_t k = 0; k < running.size();) {
       const std::size_t i = running[k];
+      if (has_enough(i)) {  // a kernel with enough calls sits out the rest of the rounds
+        ++k;
+        continue;
+      }
       const auto start = std::chrono::steady_clock::now();
       const bnc_status s = call(*kernels[i].timed);
       const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
