@@ -63,7 +63,10 @@ void write_report(std::ostream& out, const run_context& ctx, const std::vector<c
       << "- command: `" << ctx.command << "`\n"
       << "- threads: " << ctx.threads << "\n"
       << "- STREAM triad: " << fixed(triad * 1e-9, 2) << " GB/s (best of the runs, "
-      << ctx.triad.elements << " doubles per array, " << ctx.triad.threads << " threads)\n"
+      << ctx.triad.elements << " doubles per array, " << ctx.triad.threads
+      << " threads; the better of " << fixed(ctx.triad_before.bytes_per_second * 1e-9, 2)
+      << " GB/s before the cases and " << fixed(ctx.triad_after.bytes_per_second * 1e-9, 2)
+      << " GB/s after them)\n"
       << "- kernels:";
   for (const contender& k : kernels) out << " " << k.name << " (" << k.judged->version << ");";
   out << "\n- time: median of the repeated calls after warm-up, through the ABI with\n"

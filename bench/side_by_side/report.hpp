@@ -24,7 +24,9 @@ struct run_context {
   std::string machine;
   std::string command;
   int threads = 2;
-  triad_result triad;
+  triad_result triad;         // the better of the two below: the fractions use it
+  triad_result triad_before;  // measured before the cases
+  triad_result triad_after;   // and after them (a shared machine's bandwidth drifts)
   std::int64_t accuracy_reduction = 0;
 };
 
