@@ -227,10 +227,11 @@ class tile_sums {
       t1_[j - wide_lanes * groups_] = t2_[j - wide_lanes * groups_] = 0;
     }
   }
-  // Forward: s1 += x - shift, s2 += (x - shift)^2 for one row of the tile.
+  // Forward: s1 += x - shift, s2 += (x - shift)^2 for one row of the tile, from
+  // vector `first` on.
   template <class S>
-  void add_row(const S* p) {
-    for (int q = 0; q < groups_; ++q) {
+  void add_row(const S* p, int first = 0) {
+    for (int q = first; q < groups_; ++q) {
       f64xW d;
       load_wide(p + wide_lanes * q, d);
       d -= shift_[q];
@@ -243,10 +244,11 @@ class tile_sums {
       t2_[j - wide_lanes * groups_] += d * d;
     }
   }
-  // Backward: s1 += dy, s2 += dy (x - mean) for one row of the tile.
+  // Backward: s1 += dy, s2 += dy (x - mean) for one row of the tile, from vector
+  // `first` on.
   template <class S>
-  void add_row(const S* x, const S* dy) {
-    for (int q = 0; q < groups_; ++q) {
+  void add_row(const S* x, const S* dy, int first = 0) {
+    for (int q = first; q < groups_; ++q) {
       f64xW v, g;
       load_wide(x + wide_lanes * q, v);
       load_wide(dy + wide_lanes * q, g);
@@ -260,6 +262,60 @@ class tile_sums {
           g * (static_cast<double>(widen(x[j])) - tail_shift_[j - wide_lanes * groups_]);
     }
   }
+  // The same sums over `rows` rows `stride` values apart, per run of
+  // register_groups vectors of channels: each run walks down all the rows with its
+  // sums and shifts in registers (row by row, every sum is loaded and stored for
+  // every row). Vectors past the last full run and the scalar tail go row by row.
+  // Every channel adds its rows in row order either way, so the sums are the bits
+  // add_row gives (lane_sums_test.cpp).
+  template <class S>
+  void add_rows(const S* p, std::int64_t stride, std::int64_t rows) {
+    int q0 = 0;
+    for (; q0 + register_groups <= groups_; q0 += register_groups) {
+      f64xW a1[register_groups], a2[register_groups], sh[register_groups];
+      load_run(q0, a1, a2, sh);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const S* row = p + r * stride + wide_lanes * q0;
+#pragma GCC unroll 8
+        for (int q = 0; q < register_groups; ++q) {
+          f64xW d;
+          load_wide(row + wide_lanes * q, d);
+          d -= sh[q];
+          a1[q] += d;
+          a2[q] += d * d;
+        }
+      }
+      store_run(q0, a1, a2);
+    }
+    if (q0 < groups_ || groups_ * wide_lanes < width_) {
+      for (std::int64_t r = 0; r < rows; ++r) add_row(p + r * stride, q0);
+    }
+  }
+  template <class S>
+  void add_rows(const S* x, const S* dy, std::int64_t stride, std::int64_t rows) {
+    int q0 = 0;
+    for (; q0 + register_groups <= groups_; q0 += register_groups) {
+      f64xW a1[register_groups], a2[register_groups], mu[register_groups];
+      load_run(q0, a1, a2, mu);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const S* xr = x + r * stride + wide_lanes * q0;
+        const S* gr = dy + r * stride + wide_lanes * q0;
+#pragma GCC unroll 8
+        for (int q = 0; q < register_groups; ++q) {
+          f64xW v, g;
+          load_wide(xr + wide_lanes * q, v);
+          load_wide(gr + wide_lanes * q, g);
+          a1[q] += g;
+          a2[q] += g * (v - mu[q]);
+        }
+      }
+      store_run(q0, a1, a2);
+    }
+    if (q0 < groups_ || groups_ * wide_lanes < width_) {
+      for (std::int64_t r = 0; r < rows; ++r) add_row(x + r * stride, dy + r * stride, q0);
+    }
+  }
+
   double sum1(int l) const {
     return l < wide_lanes * groups_ ? s1_[l / wide_lanes][l % wide_lanes]
                                     : t1_[l - wide_lanes * groups_];
@@ -270,6 +326,29 @@ class tile_sums {
   }
 
  private:
+  // Vectors whose two sums and shift stay in registers: 3 x register_groups of
+  // AVX-512's 32 registers (8 vectors: 64 channels), of AVX2's 16 (4: 16 channels),
+  // of SSE2's 16 (2, a vector being two registers there).
+#if defined(__AVX512F__)
+  static constexpr int register_groups = 8;
+#elif defined(__AVX2__)
+  static constexpr int register_groups = 4;
+#else
+  static constexpr int register_groups = 2;
+#endif
+  void load_run(int q0, f64xW* a1, f64xW* a2, f64xW* shift) const {
+    for (int q = 0; q < register_groups; ++q) {
+      a1[q] = s1_[q0 + q];
+      a2[q] = s2_[q0 + q];
+      shift[q] = shift_[q0 + q];
+    }
+  }
+  void store_run(int q0, const f64xW* a1, const f64xW* a2) {
+    for (int q = 0; q < register_groups; ++q) {
+      s1_[q0 + q] = a1[q];
+      s2_[q0 + q] = a2[q];
+    }
+  }
   int width_ = 0, groups_ = 0;
   f64xW shift_[Lanes / wide_lanes], s1_[Lanes / wide_lanes], s2_[Lanes / wide_lanes];
   double tail_shift_[wide_lanes], t1_[wide_lanes], t2_[wide_lanes];
