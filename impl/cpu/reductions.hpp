@@ -43,17 +43,7 @@ std::vector<moments<accumulator_for<S>>> channel_moments(const geometry& g, cons
           if constexpr (std::is_same_v<Acc, double>) {
             tile_sums<tile_channels> sums;
             sums.start(shift, width);
-            if (grid.tiles > 1) {
-              // A tile is part of each row: walk the block per run of channels with
-              // the sums in registers (tile_sums::add_rows; same bits). Measured in
-              // one process, alternating call by call (2 threads, x86-64-v4): it
-              // pays where rows are wider than a tile (32x1024x14x14 f32 forward
-              // 0.74x the time, 32x2048x7x7 0.88x) and costs where a tile is the
-              // whole row and the row-by-row walk streams (32x256x56x56 1.12x).
-              sums.add_rows(x + r0 * channels + c0, channels, r1 - r0);
-            } else {
-              for (std::int64_t r = r0; r < r1; ++r) sums.add_row(x + r * channels + c0);
-            }
+            sums.add_rows(x + r0 * channels + c0, channels, r1 - r0);
             for (int l = 0; l < width; ++l) {
               record(c0 + l, j) = block_moments<Acc>(count, shift[l], sums.sum1(l), sums.sum2(l));
             }
@@ -154,13 +144,7 @@ std::vector<gradient_totals<accumulator_for<S>>> channel_gradient_sums(
           if constexpr (std::is_same_v<Acc, double>) {
             tile_sums<tile_channels> sums;
             sums.start(mean.data() + c0, width);
-            if (grid.tiles > 1) {  // as in channel_moments
-              sums.add_rows(x + r0 * channels + c0, dy + r0 * channels + c0, channels, r1 - r0);
-            } else {
-              for (std::int64_t r = r0; r < r1; ++r) {
-                sums.add_row(x + r * channels + c0, dy + r * channels + c0);
-              }
-            }
+            sums.add_rows(x + r0 * channels + c0, dy + r0 * channels + c0, channels, r1 - r0);
             for (int l = 0; l < width; ++l) record(c0 + l, j) = {sums.sum1(l), sums.sum2(l)};
           } else {
             gradient_sums<Acc, tile_channels> sums;
