@@ -122,6 +122,7 @@ inline void narrow_step(bf16_bits* p, f32v lo, f32v hi) {
 // The last n < 16 values of a row, with AVX-512 masked loads and stores (lanes past
 // n are neither read nor written). Short channels-first rows (7x7: 49 values, one
 // step and 17 more) would otherwise spend most of their time in the scalar loop.
+#define BNCONFORM_CPU_BF16_PARTS 1  // for code outside templates (variant.cpp)
 inline constexpr bool bf16_has_part = true;
 inline __mmask16 part_mask(std::int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
 inline f32v widen_part(const bf16_bits* p, std::int64_t n) {

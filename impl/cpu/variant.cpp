@@ -51,6 +51,16 @@ void widen_bf16_run(const std::uint16_t* in, float* out, std::int64_t n) {
     std::memcpy(out + i, &lo, sizeof lo);
     std::memcpy(out + i + bf16_step / 2, &hi, sizeof hi);
   }
+#if defined(BNCONFORM_CPU_BF16_PARTS)
+  // The rest as the elementwise passes take the rest of a row: masked.
+  for (; i < n; i += 16) {
+    const std::int64_t part = n - i < 16 ? n - i : 16;
+    float values[16];
+    const f32v v = widen_part(from + i, part);
+    std::memcpy(values, &v, sizeof values);
+    std::memcpy(out + i, values, static_cast<std::size_t>(part) * sizeof(float));
+  }
+#endif
 #endif
   for (; i < n; ++i) out[i] = widen(from[i]);
 }
@@ -61,6 +71,16 @@ void narrow_bf16_run(const float* in, std::uint16_t* out, std::int64_t n) {
 #if defined(__AVX2__)
   for (; i + bf16_step <= n; i += bf16_step)
     narrow_step(to + i, load_f32v(in + i), load_f32v(in + i + bf16_step / 2));
+#if defined(BNCONFORM_CPU_BF16_PARTS)
+  for (; i < n; i += 16) {
+    const std::int64_t part = n - i < 16 ? n - i : 16;
+    float values[16] = {};
+    std::memcpy(values, in + i, static_cast<std::size_t>(part) * sizeof(float));
+    f32v v;
+    std::memcpy(&v, values, sizeof v);
+    narrow_part(to + i, part, v);
+  }
+#endif
 #endif
   for (; i < n; ++i) to[i] = narrow_bf16(in[i]);
 }
