@@ -116,8 +116,10 @@ std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const
     return backward ? k.backward(k.context, &descriptor, &g, message, sizeof message)
                     : k.forward(k.context, &descriptor, &f, message, sizeof message);
   };
-  // Each kernel: the saved statistics a backward needs (its own training forward of
-  // the same problem), then its warm-up calls. A kernel that fails drops out.
+  // Each kernel: a training forward of the same problem for the saved statistics a
+  // backward needs, then its warm-up calls; a kernel that fails either drops out.
+  // (The buffers are shared, so every backward reads what the last of these
+  // forwards wrote: the statistics of the same data, equal to within rounding.)
   std::vector<std::size_t> running;
   for (std::size_t i = 0; i < kernels.size(); ++i) {
     if (backward) {
@@ -145,23 +147,16 @@ std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const
   // hold up on a shared machine.
   std::vector<std::vector<double>> seconds(kernels.size());
   std::vector<double> total(kernels.size(), 0.0);
-  const auto done = [&] {
-    for (const std::size_t i : running) {
-      if (static_cast<int>(seconds[i].size()) < opt.min_repetitions || total[i] < opt.min_seconds)
-        return false;
-    }
-    return true;
-  };
-  // (a slow kernel does not make the fast ones run longer than they need: each
-  // stops once it has its calls and time.)
+  // A kernel that has its calls and time sits out the rest of the rounds: a slow
+  // kernel does not make the fast ones run longer than they need.
   const auto has_enough = [&](std::size_t i) {
     return static_cast<int>(seconds[i].size()) >= opt.min_repetitions &&
            total[i] >= opt.min_seconds;
   };
-  while (!running.empty() && !done()) {
+  while (!std::all_of(running.begin(), running.end(), has_enough)) {
     for (std::size_t k = 0; k < running.size();) {
       const std::size_t i = running[k];
-      if (has_enough(i)) {  // a kernel with enough calls sits out the rest of the rounds
+      if (has_enough(i)) {
         ++k;
         continue;
       }
