@@ -262,19 +262,21 @@ class tile_sums {
           g * (static_cast<double>(widen(x[j])) - tail_shift_[j - wide_lanes * groups_]);
     }
   }
-  // The same sums over `rows` rows `stride` values apart. Where the tile is part
-  // of each row (stride > width), per run of register_groups vectors of channels:
-  // each run walks down all the rows with its sums and shifts in registers (row by
-  // row, every sum is loaded and stored for every row); vectors past the last full
-  // run and the scalar tail go row by row. Where the tile is the whole row, row by
-  // row: that walk streams through memory. Measured in one process, the two walks
-  // alternating call by call (2 threads, x86-64-v4): the runs take 0.74x the time at
-  // 32x1024x14x14 f32 forward and 0.88x at 32x2048x7x7, but 1.12x at 32x256x56x56
-  // (one tile per row). Every channel adds its rows in row order either way, so the
-  // sums are the bits add_row gives (lane_sums_test.cpp).
+  // The same sums over `rows` rows `stride` values apart. Per run of register_groups
+  // vectors of channels, all the rows with the run's sums and shifts in registers
+  // (row by row, every sum is loaded and stored for every row); vectors past the last
+  // full run and the scalar tail go row by row. The runs are used where the tile is
+  // part of each row (stride > width) or is one run (64 channels with AVX-512); a
+  // wider whole-row tile goes row by row, which streams through memory. Measured in
+  // one process, the walks alternating call by call (2 threads, x86-64-v4; time with
+  // runs / time without): 32x1024x14x14 f32 forward 0.74, 32x2048x7x7 0.88,
+  // 32x64x56x56 forward f32 0.92, bf16 0.87, backward bf16 0.93; but 32x256x56x56
+  // f32 forward 1.12 and 32x128x28x28 backward 1.22 (several runs per whole row;
+  // taking 16 rows per run at a time did not help: 1.3 for f32). Every channel adds its rows in row
+  // order either way, so the sums are the bits add_row gives (lane_sums_test.cpp).
   template <class S>
   void add_rows(const S* p, std::int64_t stride, std::int64_t rows) {
-    if (stride <= width_) {
+    if (!runs_pay(stride)) {
       for (std::int64_t r = 0; r < rows; ++r) add_row(p + r * stride);
       return;
     }
@@ -301,7 +303,7 @@ class tile_sums {
   }
   template <class S>
   void add_rows(const S* x, const S* dy, std::int64_t stride, std::int64_t rows) {
-    if (stride <= width_) {
+    if (!runs_pay(stride)) {
       for (std::int64_t r = 0; r < rows; ++r) add_row(x + r * stride, dy + r * stride);
       return;
     }
@@ -348,6 +350,7 @@ class tile_sums {
 #else
   static constexpr int register_groups = 2;
 #endif
+  bool runs_pay(std::int64_t stride) const { return stride > width_ || groups_ == register_groups; }
   void load_run(int q0, f64xW* a1, f64xW* a2, f64xW* shift) const {
     for (int q = 0; q < register_groups; ++q) {
       a1[q] = s1_[q0 + q];

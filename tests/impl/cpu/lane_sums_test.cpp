@@ -1,9 +1,9 @@
 // The channels-last sums two ways: tile_sums::add_rows (runs of channels walking all
 // the rows of a block with their sums in registers, used when rows are wider than a
-// tile) against add_row row after row. Every channel adds its rows in row order both
-// ways, so the sums must be the same bits; widths leave vectors past the last full
-// run and a scalar tail. (This is the portable compilation; variant_test.cpp checks
-// that the instruction-set variants give the same bits, on a shape with two tiles.)
+// tile or a tile is one run) against add_row row after row. Every channel adds its rows in row
+// order both ways, so the sums must be the same bits; widths leave vectors past the last full run
+// and a scalar tail. (This is the portable compilation; variant_test.cpp checks that the
+// instruction-set variants give the same bits, on a shape with two tiles.)
 #include "impl/cpu/lane_sums.hpp"
 
 #include <gtest/gtest.h>
@@ -72,6 +72,18 @@ TEST(CpuTileSums, RunsOfChannelsGiveTheRowByRowBits) {
     for (const std::int64_t rows : {1, 7, 128}) {
       expect_same_sums<float>(width, rows, 300);
       expect_same_sums<bf16_bits>(width, rows, 300);
+    }
+  }
+}
+
+// A tile that is the whole row: one run of channels (8 channels in this portable
+// compilation, 64 in x86-64-v4, with a tail or not) walks the rows in registers,
+// wider tiles go row by row.
+TEST(CpuTileSums, WholeRowTilesGiveTheRowByRowBits) {
+  for (const int width : {8, 11, 16, 64, 67, 128}) {
+    for (const std::int64_t rows : {1, 7, 128}) {
+      expect_same_sums<float>(width, rows, width);
+      expect_same_sums<bf16_bits>(width, rows, width);
     }
   }
 }

@@ -122,8 +122,9 @@ TEST(CpuVariants, EveryVariantGivesTheBaselinesBits) {
   for (const char* dt : {"f32", "f64", "f16", "bf16"}) {
     for (const char* layout : {"channels_first", "channels_last"}) {
       // Vectors of 16 or 32 and their tails; 300 channels make two channels-last
-      // tiles, whose sums run through tile_sums::add_rows.
-      for (const char* shape : {"3x5x31x29", "4x37x5x3", "2x77x9x7", "2x300x5x3"}) {
+      // tiles, and 64 channels one run of AVX-512 registers, whose sums run through
+      // tile_sums::add_rows.
+      for (const char* shape : {"3x5x31x29", "4x37x5x3", "2x77x9x7", "2x300x5x3", "3x64x5x7"}) {
         const problem p =
             problem::parse(std::string("shape=") + shape + ",dtype=" + dt + ",layout=" + layout);
         random_source rng(21);
