@@ -135,6 +135,23 @@ inline void load_wide(const S* p, f64xW& out) {
   }
 }
 
+// p[0..2W) widened to f64 as two vectors. For bf16 in x86-64-v4 one widening of
+// sixteen values and two conversions, instead of two widenings of eight.
+template <class S>
+inline void load_wide_pair(const S* p, f64xW& lo, f64xW& hi) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<S, bf16_bits>) {
+    const __m512 f = _mm512_castsi512_ps(_mm512_slli_epi32(
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+    lo = _mm512_cvtps_pd(_mm512_castps512_ps256(f));
+    hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(f, 1));
+    return;
+  }
+#endif
+  load_wide(p, lo);
+  load_wide(p + wide_lanes, hi);
+}
+
 // (An out parameter: returning a vector wider than the baseline's registers changes
 // the ABI, and GCC warns.)
 inline void splat_wide(double v, f64xW& out) {
@@ -287,12 +304,14 @@ class tile_sums {
       for (std::int64_t r = 0; r < rows; ++r) {
         const S* row = p + r * stride + wide_lanes * q0;
 #pragma GCC unroll 8
-        for (int q = 0; q < register_groups; ++q) {
-          f64xW d;
-          load_wide(row + wide_lanes * q, d);
-          d -= sh[q];
-          a1[q] += d;
-          a2[q] += d * d;
+        for (int q = 0; q < register_groups; q += 2) {
+          f64xW d[2];
+          load_wide_pair(row + wide_lanes * q, d[0], d[1]);
+          for (int h = 0; h < 2; ++h) {
+            d[h] -= sh[q + h];
+            a1[q + h] += d[h];
+            a2[q + h] += d[h] * d[h];
+          }
         }
       }
       store_run(q0, a1, a2);
@@ -315,12 +334,14 @@ class tile_sums {
         const S* xr = x + r * stride + wide_lanes * q0;
         const S* gr = dy + r * stride + wide_lanes * q0;
 #pragma GCC unroll 8
-        for (int q = 0; q < register_groups; ++q) {
-          f64xW v, g;
-          load_wide(xr + wide_lanes * q, v);
-          load_wide(gr + wide_lanes * q, g);
-          a1[q] += g;
-          a2[q] += g * (v - mu[q]);
+        for (int q = 0; q < register_groups; q += 2) {
+          f64xW v[2], g[2];
+          load_wide_pair(xr + wide_lanes * q, v[0], v[1]);
+          load_wide_pair(gr + wide_lanes * q, g[0], g[1]);
+          for (int h = 0; h < 2; ++h) {
+            a1[q + h] += g[h];
+            a2[q + h] += g[h] * (v[h] - mu[q + h]);
+          }
         }
       }
       store_run(q0, a1, a2);
