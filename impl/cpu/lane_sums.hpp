@@ -291,6 +291,11 @@ class tile_sums {
   // f32 forward 1.12 and 32x128x28x28 backward 1.22 (several runs per whole row;
   // taking 16 rows per run at a time did not help: 1.3 for f32). Every channel adds its rows in row
   // order either way, so the sums are the bits add_row gives (lane_sums_test.cpp).
+  // The runs take their values two vectors at a time (load_wide_pair: bf16 widened
+  // sixteen at a time in x86-64-v4): measured the same way, bf16 backward 0.93-0.97x
+  // the time at 32x64x56x56, 32x512x14x14 and 32x64x112x112, forward 0.97-0.99x; in
+  // add_row the pairs made the bf16 forward slower (1.07x at 32x128x28x28 and
+  // 32x256x28x28), so it has none.
   template <class S>
   void add_rows(const S* p, std::int64_t stride, std::int64_t rows) {
     if (!runs_pay(stride)) {
@@ -371,6 +376,7 @@ class tile_sums {
 #else
   static constexpr int register_groups = 2;
 #endif
+  static_assert(register_groups % 2 == 0, "the runs take vectors in pairs");
   bool runs_pay(std::int64_t stride) const { return stride > width_ || groups_ == register_groups; }
   void load_run(int q0, f64xW* a1, f64xW* a2, f64xW* shift) const {
     for (int q = 0; q < register_groups; ++q) {
