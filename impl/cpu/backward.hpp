@@ -4,9 +4,11 @@
 //   batch statistics: dx = gamma invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean)))
 //   running statistics (eval): dx = dy gamma invstd
 // dgamma = invstd sum dy (x - mean), dbeta = sum dy (semantics.md).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "call_plan.hpp"
@@ -15,6 +17,7 @@
 #include "reductions.hpp"
 #include "statistics.hpp"
 #include "storage.hpp"
+#include "streaming.hpp"
 
 namespace bnconform::cpu {
 inline namespace BNCONFORM_CPU_ISA {
@@ -25,7 +28,37 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
                     std::span<const T> slope) {
   const std::int64_t channels = g.channels;
   if (g.m == 0 || channels == 0) return;
-  // dx = scale * ((dy - mean_dy) - (x - mean) * slope), or dy * scale.
+    // dx = scale * ((dy - mean_dy) - (x - mean) * slope), or dy * scale.
+#if BNCONFORM_CPU_STREAMING
+  if constexpr (streamable<S, T>) {
+    // Large outputs: streaming stores (streaming.hpp), the same arithmetic.
+    const std::size_t coefficients =
+        std::min({mean.size(), scale.size(), mean_dy.size(), slope.size()});
+    if (streams<S>(g, coefficients)) {
+      const float *mu = mean.data(), *sc = scale.data(), *mdy = mean_dy.data(), *sl = slope.data();
+      auto dx_of = [&](f32v xv, f32v gv, std::int64_t k) {
+        return batch ? ((gv - load_f32v(mdy + k)) - (xv - load_f32v(mu + k)) * load_f32v(sl + k)) *
+                           load_f32v(sc + k)
+                     : gv * load_f32v(sc + k);
+      };
+      stream_channels_last(
+          g.m * channels, channels, dx,
+          [&](std::int64_t p, std::int64_t c, f32v& lo, f32v& hi) {
+            f32v x_lo{}, x_hi{}, g_hi{};
+            if (batch) load_step(x + p, x_lo, x_hi);
+            load_step(dy + p, lo, g_hi);
+            lo = dx_of(x_lo, lo, c);
+            if constexpr (std::is_same_v<S, bf16_bits>) hi = dx_of(x_hi, g_hi, c + bf16_step / 2);
+          },
+          [&](std::int64_t p, std::int64_t c) {
+            const T gv = static_cast<T>(widen(dy[p]));
+            return batch ? ((gv - mdy[c]) - (static_cast<T>(widen(x[p])) - mu[c]) * sl[c]) * sc[c]
+                         : gv * sc[c];
+          });
+      return;
+    }
+  }
+#endif
   if (g.channels_innermost) {
     parallel_for(g.m, 2 * channels, [&](std::int64_t r) {
       const S* px = x + r * channels;
@@ -138,15 +171,18 @@ call_report backward(const backward_plan& plan) {
   std::vector<double> mean(n), invstd(n);
   std::vector<T> mean_t(n), scale(n), mean_dy(n), slope(n);
   const std::size_t n_f32 = std::is_same_v<S, double> ? 0 : n;
-  std::vector<float> mean_f32(n_f32), scale_f32(n_f32), mean_dy_f32(n_f32), slope_f32(n_f32);
+  // (The f32 roundings carry coefficient_pad entries more for the streaming pass.)
+  const std::size_t padded = n_f32 == 0 ? 0 : n_f32 + coefficient_pad;
+  std::vector<float> mean_f32(padded), scale_f32(padded), mean_dy_f32(padded), slope_f32(padded);
   // dx, in f32 when every coefficient fits it (as fast as before), else in f64.
   auto gradient = [&](bool batch) {
     if constexpr (!std::is_same_v<S, double>) {
       if (fits_f32(mean_t) && fits_f32(scale) && fits_f32(mean_dy) && fits_f32(slope)) {
-        round_to_f32(mean_t, mean_f32);
-        round_to_f32(scale, scale_f32);
-        round_to_f32(mean_dy, mean_dy_f32);
-        round_to_f32(slope, slope_f32);
+        for (auto [from, to] : {std::pair{&mean_t, &mean_f32}, std::pair{&scale, &scale_f32},
+                                std::pair{&mean_dy, &mean_dy_f32}, std::pair{&slope, &slope_f32}}) {
+          round_to_f32(*from, *to);
+          repeat_cyclically(*to, n);
+        }
         input_gradient<S, float>(g, batch, x, dy, static_cast<S*>(a.dx), mean_f32, scale_f32,
                                  mean_dy_f32, slope_f32);
         return;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "call_plan.hpp"
@@ -14,6 +15,7 @@
 #include "normalize.hpp"
 #include "statistics.hpp"
 #include "storage.hpp"
+#include "streaming.hpp"
 
 namespace bnconform::cpu {
 inline namespace BNCONFORM_CPU_ISA {
@@ -39,8 +41,9 @@ call_report forward(const forward_plan& plan) {
   // roundings serve the fast f32 pass when they fit (normalize.hpp, fits_f32).
   const auto n = static_cast<std::size_t>(channels);
   std::vector<double> shift(n), scale(n), offset(n);
-  std::vector<float> shift_f32(std::is_same_v<S, double> ? 0 : n), scale_f32(shift_f32),
-      offset_f32(shift_f32);
+  // (Their f32 roundings carry coefficient_pad entries more for the streaming pass.)
+  std::vector<float> shift_f32(std::is_same_v<S, double> ? 0 : n + coefficient_pad),
+      scale_f32(shift_f32), offset_f32(shift_f32);
   call_report report;
   const double nan = std::numeric_limits<double>::quiet_NaN();
 
@@ -101,9 +104,11 @@ call_report forward(const forward_plan& plan) {
   }
   if constexpr (!std::is_same_v<S, double>) {
     if (fits_f32(shift) && fits_f32(scale) && fits_f32(offset)) {
-      round_to_f32(shift, shift_f32);
-      round_to_f32(scale, scale_f32);
-      round_to_f32(offset, offset_f32);
+      for (auto [from, to] : {std::pair{&shift, &shift_f32}, std::pair{&scale, &scale_f32},
+                              std::pair{&offset, &offset_f32}}) {
+        round_to_f32(*from, *to);
+        repeat_cyclically(*to, n);
+      }
       normalize<S, float>(g, x, y, shift_f32, scale_f32, offset_f32);
       return report;
     }

@@ -10,6 +10,7 @@
 // keeps a constant channel exact: x - mean is exactly 0 there, so y == beta
 // (semantics.md); and it has no cancellation between two large products on offset
 // data (tolerance.md's |d xhat| budget).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -18,6 +19,7 @@
 #include "blocks.hpp"
 #include "isa_namespace.hpp"
 #include "storage.hpp"
+#include "streaming.hpp"
 #include "threading.hpp"
 
 namespace bnconform::cpu {
@@ -48,6 +50,28 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
     const T* sh = shift.data();
     const T* sc = scale.data();
     const T* of = offset.data();
+#if BNCONFORM_CPU_STREAMING
+    if constexpr (streamable<S, T>) {
+      // Large outputs: streaming stores (streaming.hpp), the same arithmetic.
+      if (streams<S>(g, std::min({shift.size(), scale.size(), offset.size()}))) {
+        stream_channels_last(
+            g.m * channels, channels, y,
+            [&](std::int64_t p, std::int64_t c, f32v& lo, f32v& hi) {
+              load_step(x + p, lo, hi);
+              lo = (lo - load_f32v(sh + c)) * load_f32v(sc + c) + load_f32v(of + c);
+              if constexpr (std::is_same_v<S, bf16_bits>) {
+                constexpr int half = bf16_step / 2;
+                hi = (hi - load_f32v(sh + c + half)) * load_f32v(sc + c + half) +
+                     load_f32v(of + c + half);
+              }
+            },
+            [&](std::int64_t p, std::int64_t c) {
+              return (static_cast<T>(widen(x[p])) - sh[c]) * sc[c] + of[c];
+            });
+        return;
+      }
+    }
+#endif
     parallel_for(g.m, channels, [&](std::int64_t r) {
       const S* in = x + r * channels;
       S* out = y + r * channels;

@@ -13,6 +13,7 @@
 
 #include "impl/cpu/call_plan.hpp"
 #include "impl/cpu/storage.hpp"
+#include "impl/cpu/streaming.hpp"
 #include "support.hpp"
 
 namespace bnconform::testing {
@@ -74,12 +75,19 @@ struct raw_run {
   std::vector<double> stats;  // save_mean, save_invstd, running_mean, running_var, dgamma, dbeta
 };
 
+// y and dx are written `shift` bytes past a 64-byte boundary (the streaming stores
+// of streaming.hpp align themselves on the output).
 raw_run run_variant(const cpu::variant& v, const problem& p, const tensor& x, const tensor& dy,
-                    const module_state& s) {
+                    const module_state& s, std::size_t shift = 0) {
   raw_run out;
   const std::size_t c = static_cast<std::size_t>(p.channels());
-  out.y.resize(x.byte_size());
-  out.dx.resize(x.byte_size());
+  std::vector<unsigned char> y_buffer(x.byte_size() + 128), dx_buffer(y_buffer);
+  auto at = [shift](std::vector<unsigned char>& buffer) {
+    const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+    return buffer.data() + ((64 - address % 64) % 64 + shift);
+  };
+  unsigned char* const y = at(y_buffer);
+  unsigned char* const dx = at(dx_buffer);
   tensor save_mean(p.stats_type(), p.channels()), save_invstd(save_mean),
       rm = s.running_mean, rv = s.running_var, dgamma(save_mean), dbeta(save_mean);
   std::int64_t count = s.num_batches_tracked;
@@ -87,13 +95,14 @@ raw_run run_variant(const cpu::variant& v, const problem& p, const tensor& x, co
   bnc_forward_args f{};
   f.struct_size = sizeof f;
   f.x = x.data();
-  f.y = out.y.data();
+  f.y = y;
   f.gamma = s.gamma.data();
   f.beta = s.beta.data();
   f.running_mean = rm.data();
   f.running_var = rv.data();
-  f.save_mean = save_mean.data();
-  f.save_invstd = save_invstd.data();
+  const bool batch = p.uses_batch_statistics();
+  f.save_mean = batch ? save_mean.data() : nullptr;
+  f.save_invstd = batch ? save_invstd.data() : nullptr;
   f.num_batches_tracked = &count;
   cpu::forward_plan fp;
   EXPECT_TRUE(cpu::validate_forward(&d, &f, fp).ok());
@@ -102,44 +111,94 @@ raw_run run_variant(const cpu::variant& v, const problem& p, const tensor& x, co
   b.struct_size = sizeof b;
   b.x = x.data();
   b.dy = dy.data();
-  b.dx = out.dx.data();
+  b.dx = dx;
   b.gamma = s.gamma.data();
-  b.save_mean = save_mean.data();
-  b.save_invstd = save_invstd.data();
+  b.save_mean = batch ? save_mean.data() : nullptr;
+  b.save_invstd = batch ? save_invstd.data() : nullptr;
+  b.running_mean = batch ? nullptr : rm.data();
+  b.running_var = batch ? nullptr : rv.data();
   b.dgamma = dgamma.data();
   b.dbeta = dbeta.data();
   cpu::backward_plan bp;
   EXPECT_TRUE(cpu::validate_backward(&d, &b, bp).ok());
   v.backward(bp);
+  out.y.assign(y, y + x.byte_size());
+  out.dx.assign(dx, dx + x.byte_size());
   for (const tensor* t : {&save_mean, &save_invstd, &rm, &rv, &dgamma, &dbeta})
     for (std::size_t i = 0; i < c; ++i) out.stats.push_back(t->get(static_cast<std::int64_t>(i)));
   return out;
 }
 
+void expect_same_run(const raw_run& a, const raw_run& b, const std::string& where) {
+  EXPECT_EQ(a.y, b.y) << where;
+  EXPECT_EQ(a.dx, b.dx) << where;
+  ASSERT_EQ(a.stats.size(), b.stats.size());
+  EXPECT_EQ(0, std::memcmp(a.stats.data(), b.stats.data(), a.stats.size() * sizeof(double)))
+      << where;
+}
+
+// Sets the output size from which the passes stream, for the life of the guard.
+struct streaming_threshold_guard {
+  explicit streaming_threshold_guard(std::int64_t bytes) { cpu::set_streaming_threshold(bytes); }
+  ~streaming_threshold_guard() { cpu::set_streaming_threshold(-1); }
+  streaming_threshold_guard(const streaming_threshold_guard&) = delete;
+  streaming_threshold_guard& operator=(const streaming_threshold_guard&) = delete;
+};
+
 TEST(CpuVariants, EveryVariantGivesTheBaselinesBits) {
   const std::vector<const cpu::variant*> runnable = cpu::runnable_variants();
   if (runnable.size() < 2) GTEST_SKIP() << "this CPU runs the baseline variant only";
-  for (const char* dt : {"f32", "f64", "f16", "bf16"}) {
-    for (const char* layout : {"channels_first", "channels_last"}) {
-      // Vectors of 16 or 32 and their tails; 300 channels make two channels-last
-      // tiles, and 64 channels one run of AVX-512 registers, whose sums run through
-      // tile_sums::add_rows.
-      for (const char* shape : {"3x5x31x29", "4x37x5x3", "2x77x9x7", "2x300x5x3", "3x64x5x7"}) {
-        const problem p =
-            problem::parse(std::string("shape=") + shape + ",dtype=" + dt + ",layout=" + layout);
-        random_source rng(21);
+  // With the default threshold these outputs are small and never stream; with 0
+  // the channels-last passes of x86-64-v4 stream wherever C >= 32.
+  for (const std::int64_t threshold : {std::int64_t{-1}, std::int64_t{0}}) {
+    const streaming_threshold_guard streaming(threshold);
+    for (const char* dt : {"f32", "f64", "f16", "bf16"}) {
+      for (const char* layout : {"channels_first", "channels_last"}) {
+        for (const char* mode : {"train", "eval"}) {
+          // Vectors of 16 or 32 and their tails; 300 channels make two channels-last
+          // tiles, and 64 channels one run of AVX-512 registers, whose sums run
+          // through tile_sums::add_rows.
+          for (const char* shape : {"3x5x31x29", "4x37x5x3", "2x77x9x7", "2x300x5x3", "3x64x5x7"}) {
+            const problem p = problem::parse(std::string("shape=") + shape + ",dtype=" + dt +
+                                             ",layout=" + layout + ",mode=" + mode);
+            random_source rng(21);
+            const tensor x = random_data(rng, p, 50, 3);
+            const tensor dy = random_data(rng, p, 0, 1);
+            const module_state s = random_state(rng, p);
+            const raw_run a = run_variant(cpu::variants::baseline(), p, x, dy, s);
+            for (std::size_t k = 1; k < runnable.size(); ++k) {
+              expect_same_run(a, run_variant(*runnable[k], p, x, dy, s),
+                              p.to_string() + " " + runnable[k]->name + " streaming threshold " +
+                                  std::to_string(threshold));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Streaming stores (streaming.hpp) start at the first 64-byte boundary of the output
+// and take the values before it one at a time: outputs at every offset from a
+// boundary give the bits of the passes that do not stream, in every variant.
+TEST(CpuVariants, StreamedOutputsGiveTheSameBitsAtEveryAlignment) {
+  for (const char* dt : {"f32", "bf16"}) {
+    for (const char* mode : {"train", "eval"}) {
+      for (const char* shape : {"3x37x7x5", "2x64x9x7", "2x300x5x3"}) {
+        const problem p = problem::parse(std::string("shape=") + shape + ",dtype=" + dt +
+                                         ",layout=channels_last,mode=" + mode);
+        random_source rng(22);
         const tensor x = random_data(rng, p, 50, 3);
         const tensor dy = random_data(rng, p, 0, 1);
         const module_state s = random_state(rng, p);
-        const raw_run a = run_variant(cpu::variants::baseline(), p, x, dy, s);
-        for (std::size_t k = 1; k < runnable.size(); ++k) {
-          const raw_run b = run_variant(*runnable[k], p, x, dy, s);
-          const std::string where = p.to_string() + " " + runnable[k]->name;
-          EXPECT_EQ(a.y, b.y) << where;
-          EXPECT_EQ(a.dx, b.dx) << where;
-          ASSERT_EQ(a.stats.size(), b.stats.size());
-          EXPECT_EQ(0, std::memcmp(a.stats.data(), b.stats.data(), a.stats.size() * sizeof(double)))
-              << where;
+        for (const cpu::variant* v : cpu::runnable_variants()) {
+          const raw_run plain = run_variant(*v, p, x, dy, s);
+          const streaming_threshold_guard streaming(0);
+          for (std::size_t shift = 0; shift < 64; shift += size_of(p.data_type())) {
+            expect_same_run(
+                plain, run_variant(*v, p, x, dy, s, shift),
+                p.to_string() + " " + v->name + " output at 64k + " + std::to_string(shift));
+          }
         }
       }
     }

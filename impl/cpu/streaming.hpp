@@ -1,0 +1,116 @@
+#pragma once
+// Non-temporal ("streaming") stores for the channels-last elementwise passes of
+// large tensors (forward y, backward dx), in the x86-64-v4 variant.
+//
+// A normal store of a line that is not in the cache first reads it (read for
+// ownership): writing y costs a read and a write of y. Streaming stores write whole
+// 64-byte lines without reading them, so a pass that reads x and writes y moves two
+// tensors' worth of memory instead of three. They also bypass the cache, which
+// loses when the output would have stayed in it: so only outputs of at least
+// streaming_threshold() bytes (default 32 MiB, the development machine's last-level
+// cache) stream. Measured on the development machine in one process, interleaved
+// call by call (2 threads; README.md, "Speed"): f32 32x64x112x112 channels-last
+// forward eval 4.7 -> 3.9 ms, 32x128x56x56 3.0 -> 2.5 ms; 32x512x7x7 (3.2 MB)
+// 0.05 -> 0.09 ms if it streamed, hence the threshold.
+//
+// The pass walks the tensor as one flat array (value p is channel p mod C) in
+// 64-byte steps aligned on the output: a step may run from the end of one row into
+// the next, so the coefficient arrays carry coefficient_pad entries past the last
+// channel that repeat the first ones (repeat_cyclically). The arithmetic per value
+// is the one of the row loops, in the same order, so the bits are the same
+// (variant_test.cpp and streaming_test.cpp compare them).
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "call_plan.hpp"
+#include "isa_namespace.hpp"
+#include "storage.hpp"
+#include "threading.hpp"
+
+// The passes that stream are compiled where this is 1 (x86-64-v4).
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+#define BNCONFORM_CPU_STREAMING 1
+#else
+#define BNCONFORM_CPU_STREAMING 0
+#endif
+
+namespace bnconform::cpu {
+
+// Outputs of at least this many bytes stream (where the variant can); set_...(b)
+// fixes it for later calls (tests use 0 to stream everything), b < 0 restores the
+// default (32 MiB).
+std::int64_t streaming_threshold();
+void set_streaming_threshold(std::int64_t bytes);
+
+// Entries past the last channel that the streaming passes read (one step of values).
+inline constexpr std::size_t coefficient_pad = 32;
+
+// Fills v[channels..) with the coefficients of channels 0, 1, ... again, cyclically.
+inline void repeat_cyclically(std::vector<float>& v, std::size_t channels) {
+  for (std::size_t i = channels; i < v.size(); ++i) v[i] = v[i - channels];
+}
+
+inline namespace BNCONFORM_CPU_ISA {
+
+#if BNCONFORM_CPU_STREAMING
+
+// The storage types whose passes can stream (computed in f32: T = float).
+template <class S, class T>
+inline constexpr bool streamable = std::is_same_v<T, float> &&
+                                   (std::is_same_v<S, float> || std::is_same_v<S, bf16_bits>);
+
+// Whether a channels-last pass over g writing values of type S streams, given
+// coefficient arrays of `coefficients` entries.
+template <class S>
+bool streams(const geometry& g, std::size_t coefficients) {
+  const std::int64_t bytes = g.m * g.channels * static_cast<std::int64_t>(sizeof(S));
+  return g.channels_innermost && g.channels >= static_cast<std::int64_t>(coefficient_pad) &&
+         coefficients >= static_cast<std::size_t>(g.channels) + coefficient_pad &&
+         bytes >= streaming_threshold();
+}
+
+// One 64-byte step of results (16 floats or 32 bf16, `lo` the first 16), streamed
+// to p (64-byte aligned).
+inline void stream_step(float* p, f32v lo, f32v) { _mm512_stream_ps(p, lo); }
+inline void stream_step(bf16_bits* p, f32v lo, f32v hi) {
+  const __m512i both =
+      _mm512_inserti64x4(_mm512_castsi256_si512(bf16_rounded(lo)), bf16_rounded(hi), 1);
+  _mm512_stream_si512(reinterpret_cast<__m512i*>(p), both);
+}
+
+// The values [p, p + 16 or 32) of a flat input as f32 vectors (`hi` for bf16 only).
+inline void load_step(const float* p, f32v& lo, f32v&) { lo = _mm512_loadu_ps(p); }
+inline void load_step(const bf16_bits* p, f32v& lo, f32v& hi) { widen_step(p, lo, hi); }
+
+// out[p] for p in [0, values): scalar(p, c) returns value p's result (c = p mod
+// channels), vector(p, c, lo, hi) those of the step starting at p; their
+// arithmetic must be the same.
+template <class S, class Vector, class Scalar>
+void stream_channels_last(std::int64_t values, std::int64_t channels, S* out, const Vector& vector,
+                          const Scalar& scalar) {
+  constexpr std::int64_t step = 64 / sizeof(S);
+  constexpr std::int64_t per_task = std::int64_t{1} << 16;
+  parallel_for((values + per_task - 1) / per_task, per_task, [&](std::int64_t t) {
+    std::int64_t p = t * per_task;
+    const std::int64_t end = p + per_task < values ? p + per_task : values;
+    for (; p < end && reinterpret_cast<std::uintptr_t>(out + p) % 64 != 0; ++p) {
+      out[p] = narrow<S>(scalar(p, p % channels));
+    }
+    std::int64_t c = p % channels;
+    for (; p + step <= end; p += step) {
+      f32v lo, hi;
+      vector(p, c, lo, hi);
+      stream_step(out + p, lo, hi);
+      c += step;
+      if (c >= channels) c -= channels;
+    }
+    for (; p < end; ++p) out[p] = narrow<S>(scalar(p, p % channels));
+    _mm_sfence();  // the streamed lines are visible before the threads join
+  });
+}
+#endif
+
+}  // namespace BNCONFORM_CPU_ISA
+}  // namespace bnconform::cpu
