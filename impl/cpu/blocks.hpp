@@ -21,7 +21,7 @@ inline constexpr int channel_lanes = 8;
 // 32 x 4096 values rather than 8 x 4096: measured in one process, interleaved
 // call by call (2 threads, x86-64-v4, ab_variants, time with 32 / time with 8),
 // forward training 0.80-0.88 (32x512x14x14 bf16 0.81, 32x128x28x28 bf16 0.87,
-// 32x256x14x14 f32 0.86) and backward 0.93-0.97; 64 x 4096 gained a little more at
+// 32x256x14x14 f32 0.86) and backward 0.92-0.99; 64 x 4096 gained a little more at
 // 256 and 512 channels but lost at 32x2048x7x7 (16 work items for two threads).
 inline constexpr int tile_channels = 256;
 inline constexpr std::int64_t tile_elements = 32 * block_elements;

@@ -292,8 +292,8 @@ class tile_sums {
   // taking 16 rows per run at a time did not help: 1.3 for f32). Every channel adds its rows in row
   // order either way, so the sums are the bits add_row gives (lane_sums_test.cpp).
   // The runs take their values two vectors at a time (load_wide_pair: bf16 widened
-  // sixteen at a time in x86-64-v4): measured the same way, bf16 backward 0.93-0.97x
-  // the time at 32x64x56x56, 32x512x14x14 and 32x64x112x112, forward 0.97-0.99x; in
+  // sixteen at a time in x86-64-v4): measured the same way, bf16 backward 0.91-0.98x
+  // the time at 32x64x56x56, 32x512x14x14 and 32x64x112x112, forward 0.96-1.0x; in
   // add_row the pairs made the bf16 forward slower (1.07x at 32x128x28x28 and
   // 32x256x28x28), so it has none.
   template <class S>
