@@ -34,7 +34,7 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
     // Large outputs: streaming stores (streaming.hpp), the same arithmetic.
     const std::size_t coefficients =
         std::min({mean.size(), scale.size(), mean_dy.size(), slope.size()});
-    if (streams<S>(g, coefficients)) {
+    if (g.channels_innermost && streams<S>(g, coefficients)) {
       const float *mu = mean.data(), *sc = scale.data(), *mdy = mean_dy.data(), *sl = slope.data();
       auto dx_of = [&](f32v xv, f32v gv, std::int64_t k) {
         return batch ? ((gv - load_f32v(mdy + k)) - (xv - load_f32v(mu + k)) * load_f32v(sl + k)) *
@@ -55,6 +55,33 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
             return batch ? ((gv - mdy[c]) - (static_cast<T>(widen(x[p])) - mu[c]) * sl[c]) * sc[c]
                          : gv * sc[c];
           });
+      return;
+    }
+    if (!g.channels_innermost && streams<S>(g, 0)) {
+      const std::int64_t spatial = g.spatial;
+      parallel_for(g.batch * channels, 2 * spatial, [&](std::int64_t row) {
+        const auto c = static_cast<std::size_t>(row % channels);
+        const T mu = mean[c], sc = scale[c], mdy = mean_dy[c], sl = slope[c];
+        const f32v vmu = splat(mu), vsc = splat(sc), vmdy = splat(mdy), vsl = splat(sl);
+        const S* px = x + row * spatial;
+        const S* pd = dy + row * spatial;
+        auto dx_of = [&](f32v xv, f32v gv) {
+          return batch ? ((gv - vmdy) - (xv - vmu) * vsl) * vsc : gv * vsc;
+        };
+        stream_values(
+            spatial, dx + row * spatial,
+            [&](std::int64_t s, f32v& lo, f32v& hi) {
+              f32v x_lo{}, x_hi{}, g_hi{};
+              if (batch) load_step(px + s, x_lo, x_hi);
+              load_step(pd + s, lo, g_hi);
+              lo = dx_of(x_lo, lo);
+              if constexpr (std::is_same_v<S, bf16_bits>) hi = dx_of(x_hi, g_hi);
+            },
+            [&](std::int64_t s) {
+              const T gv = static_cast<T>(widen(pd[s]));
+              return batch ? ((gv - mdy) - (static_cast<T>(widen(px[s])) - mu) * sl) * sc : gv * sc;
+            });
+      });
       return;
     }
   }

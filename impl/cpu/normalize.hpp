@@ -94,6 +94,27 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
     });
   } else {
     const std::int64_t spatial = g.spatial;
+#if BNCONFORM_CPU_STREAMING
+    if constexpr (streamable<S, T>) {
+      if (streams<S>(g, 0)) {  // large outputs: streaming stores, the same arithmetic
+        parallel_for(g.batch * channels, spatial, [&](std::int64_t row) {
+          const auto c = static_cast<std::size_t>(row % channels);
+          const T sh = shift[c], sc = scale[c], of = offset[c];
+          const f32v vsh = splat(sh), vsc = splat(sc), vof = splat(of);
+          const S* in = x + row * spatial;
+          stream_values(
+              spatial, y + row * spatial,
+              [&](std::int64_t s, f32v& lo, f32v& hi) {
+                load_step(in + s, lo, hi);
+                lo = (lo - vsh) * vsc + vof;
+                if constexpr (std::is_same_v<S, bf16_bits>) hi = (hi - vsh) * vsc + vof;
+              },
+              [&](std::int64_t s) { return (static_cast<T>(widen(in[s])) - sh) * sc + of; });
+        });
+        return;
+      }
+    }
+#endif
     parallel_for(g.batch * channels, spatial, [&](std::int64_t row) {
       const auto c = static_cast<std::size_t>(row % channels);
       const T sh = shift[c], sc = scale[c], of = offset[c];

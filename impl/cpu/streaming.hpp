@@ -1,6 +1,6 @@
 #pragma once
-// Non-temporal ("streaming") stores for the channels-last elementwise passes of
-// large tensors (forward y, backward dx), in the x86-64-v4 variant.
+// Non-temporal ("streaming") stores for the elementwise passes of large tensors
+// (forward y, backward dx), in the x86-64-v4 variant.
 //
 // A normal store of a line that is not in the cache first reads it (read for
 // ownership): writing y costs a read and a write of y. Streaming stores write whole
@@ -8,17 +8,19 @@
 // tensors' worth of memory instead of three. They also bypass the cache, which
 // loses when the output would have stayed in it: so only outputs of at least
 // streaming_threshold() bytes (default 32 MiB, the development machine's last-level
-// cache) stream. Measured on the development machine in one process, interleaved
-// call by call (2 threads; README.md, "Speed"): f32 32x64x112x112 channels-last
-// forward eval 4.7 -> 3.9 ms, 32x128x56x56 3.0 -> 2.5 ms; 32x512x7x7 (3.2 MB)
-// 0.05 -> 0.09 ms if it streamed, hence the threshold.
+// cache) stream. Measured on the development machine, two builds run alternately
+// (2 threads; README.md, "Speed"): f32 32x64x112x112 channels-last forward eval
+// 6.3 -> 4.7 ms, 32x128x56x56 2.9 -> 2.3 ms; 32x512x7x7 (3.2 MB) 0.05 -> 0.09 ms
+// if it streamed, hence the threshold.
 //
-// The pass walks the tensor as one flat array (value p is channel p mod C) in
-// 64-byte steps aligned on the output: a step may run from the end of one row into
-// the next, so the coefficient arrays carry coefficient_pad entries past the last
+// A channels-first pass streams each row (one channel's coefficients). A
+// channels-last pass walks the tensor as one flat array (value p is channel p mod
+// C) in 64-byte steps aligned on the output: a step may run from the end of one row
+// into the next, so the coefficient arrays carry coefficient_pad entries past the last
 // channel that repeat the first ones (repeat_cyclically). The arithmetic per value
 // is the one of the row loops, in the same order, so the bits are the same
-// (variant_test.cpp and streaming_test.cpp compare them).
+// (variant_test.cpp compares them, at every offset of the output from a 64-byte
+// boundary).
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -61,14 +63,17 @@ template <class S, class T>
 inline constexpr bool streamable = std::is_same_v<T, float> &&
                                    (std::is_same_v<S, float> || std::is_same_v<S, bf16_bits>);
 
-// Whether a channels-last pass over g writing values of type S streams, given
-// coefficient arrays of `coefficients` entries.
+// Whether a pass over g writing values of type S streams: channels-last given
+// coefficient arrays of `coefficients` entries (at least 32 channels); channels-first
+// with rows of at least 256 values (shorter rows would spend their time before the
+// first boundary and after the last step).
 template <class S>
 bool streams(const geometry& g, std::size_t coefficients) {
   const std::int64_t bytes = g.m * g.channels * static_cast<std::int64_t>(sizeof(S));
-  return g.channels_innermost && g.channels >= static_cast<std::int64_t>(coefficient_pad) &&
-         coefficients >= static_cast<std::size_t>(g.channels) + coefficient_pad &&
-         bytes >= streaming_threshold();
+  if (bytes < streaming_threshold()) return false;
+  if (!g.channels_innermost) return g.spatial >= 256;
+  return g.channels >= static_cast<std::int64_t>(coefficient_pad) &&
+         coefficients >= static_cast<std::size_t>(g.channels) + coefficient_pad;
 }
 
 // One 64-byte step of results (16 floats or 32 bf16, `lo` the first 16), streamed
@@ -84,30 +89,47 @@ inline void stream_step(bf16_bits* p, f32v lo, f32v hi) {
 inline void load_step(const float* p, f32v& lo, f32v&) { lo = _mm512_loadu_ps(p); }
 inline void load_step(const bf16_bits* p, f32v& lo, f32v& hi) { widen_step(p, lo, hi); }
 
-// out[p] for p in [0, values): scalar(p, c) returns value p's result (c = p mod
-// channels), vector(p, c, lo, hi) those of the step starting at p; their
-// arithmetic must be the same.
+// out[s] for s in [0, length): normal stores up to the first 64-byte boundary of
+// out and after the last whole step, streaming stores between. scalar(s) returns
+// value s's result, vector(s, lo, hi) those of the step starting at s (called in
+// order of s); their arithmetic must be the same. Ends with a store fence, so the
+// streamed lines are visible before the threads join.
+template <class S, class Vector, class Scalar>
+void stream_values(std::int64_t length, S* out, const Vector& vector, const Scalar& scalar) {
+  constexpr std::int64_t step = 64 / sizeof(S);
+  std::int64_t s = 0;
+  for (; s < length && reinterpret_cast<std::uintptr_t>(out + s) % 64 != 0; ++s) {
+    out[s] = narrow<S>(scalar(s));
+  }
+  for (; s + step <= length; s += step) {
+    f32v lo, hi;
+    vector(s, lo, hi);
+    stream_step(out + s, lo, hi);
+  }
+  for (; s < length; ++s) out[s] = narrow<S>(scalar(s));
+  _mm_sfence();
+}
+
+// A channels-last pass: out[p] for p in [0, values) as one flat array, in tasks of
+// 2^16 values; scalar(p, c) and vector(p, c, lo, hi) as above, c = p mod channels.
 template <class S, class Vector, class Scalar>
 void stream_channels_last(std::int64_t values, std::int64_t channels, S* out, const Vector& vector,
                           const Scalar& scalar) {
   constexpr std::int64_t step = 64 / sizeof(S);
   constexpr std::int64_t per_task = std::int64_t{1} << 16;
   parallel_for((values + per_task - 1) / per_task, per_task, [&](std::int64_t t) {
-    std::int64_t p = t * per_task;
-    const std::int64_t end = p + per_task < values ? p + per_task : values;
-    for (; p < end && reinterpret_cast<std::uintptr_t>(out + p) % 64 != 0; ++p) {
-      out[p] = narrow<S>(scalar(p, p % channels));
-    }
-    std::int64_t c = p % channels;
-    for (; p + step <= end; p += step) {
-      f32v lo, hi;
-      vector(p, c, lo, hi);
-      stream_step(out + p, lo, hi);
-      c += step;
-      if (c >= channels) c -= channels;
-    }
-    for (; p < end; ++p) out[p] = narrow<S>(scalar(p, p % channels));
-    _mm_sfence();  // the streamed lines are visible before the threads join
+    const std::int64_t first = t * per_task;
+    const std::int64_t length = first + per_task < values ? per_task : values - first;
+    std::int64_t c = -1;  // the channel of the next step, from the first step on
+    stream_values(
+        length, out + first,
+        [&](std::int64_t s, f32v& lo, f32v& hi) {
+          if (c < 0) c = (first + s) % channels;
+          vector(first + s, c, lo, hi);
+          c += step;
+          if (c >= channels) c -= channels;
+        },
+        [&](std::int64_t s) { return scalar(first + s, (first + s) % channels); });
   });
 }
 #endif

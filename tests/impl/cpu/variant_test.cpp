@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "impl/cpu/call_plan.hpp"
@@ -178,15 +179,21 @@ TEST(CpuVariants, EveryVariantGivesTheBaselinesBits) {
   }
 }
 
-// Streaming stores (streaming.hpp) start at the first 64-byte boundary of the output
-// and take the values before it one at a time: outputs at every offset from a
-// boundary give the bits of the passes that do not stream, in every variant.
+// Streaming stores (streaming.hpp) start at the first 64-byte boundary of the
+// output (of each row, channels-first) and take the values before it one at a time:
+// outputs at every offset from a boundary give the bits of the passes that do not
+// stream, in every variant. Channels-first rows stream from 256 values on.
 TEST(CpuVariants, StreamedOutputsGiveTheSameBitsAtEveryAlignment) {
+  const std::pair<const char*, const char*> cases[] = {{"3x37x7x5", "channels_last"},
+                                                       {"2x64x9x7", "channels_last"},
+                                                       {"2x300x5x3", "channels_last"},
+                                                       {"2x3x17x16", "channels_first"},
+                                                       {"2x5x300", "channels_first"}};
   for (const char* dt : {"f32", "bf16"}) {
     for (const char* mode : {"train", "eval"}) {
-      for (const char* shape : {"3x37x7x5", "2x64x9x7", "2x300x5x3"}) {
+      for (const auto& [shape, layout] : cases) {
         const problem p = problem::parse(std::string("shape=") + shape + ",dtype=" + dt +
-                                         ",layout=channels_last,mode=" + mode);
+                                         ",layout=" + layout + ",mode=" + mode);
         random_source rng(22);
         const tensor x = random_data(rng, p, 50, 3);
         const tensor dy = random_data(rng, p, 0, 1);
