@@ -31,10 +31,10 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
     // dx = scale * ((dy - mean_dy) - (x - mean) * slope), or dy * scale.
 #if BNCONFORM_CPU_STREAMING
   if constexpr (streamable<S, T>) {
-    // Large outputs: streaming stores (streaming.hpp), the same arithmetic.
+    // Large tensors: streaming stores (streaming.hpp), the same arithmetic.
     const std::size_t coefficients =
         std::min({mean.size(), scale.size(), mean_dy.size(), slope.size()});
-    if (g.channels_innermost && streams<S>(g, coefficients)) {
+    if (g.channels_innermost && streams<S>(g, coefficients, 3)) {
       const float *mu = mean.data(), *sc = scale.data(), *mdy = mean_dy.data(), *sl = slope.data();
       auto dx_of = [&](f32v xv, f32v gv, std::int64_t k) {
         return batch ? ((gv - load_f32v(mdy + k)) - (xv - load_f32v(mu + k)) * load_f32v(sl + k)) *
@@ -57,7 +57,7 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
           });
       return;
     }
-    if (!g.channels_innermost && streams<S>(g, 0)) {
+    if (!g.channels_innermost && streams<S>(g, 0, 3)) {
       const std::int64_t spatial = g.spatial;
       parallel_for(g.batch * channels, 2 * spatial, [&](std::int64_t row) {
         const auto c = static_cast<std::size_t>(row % channels);

@@ -52,8 +52,8 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
     const T* of = offset.data();
 #if BNCONFORM_CPU_STREAMING
     if constexpr (streamable<S, T>) {
-      // Large outputs: streaming stores (streaming.hpp), the same arithmetic.
-      if (streams<S>(g, std::min({shift.size(), scale.size(), offset.size()}))) {
+      // Large tensors: streaming stores (streaming.hpp), the same arithmetic.
+      if (streams<S>(g, std::min({shift.size(), scale.size(), offset.size()}), 2)) {
         stream_channels_last(
             g.m * channels, channels, y,
             [&](std::int64_t p, std::int64_t c, f32v& lo, f32v& hi) {
@@ -96,7 +96,7 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
     const std::int64_t spatial = g.spatial;
 #if BNCONFORM_CPU_STREAMING
     if constexpr (streamable<S, T>) {
-      if (streams<S>(g, 0)) {  // large outputs: streaming stores, the same arithmetic
+      if (streams<S>(g, 0, 2)) {  // large tensors: streaming stores, the same arithmetic
         parallel_for(g.batch * channels, spatial, [&](std::int64_t row) {
           const auto c = static_cast<std::size_t>(row % channels);
           const T sh = shift[c], sc = scale[c], of = offset[c];

@@ -6,7 +6,7 @@ namespace bnconform::cpu {
 
 namespace {
 
-constexpr std::int64_t default_threshold = std::int64_t{32} << 20;
+constexpr std::int64_t default_threshold = std::int64_t{64} << 20;
 std::atomic<std::int64_t> threshold{default_threshold};
 
 }  // namespace

@@ -6,12 +6,14 @@
 // ownership): writing y costs a read and a write of y. Streaming stores write whole
 // 64-byte lines without reading them, so a pass that reads x and writes y moves two
 // tensors' worth of memory instead of three. They also bypass the cache, which
-// loses when the output would have stayed in it: so only outputs of at least
-// streaming_threshold() bytes (default 32 MiB, the development machine's last-level
-// cache) stream. Measured on the development machine, two builds run alternately
-// (2 threads; README.md, "Speed"): f32 32x64x112x112 channels-last forward eval
-// 6.3 -> 4.7 ms, 32x128x56x56 2.9 -> 2.3 ms; 32x512x7x7 (3.2 MB) 0.05 -> 0.09 ms
-// if it streamed, hence the threshold.
+// loses when the data would have stayed in it: so a pass streams only when the
+// call's tensors (x and y forward; x, dy and dx backward) come to at least
+// streaming_threshold() bytes (default 64 MiB, twice the development machine's
+// last-level cache). Measured there, two builds run alternately (2 threads;
+// README.md, "Speed"): f32 32x64x112x112 channels-last forward eval 6.3 -> 4.7 ms,
+// 32x128x56x56 2.9 -> 2.3 ms; with 25.7 MB tensors (32x64x56x56 f32) the backward
+// 0.9-0.95x the time but the forward eval 1.15-1.2x, and 32x512x7x7 (3.2 MB)
+// 0.05 -> 0.09 ms, hence the threshold.
 //
 // A channels-first pass streams each row (one channel's coefficients). A
 // channels-last pass walks the tensor as one flat array (value p is channel p mod
@@ -40,9 +42,9 @@
 
 namespace bnconform::cpu {
 
-// Outputs of at least this many bytes stream (where the variant can); set_...(b)
-// fixes it for later calls (tests use 0 to stream everything), b < 0 restores the
-// default (32 MiB).
+// Passes whose call touches at least this many bytes of tensors stream (where the
+// variant can); set_...(b) fixes it for later calls (tests use 0 to stream
+// everything), b < 0 restores the default (64 MiB).
 std::int64_t streaming_threshold();
 void set_streaming_threshold(std::int64_t bytes);
 
@@ -63,14 +65,15 @@ template <class S, class T>
 inline constexpr bool streamable = std::is_same_v<T, float> &&
                                    (std::is_same_v<S, float> || std::is_same_v<S, bf16_bits>);
 
-// Whether a pass over g writing values of type S streams: channels-last given
-// coefficient arrays of `coefficients` entries (at least 32 channels); channels-first
-// with rows of at least 256 values (shorter rows would spend their time before the
-// first boundary and after the last step).
+// Whether a pass over g writing values of type S, in a call that touches `tensors`
+// tensors of that size, streams: channels-last given coefficient arrays of
+// `coefficients` entries (at least 32 channels); channels-first with rows of at
+// least 256 values (shorter rows would spend their time before the first boundary
+// and after the last step).
 template <class S>
-bool streams(const geometry& g, std::size_t coefficients) {
+bool streams(const geometry& g, std::size_t coefficients, int tensors) {
   const std::int64_t bytes = g.m * g.channels * static_cast<std::int64_t>(sizeof(S));
-  if (bytes < streaming_threshold()) return false;
+  if (tensors * bytes < streaming_threshold()) return false;
   if (!g.channels_innermost) return g.spatial >= 256;
   return g.channels >= static_cast<std::int64_t>(coefficient_pad) &&
          coefficients >= static_cast<std::size_t>(g.channels) + coefficient_pad;
