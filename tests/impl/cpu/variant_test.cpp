@@ -130,6 +130,22 @@ raw_run run_variant(const cpu::variant& v, const problem& p, const tensor& x, co
   return out;
 }
 
+// A problem and random inputs for it.
+struct call_inputs {
+  problem p;
+  tensor x, dy;
+  module_state s;
+  call_inputs(const char* shape, const char* dt, const char* layout, const char* mode,
+              std::uint64_t seed)
+      : p(problem::parse(std::string("shape=") + shape + ",dtype=" + dt + ",layout=" + layout +
+                         ",mode=" + mode)) {
+    random_source rng(seed);
+    x = random_data(rng, p, 50, 3);
+    dy = random_data(rng, p, 0, 1);
+    s = random_state(rng, p);
+  }
+};
+
 void expect_same_run(const raw_run& a, const raw_run& b, const std::string& where) {
   EXPECT_EQ(a.y, b.y) << where;
   EXPECT_EQ(a.dx, b.dx) << where;
@@ -160,16 +176,11 @@ TEST(CpuVariants, EveryVariantGivesTheBaselinesBits) {
           // tiles, and 64 channels one run of AVX-512 registers, whose sums run
           // through tile_sums::add_rows.
           for (const char* shape : {"3x5x31x29", "4x37x5x3", "2x77x9x7", "2x300x5x3", "3x64x5x7"}) {
-            const problem p = problem::parse(std::string("shape=") + shape + ",dtype=" + dt +
-                                             ",layout=" + layout + ",mode=" + mode);
-            random_source rng(21);
-            const tensor x = random_data(rng, p, 50, 3);
-            const tensor dy = random_data(rng, p, 0, 1);
-            const module_state s = random_state(rng, p);
-            const raw_run a = run_variant(cpu::variants::baseline(), p, x, dy, s);
+            const call_inputs in(shape, dt, layout, mode, 21);
+            const raw_run a = run_variant(cpu::variants::baseline(), in.p, in.x, in.dy, in.s);
             for (std::size_t k = 1; k < runnable.size(); ++k) {
-              expect_same_run(a, run_variant(*runnable[k], p, x, dy, s),
-                              p.to_string() + " " + runnable[k]->name + " streaming threshold " +
+              expect_same_run(a, run_variant(*runnable[k], in.p, in.x, in.dy, in.s),
+                              in.p.to_string() + " " + runnable[k]->name + " streaming threshold " +
                                   std::to_string(threshold));
             }
           }
@@ -192,19 +203,14 @@ TEST(CpuVariants, StreamedOutputsGiveTheSameBitsAtEveryAlignment) {
   for (const char* dt : {"f32", "bf16"}) {
     for (const char* mode : {"train", "eval"}) {
       for (const auto& [shape, layout] : cases) {
-        const problem p = problem::parse(std::string("shape=") + shape + ",dtype=" + dt +
-                                         ",layout=" + layout + ",mode=" + mode);
-        random_source rng(22);
-        const tensor x = random_data(rng, p, 50, 3);
-        const tensor dy = random_data(rng, p, 0, 1);
-        const module_state s = random_state(rng, p);
+        const call_inputs in(shape, dt, layout, mode, 22);
         for (const cpu::variant* v : cpu::runnable_variants()) {
-          const raw_run plain = run_variant(*v, p, x, dy, s);
+          const raw_run plain = run_variant(*v, in.p, in.x, in.dy, in.s);
           const streaming_threshold_guard streaming(0);
-          for (std::size_t shift = 0; shift < 64; shift += size_of(p.data_type())) {
+          for (std::size_t shift = 0; shift < 64; shift += size_of(in.p.data_type())) {
             expect_same_run(
-                plain, run_variant(*v, p, x, dy, s, shift),
-                p.to_string() + " " + v->name + " output at 64k + " + std::to_string(shift));
+                plain, run_variant(*v, in.p, in.x, in.dy, in.s, shift),
+                in.p.to_string() + " " + v->name + " output at 64k + " + std::to_string(shift));
           }
         }
       }
