@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "call_plan.hpp"
@@ -22,13 +21,21 @@
 namespace bnconform::cpu {
 inline namespace BNCONFORM_CPU_ISA {
 
+// dx with batch statistics, ((dy - mean_dy) - (x - mean) slope) scale, of one value
+// or one vector (the vector types have the arithmetic operators): written once, so
+// every loop and every variant rounds alike. (With running statistics dx = dy scale.)
+template <class V>
+V batch_input_gradient(V x, V dy, V mean, V scale, V mean_dy, V slope) {
+  return ((dy - mean_dy) - (x - mean) * slope) * scale;
+}
+
+// dx = scale * ((dy - mean_dy) - (x - mean) * slope), or dy * scale.
 template <class S, class T>
 void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* dx,
                     std::span<const T> mean, std::span<const T> scale, std::span<const T> mean_dy,
                     std::span<const T> slope) {
   const std::int64_t channels = g.channels;
   if (g.m == 0 || channels == 0) return;
-    // dx = scale * ((dy - mean_dy) - (x - mean) * slope), or dy * scale.
 #if BNCONFORM_CPU_STREAMING
   if constexpr (streamable<S, T>) {
     // Large tensors: streaming stores (streaming.hpp), the same arithmetic.
@@ -37,8 +44,8 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
     if (g.channels_innermost && streams<S>(g, coefficients, 3)) {
       const float *mu = mean.data(), *sc = scale.data(), *mdy = mean_dy.data(), *sl = slope.data();
       auto dx_of = [&](f32v xv, f32v gv, std::int64_t k) {
-        return batch ? ((gv - load_f32v(mdy + k)) - (xv - load_f32v(mu + k)) * load_f32v(sl + k)) *
-                           load_f32v(sc + k)
+        return batch ? batch_input_gradient(xv, gv, load_f32v(mu + k), load_f32v(sc + k),
+                                            load_f32v(mdy + k), load_f32v(sl + k))
                      : gv * load_f32v(sc + k);
       };
       stream_channels_last(
@@ -52,7 +59,8 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
           },
           [&](std::int64_t p, std::int64_t c) {
             const T gv = static_cast<T>(widen(dy[p]));
-            return batch ? ((gv - mdy[c]) - (static_cast<T>(widen(x[p])) - mu[c]) * sl[c]) * sc[c]
+            return batch ? batch_input_gradient(static_cast<T>(widen(x[p])), gv, mu[c], sc[c],
+                                                mdy[c], sl[c])
                          : gv * sc[c];
           });
       return;
@@ -66,7 +74,7 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
         const S* px = x + row * spatial;
         const S* pd = dy + row * spatial;
         auto dx_of = [&](f32v xv, f32v gv) {
-          return batch ? ((gv - vmdy) - (xv - vmu) * vsl) * vsc : gv * vsc;
+          return batch ? batch_input_gradient(xv, gv, vmu, vsc, vmdy, vsl) : gv * vsc;
         };
         stream_values(
             spatial, dx + row * spatial,
@@ -79,7 +87,8 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
             },
             [&](std::int64_t s) {
               const T gv = static_cast<T>(widen(pd[s]));
-              return batch ? ((gv - mdy) - (static_cast<T>(widen(px[s])) - mu) * sl) * sc : gv * sc;
+              return batch ? batch_input_gradient(static_cast<T>(widen(px[s])), gv, mu, sc, mdy, sl)
+                           : gv * sc;
             });
       });
       return;
@@ -97,9 +106,8 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
       if constexpr (std::is_same_v<S, bf16_bits> && std::is_same_v<T, float>) {
         constexpr int half = bf16_step / 2;
         auto dx_of = [&](f32v xv, f32v gv, std::int64_t k) {
-          return batch ? ((gv - load_f32v(&mean_dy[k])) -
-                          (xv - load_f32v(&mean[k])) * load_f32v(&slope[k])) *
-                             load_f32v(&scale[k])
+          return batch ? batch_input_gradient(xv, gv, load_f32v(&mean[k]), load_f32v(&scale[k]),
+                                              load_f32v(&mean_dy[k]), load_f32v(&slope[k]))
                        : gv * load_f32v(&scale[k]);
         };
         for (; c + bf16_step <= channels; c += bf16_step) {
@@ -112,9 +120,9 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
 #endif
       if (batch) {
         for (; c < channels; ++c) {
-          const T centered = static_cast<T>(widen(px[c])) - mean[c];
-          out[c] = narrow<S>(((static_cast<T>(widen(pd[c])) - mean_dy[c]) - centered * slope[c]) *
-                             scale[c]);
+          out[c] = narrow<S>(batch_input_gradient(static_cast<T>(widen(px[c])),
+                                                  static_cast<T>(widen(pd[c])), mean[c], scale[c],
+                                                  mean_dy[c], slope[c]));
         }
       } else {
         for (; c < channels; ++c) {
@@ -135,7 +143,7 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
       if constexpr (std::is_same_v<S, bf16_bits> && std::is_same_v<T, float>) {
         const f32v vmu = splat(mu), vsc = splat(sc), vmdy = splat(mdy), vsl = splat(sl);
         auto dx_of = [&](f32v xv, f32v gv) {
-          return batch ? ((gv - vmdy) - (xv - vmu) * vsl) * vsc : gv * vsc;
+          return batch ? batch_input_gradient(xv, gv, vmu, vsc, vmdy, vsl) : gv * vsc;
         };
         for (; s + bf16_step <= spatial; s += bf16_step) {
           f32v x0, x1, g0, g1;
@@ -153,8 +161,8 @@ void input_gradient(const geometry& g, bool batch, const S* x, const S* dy, S* d
 #endif
       if (batch) {
         for (; s < spatial; ++s) {
-          const T centered = static_cast<T>(widen(px[s])) - mu;
-          out[s] = narrow<S>(((static_cast<T>(widen(pd[s])) - mdy) - centered * sl) * sc);
+          out[s] = narrow<S>(batch_input_gradient(static_cast<T>(widen(px[s])),
+                                                  static_cast<T>(widen(pd[s])), mu, sc, mdy, sl));
         }
       } else {
         for (; s < spatial; ++s) out[s] = narrow<S>(static_cast<T>(widen(pd[s])) * sc);
@@ -205,11 +213,10 @@ call_report backward(const backward_plan& plan) {
   auto gradient = [&](bool batch) {
     if constexpr (!std::is_same_v<S, double>) {
       if (fits_f32(mean_t) && fits_f32(scale) && fits_f32(mean_dy) && fits_f32(slope)) {
-        for (auto [from, to] : {std::pair{&mean_t, &mean_f32}, std::pair{&scale, &scale_f32},
-                                std::pair{&mean_dy, &mean_dy_f32}, std::pair{&slope, &slope_f32}}) {
-          round_to_f32(*from, *to);
-          repeat_cyclically(*to, n);
-        }
+        round_to_f32(mean_t, mean_f32);
+        round_to_f32(scale, scale_f32);
+        round_to_f32(mean_dy, mean_dy_f32);
+        round_to_f32(slope, slope_f32);
         input_gradient<S, float>(g, batch, x, dy, static_cast<S*>(a.dx), mean_f32, scale_f32,
                                  mean_dy_f32, slope_f32);
         return;

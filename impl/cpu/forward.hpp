@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "call_plan.hpp"
@@ -104,11 +103,9 @@ call_report forward(const forward_plan& plan) {
   }
   if constexpr (!std::is_same_v<S, double>) {
     if (fits_f32(shift) && fits_f32(scale) && fits_f32(offset)) {
-      for (auto [from, to] : {std::pair{&shift, &shift_f32}, std::pair{&scale, &scale_f32},
-                              std::pair{&offset, &offset_f32}}) {
-        round_to_f32(*from, *to);
-        repeat_cyclically(*to, n);
-      }
+      round_to_f32(shift, shift_f32);
+      round_to_f32(scale, scale_f32);
+      round_to_f32(offset, offset_f32);
       normalize<S, float>(g, x, y, shift_f32, scale_f32, offset_f32);
       return report;
     }

@@ -37,8 +37,18 @@ inline bool fits_f32(std::span<const double> coefficients) {
   return true;
 }
 
+// to[i] = from[i] rounded to f32; entries of `to` past from.size() (the streaming
+// passes' coefficient_pad, streaming.hpp) repeat the first ones cyclically.
 inline void round_to_f32(std::span<const double> from, std::span<float> to) {
   for (std::size_t i = 0; i < from.size(); ++i) to[i] = static_cast<float>(from[i]);
+  for (std::size_t i = from.size(); i < to.size(); ++i) to[i] = to[i - from.size()];
+}
+
+// y of one value or one vector (GCC and Clang give __m256 and __m512 the
+// arithmetic operators): written once, so every loop and every variant rounds alike.
+template <class V>
+V normalized(V x, V shift, V scale, V offset) {
+  return (x - shift) * scale + offset;
 }
 
 template <class S, class T>
@@ -58,15 +68,15 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
             g.m * channels, channels, y,
             [&](std::int64_t p, std::int64_t c, f32v& lo, f32v& hi) {
               load_step(x + p, lo, hi);
-              lo = (lo - load_f32v(sh + c)) * load_f32v(sc + c) + load_f32v(of + c);
+              lo = normalized(lo, load_f32v(sh + c), load_f32v(sc + c), load_f32v(of + c));
               if constexpr (std::is_same_v<S, bf16_bits>) {
                 constexpr int half = bf16_step / 2;
-                hi = (hi - load_f32v(sh + c + half)) * load_f32v(sc + c + half) +
-                     load_f32v(of + c + half);
+                hi = normalized(hi, load_f32v(sh + c + half), load_f32v(sc + c + half),
+                                load_f32v(of + c + half));
               }
             },
             [&](std::int64_t p, std::int64_t c) {
-              return (static_cast<T>(widen(x[p])) - sh[c]) * sc[c] + of[c];
+              return normalized(static_cast<T>(widen(x[p])), sh[c], sc[c], of[c]);
             });
         return;
       }
@@ -82,14 +92,15 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
         for (; c + bf16_step <= channels; c += bf16_step) {
           f32v a, b;
           widen_step(in + c, a, b);
-          a = (a - load_f32v(sh + c)) * load_f32v(sc + c) + load_f32v(of + c);
-          b = (b - load_f32v(sh + c + half)) * load_f32v(sc + c + half) + load_f32v(of + c + half);
+          a = normalized(a, load_f32v(sh + c), load_f32v(sc + c), load_f32v(of + c));
+          b = normalized(b, load_f32v(sh + c + half), load_f32v(sc + c + half),
+                         load_f32v(of + c + half));
           narrow_step(out + c, a, b);
         }
       }
 #endif
       for (; c < channels; ++c) {
-        out[c] = narrow<S>((static_cast<T>(widen(in[c])) - sh[c]) * sc[c] + of[c]);
+        out[c] = narrow<S>(normalized(static_cast<T>(widen(in[c])), sh[c], sc[c], of[c]));
       }
     });
   } else {
@@ -106,10 +117,10 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
               spatial, y + row * spatial,
               [&](std::int64_t s, f32v& lo, f32v& hi) {
                 load_step(in + s, lo, hi);
-                lo = (lo - vsh) * vsc + vof;
-                if constexpr (std::is_same_v<S, bf16_bits>) hi = (hi - vsh) * vsc + vof;
+                lo = normalized(lo, vsh, vsc, vof);
+                if constexpr (std::is_same_v<S, bf16_bits>) hi = normalized(hi, vsh, vsc, vof);
               },
-              [&](std::int64_t s) { return (static_cast<T>(widen(in[s])) - sh) * sc + of; });
+              [&](std::int64_t s) { return normalized(static_cast<T>(widen(in[s])), sh, sc, of); });
         });
         return;
       }
@@ -127,18 +138,18 @@ void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
         for (; s + bf16_step <= spatial; s += bf16_step) {
           f32v a, b;
           widen_step(in + s, a, b);
-          narrow_step(out + s, (a - vsh) * vsc + vof, (b - vsh) * vsc + vof);
+          narrow_step(out + s, normalized(a, vsh, vsc, vof), normalized(b, vsh, vsc, vof));
         }
         if constexpr (bf16_has_part) {
           for (; s < spatial; s += 16) {
             const std::int64_t n = spatial - s < 16 ? spatial - s : 16;
-            narrow_part(out + s, n, (widen_part(in + s, n) - vsh) * vsc + vof);
+            narrow_part(out + s, n, normalized(widen_part(in + s, n), vsh, vsc, vof));
           }
         }
       }
 #endif
       for (; s < spatial; ++s) {
-        out[s] = narrow<S>((static_cast<T>(widen(in[s])) - sh) * sc + of);
+        out[s] = narrow<S>(normalized(static_cast<T>(widen(in[s])), sh, sc, of));
       }
     });
   }

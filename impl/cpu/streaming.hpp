@@ -19,14 +19,13 @@
 // channels-last pass walks the tensor as one flat array (value p is channel p mod
 // C) in 64-byte steps aligned on the output: a step may run from the end of one row
 // into the next, so the coefficient arrays carry coefficient_pad entries past the last
-// channel that repeat the first ones (repeat_cyclically). The arithmetic per value
+// channel that repeat the first ones (round_to_f32 fills them). The arithmetic per value
 // is the one of the row loops, in the same order, so the bits are the same
 // (variant_test.cpp compares them, at every offset of the output from a 64-byte
 // boundary).
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 #include "call_plan.hpp"
 #include "isa_namespace.hpp"
@@ -50,11 +49,6 @@ void set_streaming_threshold(std::int64_t bytes);
 
 // Entries past the last channel that the streaming passes read (one step of values).
 inline constexpr std::size_t coefficient_pad = 32;
-
-// Fills v[channels..) with the coefficients of channels 0, 1, ... again, cyclically.
-inline void repeat_cyclically(std::vector<float>& v, std::size_t channels) {
-  for (std::size_t i = channels; i < v.size(); ++i) v[i] = v[i - channels];
-}
 
 inline namespace BNCONFORM_CPU_ISA {
 
