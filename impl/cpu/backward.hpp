@@ -17,6 +17,7 @@
 #include "statistics.hpp"
 #include "storage.hpp"
 #include "streaming.hpp"
+#include "variant_vector.hpp"
 
 namespace bnconform::cpu {
 inline namespace BNCONFORM_CPU_ISA {
@@ -203,12 +204,12 @@ call_report backward(const backward_plan& plan) {
       static_cast<const Stat*>(plan.batch_statistics ? a.save_mean : a.running_mean);
 
   call_report report;
-  std::vector<double> mean(n), invstd(n);
-  std::vector<T> mean_t(n), scale(n), mean_dy(n), slope(n);
+  variant_vector<double> mean(n), invstd(n);
+  variant_vector<T> mean_t(n), scale(n), mean_dy(n), slope(n);
   const std::size_t n_f32 = std::is_same_v<S, double> ? 0 : n;
   // (The f32 roundings carry coefficient_pad entries more for the streaming pass.)
   const std::size_t padded = n_f32 == 0 ? 0 : n_f32 + coefficient_pad;
-  std::vector<float> mean_f32(padded), scale_f32(padded), mean_dy_f32(padded), slope_f32(padded);
+  variant_vector<float> mean_f32(padded), scale_f32(padded), mean_dy_f32(padded), slope_f32(padded);
   // dx, in f32 when every coefficient fits it (as fast as before), else in f64.
   auto gradient = [&](bool batch) {
     if constexpr (!std::is_same_v<S, double>) {

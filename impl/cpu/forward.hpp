@@ -15,6 +15,7 @@
 #include "statistics.hpp"
 #include "storage.hpp"
 #include "streaming.hpp"
+#include "variant_vector.hpp"
 
 namespace bnconform::cpu {
 inline namespace BNCONFORM_CPU_ISA {
@@ -39,9 +40,9 @@ call_report forward(const forward_plan& plan) {
   // enough (its f32 rounding would be off by 2^-150, 2^-20 of the spread). Their f32
   // roundings serve the fast f32 pass when they fit (normalize.hpp, fits_f32).
   const auto n = static_cast<std::size_t>(channels);
-  std::vector<double> shift(n), scale(n), offset(n);
+  variant_vector<double> shift(n), scale(n), offset(n);
   // (Their f32 roundings carry coefficient_pad entries more for the streaming pass.)
-  std::vector<float> shift_f32(std::is_same_v<S, double> ? 0 : n + coefficient_pad),
+  variant_vector<float> shift_f32(std::is_same_v<S, double> ? 0 : n + coefficient_pad),
       scale_f32(shift_f32), offset_f32(shift_f32);
   call_report report;
   const double nan = std::numeric_limits<double>::quiet_NaN();

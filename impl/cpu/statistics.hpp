@@ -28,6 +28,7 @@
 #include "isa_namespace.hpp"
 #include "moments.hpp"
 #include "reductions.hpp"
+#include "variant_vector.hpp"
 
 namespace bnconform::cpu {
 inline namespace BNCONFORM_CPU_ISA {
@@ -64,7 +65,7 @@ double inverse_std(const Acc& var_s, int k, double eps) {
 // their largest magnitude; k = 0 (and nothing written) when that exponent is within
 // [-400, 400], where the fast pass is accurate.
 inline int scaled_channel(const geometry& g, const double* x, std::int64_t c,
-                          std::vector<double>& out) {
+                          variant_vector<double>& out) {
   auto at = [&](std::int64_t i) {
     return g.channels_innermost ? x[i * g.channels + c]
                                 : x[((i / g.spatial) * g.channels + c) * g.spatial + i % g.spatial];
@@ -83,9 +84,9 @@ template <class S>
 std::vector<channel_statistic> channel_statistics(const geometry& g, const S* x, double eps) {
   using Acc = accumulator_for<S>;
   auto moments_of = channel_moments(g, x);
-  std::vector<int> exponent(moments_of.size(), 0);
+  variant_vector<int> exponent(moments_of.size(), 0);
   if constexpr (std::is_same_v<S, double>) {
-    std::vector<double> scaled;
+    variant_vector<double> scaled;
     geometry one = g;
     one.channels = 1;
     one.batch = 1;
