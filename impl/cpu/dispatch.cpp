@@ -31,6 +31,14 @@ bool runs_v4() {
   return runs_v3() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
+
+// AVX512-BF16 from CPUID leaf 7, sub-leaf 1 (EAX bit 5), as for F16C: clang 14 does
+// not know every name of __builtin_cpu_supports.
+bool runs_v4_bf16() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return runs_v4() && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0 &&
+         (eax & (1u << 5)) != 0;
+}
 #endif
 
 const variant& choose() {
@@ -52,6 +60,9 @@ std::vector<const variant*> runnable_variants() {
 #endif
 #if defined(BNCONFORM_CPU_HAVE_V4)
   if (runs_v4()) out.push_back(&variants::x86_64_v4());
+#endif
+#if defined(BNCONFORM_CPU_HAVE_V4_BF16)
+  if (runs_v4_bf16()) out.push_back(&variants::x86_64_v4_bf16());
 #endif
   return out;
 }

@@ -77,9 +77,7 @@ bool streams(const geometry& g, std::size_t coefficients, int tensors) {
 // to p (64-byte aligned).
 inline void stream_step(float* p, f32v lo, f32v) { _mm512_stream_ps(p, lo); }
 inline void stream_step(bf16_bits* p, f32v lo, f32v hi) {
-  const __m512i both =
-      _mm512_inserti64x4(_mm512_castsi256_si512(bf16_rounded(lo)), bf16_rounded(hi), 1);
-  _mm512_stream_si512(reinterpret_cast<__m512i*>(p), both);
+  _mm512_stream_si512(reinterpret_cast<__m512i*>(p), bf16_rounded_pair(lo, hi));
 }
 
 // The values [p, p + 16 or 32) of a flat input as f32 vectors (`hi` for bf16 only).

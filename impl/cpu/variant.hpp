@@ -9,7 +9,9 @@
 namespace bnconform::cpu {
 
 struct variant {
-  const char* name;  // "x86-64-v4" (AVX-512), "x86-64-v3" (AVX2 + FMA), "baseline"
+  // "x86-64-v4-bf16" (AVX-512 with AVX512-BF16), "x86-64-v4" (AVX-512), "x86-64-v3"
+  // (AVX2 + FMA), "baseline"
+  const char* name;
   call_report (*forward)(const forward_plan&);
   call_report (*backward)(const backward_plan&);
   // The variant's bf16 conversions over n values, as its elementwise passes do them
@@ -28,6 +30,9 @@ const variant& x86_64_v3();
 #if defined(BNCONFORM_CPU_HAVE_V4)
 const variant& x86_64_v4();
 #endif
+#if defined(BNCONFORM_CPU_HAVE_V4_BF16)
+const variant& x86_64_v4_bf16();
+#endif
 }  // namespace variants
 
 // Every variant of this build that this CPU can run, baseline first, best last.
@@ -35,7 +40,7 @@ std::vector<const variant*> runnable_variants();
 
 // The variant used by every call: the best runnable one, or the one named by the
 // environment variable BNCONFORM_CPU_VARIANT ("baseline", "x86-64-v3",
-// "x86-64-v4") when this CPU can run it (e.g. to compare).
+// "x86-64-v4", "x86-64-v4-bf16") when this CPU can run it (e.g. to compare).
 const variant& active_variant();
 
 }  // namespace bnconform::cpu

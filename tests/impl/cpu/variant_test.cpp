@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#if defined(BNCONFORM_CPU_HAVE_V4)
+#include <cpuid.h>
+#endif
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -32,7 +36,13 @@ TEST(CpuVariants, TheBestSupportedVariantIsActive) {
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    EXPECT_STREQ(runnable.back()->name, "x86-64-v4");
+    // AVX512-BF16: CPUID leaf 7, sub-leaf 1, EAX bit 5.
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    const bool bf16 = __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0 && (eax & 32u) != 0;
+    EXPECT_STREQ(runnable.back()->name, bf16 ? "x86-64-v4-bf16" : "x86-64-v4");
+    if (bf16) {
+      EXPECT_STREQ(runnable[runnable.size() - 2]->name, "x86-64-v4");
+    }
   }
 #endif
 }
@@ -66,6 +76,21 @@ TEST(CpuVariants, Bf16ConversionsMatchTheScalarOnes) {
     for (std::size_t i = 0; i < values.size(); ++i) {
       ASSERT_EQ(narrow[i], cpu::narrow_bf16(values[i]).bits)
           << v->name << " " << std::hexfloat << values[i];
+    }
+    // Short runs, so that the last values of a run take the masked step (x86-64-v4
+    // variants) rather than a whole one: subnormals among them (the AVX512-BF16
+    // instruction flushes those), every length up to two whole steps and a part.
+    const std::vector<float> mixed = {
+        0x1p-130f, 1.5f, -0x1.8p-127f, 0x1.0002p-134f, -2.75f, 0x1.fffffep-127f, 0x1p-149f, 3.0f};
+    for (std::size_t n = 1; n <= 80; ++n) {
+      std::vector<float> in(n);
+      for (std::size_t i = 0; i < n; ++i) in[i] = mixed[(i * 5 + n) % mixed.size()];
+      std::vector<std::uint16_t> out(n);
+      v->narrow_bf16(in.data(), out.data(), static_cast<std::int64_t>(n));
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(out[i], cpu::narrow_bf16(in[i]).bits)
+            << v->name << " length " << n << " " << std::hexfloat << in[i];
+      }
     }
   }
 }
