@@ -18,7 +18,8 @@ namespace bnconform::bench {
 std::vector<contender> built_contenders() {
   std::vector<contender> out;
 #ifdef BNCONFORM_BENCH_HAVE_CPU
-  out.push_back({"cpu", false, cpu::cpu_kernel(), cpu::cpu_kernel()});
+  out.push_back({"cpu", false, cpu::cpu_kernel(), cpu::cpu_kernel(),
+                 std::string(cpu::variant_name()) + " variant"});
 #endif
 #ifdef BNCONFORM_BENCH_HAVE_ONEDNN
   out.push_back({"onednn", true, onednn::onednn_kernel(), onednn::onednn_kernel()});

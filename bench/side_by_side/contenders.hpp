@@ -13,6 +13,7 @@ struct contender {
   bool is_peer;
   const bnc_kernel* judged;  // writes every result: used for accuracy and preparation
   const bnc_kernel* timed;   // what is timed (libtorch: without the copy of its results)
+  std::string detail = {};   // for the report's kernel list (cpu: the instruction-set variant)
 };
 
 std::vector<contender> built_contenders();

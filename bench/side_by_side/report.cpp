@@ -68,7 +68,11 @@ void write_report(std::ostream& out, const run_context& ctx, const std::vector<c
       << " GB/s before the cases and " << fixed(ctx.triad_after.bytes_per_second * 1e-9, 2)
       << " GB/s after them)\n"
       << "- kernels:";
-  for (const contender& k : kernels) out << " " << k.name << " (" << k.judged->version << ");";
+  for (const contender& k : kernels) {
+    out << " " << k.name << " (" << k.judged->version;
+    if (!k.detail.empty()) out << ", " << k.detail;
+    out << ");";
+  }
   out << "\n- time: median of the repeated calls after warm-up, through the ABI with\n"
       << "  preallocated buffers; GB/s counts the minimum traffic (each input read once,\n"
       << "  each output written once); \"% triad\" is the two-pass traffic (the\n"
