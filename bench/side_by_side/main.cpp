@@ -4,6 +4,7 @@
 // progress on stderr. See bench/README.md for the command behind bench/RESULTS.md.
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -36,8 +37,15 @@ std::string machine_text() {
   return model + ", " + std::to_string(processors) + " logical CPUs";
 }
 
+// The command line, after the environment variables that change how the kernels
+// run (thread placement, the CPU kernel's threads and variant), where set: the
+// report's command is then the whole command.
 std::string command_text(int argc, char** argv) {
   std::string s;
+  for (const char* name : {"OMP_PROC_BIND", "OMP_PLACES", "OMP_NUM_THREADS",
+                           "BNCONFORM_CPU_THREADS", "BNCONFORM_CPU_VARIANT"}) {
+    if (const char* value = std::getenv(name)) s += std::string(name) + "=" + value + " ";
+  }
   for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
   return s;
 }
