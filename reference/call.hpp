@@ -27,15 +27,21 @@ struct call_inputs : basic_call_inputs<double> {
 };
 
 // One output tensor of the reference: `rounded` is the exact result correctly
-// rounded to the output's dtype; `residual` is (exact - rounded) rounded to the
-// nearest double, so rounded + residual carries about 106 bits of the exact value
-// for the error model. Both are NaN where the result is NaN. Where a finite exact
-// result rounds to an infinity (beyond the dtype's range), `residual` is instead
-// the exact value itself rounded to double (0 when that overflows too).
+// rounded to the output's dtype; `residual` is (exact - rounded) rounded to 32
+// significant bits (to nearest, ties to even, within the exponent range of double),
+// so rounded + residual carries the exact value to 2^-32 of an ulp of the output:
+// far below any budget the error model gives, and within reach of the exact
+// engine's double-word arithmetic for every dtype, f64 included. Both are NaN where the result is
+// NaN. Where a finite exact result rounds to an infinity (beyond the dtype's range), `residual` is
+// instead the exact value itself rounded to double (0 when that overflows too).
 struct output {
   std::vector<double> rounded;
   std::vector<double> residual;
 };
+
+// The format of `output::residual`: 32 significant bits, the exponent range of
+// double (its quantum is 2^-1074 at the bottom, so every residual is a double).
+constexpr binary_format residual_format{32, -1043, 1023};
 
 // An output element whose rounding the self-check could not settle.
 struct unsettled_element {
@@ -52,6 +58,12 @@ struct forward_result {
   std::int64_t num_batches_tracked = 0;
   std::vector<std::int64_t> ill_posed_channels;  // eps == 0 and zero variance
   std::vector<unsettled_element> unsettled;
+  // Elements the self-check could not settle but accepted as negligible
+  // (negligible.hpp): there the value is known only to within `spread`.
+  std::vector<unsettled_element> forgiven;
+  // Elements the exact engine handed to the multiprecision computation (where
+  // double-word arithmetic could not settle their rounding); 0 for that engine.
+  std::int64_t fallback_elements = 0;
 };
 
 struct backward_result {
@@ -60,6 +72,12 @@ struct backward_result {
   output dgamma, dbeta;  // when affine
   std::vector<std::int64_t> ill_posed_channels;
   std::vector<unsettled_element> unsettled;
+  // Elements the self-check could not settle but accepted as negligible
+  // (negligible.hpp): there the value is known only to within `spread`.
+  std::vector<unsettled_element> forgiven;
+  // Elements the exact engine handed to the multiprecision computation (where
+  // double-word arithmetic could not settle their rounding); 0 for that engine.
+  std::int64_t fallback_elements = 0;
 };
 
 // Exact per-channel quantities, rounded to double, for the error model

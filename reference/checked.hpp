@@ -26,6 +26,47 @@ namespace bnconform::reference {
 // An infinity says nothing the rounded value does not: 0 then ("no exact value").
 inline double finite_or_zero(double v) { return std::isfinite(v) ? v : 0.0; }
 
+struct settled_value {
+  double rounded;
+  double residual;
+};
+
+// One element: `exact` is the better of two computations, `other` the lower one.
+template <class Low, class High>
+settled_value settle_one(const Low& low, const High& exact, dtype type, const char* name,
+                         std::int64_t index, std::vector<unsettled_element>& unsettled) {
+  const High other = High(low);
+  double rounded;
+  if (isnan(exact) || isnan(other)) {
+    rounded = std::nan("");
+    if (!(isnan(exact) && isnan(other))) unsettled.push_back({name, index, HUGE_VAL});
+  } else if (exact == other) {
+    // Agreement to every bit of the lower precision means the value is exactly
+    // representable there (an inexact value agrees by chance with probability
+    // 2^-Bits): its rounding, ties included, is settled.
+    rounded = round_to(exact, type);
+  } else {
+    // Their difference bounds the error of the lower one; the higher is far
+    // closer. Settled when the whole interval rounds to one value.
+    const High spread = High(2) * abs(High(exact - other));
+    rounded = round_to(exact, type);
+    if (!same_value(round_to(High(exact - spread), type), rounded) ||
+        !same_value(round_to(High(exact + spread), type), rounded)) {
+      unsettled.push_back({name, index, static_cast<double>(spread)});
+    }
+  }
+  // A finite exact value that rounds to an infinity keeps itself (to double) in
+  // the residual, so that the error model knows how far beyond the range it is.
+  const bool overflowed = std::isinf(rounded) && isfinite(exact);
+  // A zero residual is +0: its sign carries nothing.
+  const double residual = rounded == exact ? 0.0
+                          : std::isfinite(rounded)
+                              ? round_to_format(High(exact - High(rounded)), residual_format)
+                          : overflowed ? finite_or_zero(round_to(exact, dtype::f64))
+                                       : (std::isnan(rounded) ? rounded : 0.0);
+  return {rounded, residual};
+}
+
 template <class Low, class High>
 output settle(const std::vector<Low>& low, const std::vector<High>& high, dtype type,
               const char* name, std::vector<unsettled_element>& unsettled) {
@@ -33,35 +74,10 @@ output settle(const std::vector<Low>& low, const std::vector<High>& high, dtype 
   out.rounded.resize(high.size());
   out.residual.resize(high.size());
   for (std::size_t i = 0; i < high.size(); ++i) {
-    const High& exact = high[i];  // the better of the two
-    const High other = High(low[i]);
-    double rounded;
-    if (isnan(exact) || isnan(other)) {
-      rounded = std::nan("");
-      if (!(isnan(exact) && isnan(other)))
-        unsettled.push_back({name, static_cast<std::int64_t>(i), HUGE_VAL});
-    } else if (exact == other) {
-      // Agreement to every bit of the lower precision means the value is exactly
-      // representable there (an inexact value agrees by chance with probability
-      // 2^-Bits): its rounding, ties included, is settled.
-      rounded = round_to(exact, type);
-    } else {
-      // Their difference bounds the error of the lower one; the higher is far
-      // closer. Settled when the whole interval rounds to one value.
-      const High spread = High(2) * abs(High(exact - other));
-      rounded = round_to(exact, type);
-      if (!same_value(round_to(High(exact - spread), type), rounded) ||
-          !same_value(round_to(High(exact + spread), type), rounded)) {
-        unsettled.push_back({name, static_cast<std::int64_t>(i), static_cast<double>(spread)});
-      }
-    }
-    out.rounded[i] = rounded;
-    // A finite exact value that rounds to an infinity keeps itself (to double) in
-    // the residual, so that the error model knows how far beyond the range it is.
-    const bool overflowed = std::isinf(rounded) && isfinite(exact);
-    out.residual[i] = std::isfinite(rounded) ? round_to(High(exact - High(rounded)), dtype::f64)
-                      : overflowed           ? finite_or_zero(round_to(exact, dtype::f64))
-                                             : (std::isnan(rounded) ? rounded : 0.0);
+    const settled_value v =
+        settle_one(low[i], high[i], type, name, static_cast<std::int64_t>(i), unsettled);
+    out.rounded[i] = v.rounded;
+    out.residual[i] = v.residual;
   }
   return out;
 }
@@ -129,7 +145,7 @@ forward_result checked_forward(const problem& p, const call_inputs& in) {
   r.num_batches_tracked = high.num_batches_tracked;
   r.ill_posed_channels = high.ill_posed_channels;
   if (!r.unsettled.empty()) {
-    forgive_negligible(p, in, checked_quantities<Bits>(p, in), Bits, r.unsettled);
+    forgive_negligible(p, in, checked_quantities<Bits>(p, in), Bits, r.unsettled, &r.forgiven);
   }
   if (!r.unsettled.empty()) r.status = unsettled_status(r.unsettled, Bits);
   return r;
@@ -150,7 +166,7 @@ backward_result checked_backward(const problem& p, const call_inputs& in) {
   r.dbeta = settle(low.dbeta, high.dbeta, p.stats_type(), "dbeta", r.unsettled);
   r.ill_posed_channels = high.ill_posed_channels;
   if (!r.unsettled.empty()) {
-    forgive_negligible(p, in, checked_quantities<Bits>(p, in), Bits, r.unsettled);
+    forgive_negligible(p, in, checked_quantities<Bits>(p, in), Bits, r.unsettled, &r.forgiven);
   }
   if (!r.unsettled.empty()) r.status = unsettled_status(r.unsettled, Bits);
   return r;

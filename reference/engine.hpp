@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "call.hpp"
+#include "core/rounding.hpp"
 
 namespace bnconform::reference {
 
@@ -35,6 +36,13 @@ struct channel_statistics {
   bool ill_posed = false;
 };
 
+// The per-channel sums of the backward.
+template <class Real>
+struct backward_sums {
+  Real sum_dy = 0;
+  Real sum_dy_xhat = 0;
+};
+
 template <class Real, class Inputs = call_inputs>
 class engine {
  public:
@@ -44,7 +52,6 @@ class engine {
     forward_values<Real> out;
     const std::int64_t channels = p_.channels();
     const bool batch = p_.uses_batch_statistics();
-    const bool update = p_.mode() == mode::training && p_.track_running_stats();
     out.y.resize(static_cast<std::size_t>(p_.element_count()));
     if (batch) {
       out.save_mean.resize(static_cast<std::size_t>(channels));
@@ -56,41 +63,20 @@ class engine {
         out.running_var.push_back(Real(in_.running_var[index(c)]));
       }
     }
-    // PyTorch's module increments the counter first, then uses 1 / counter as the
-    // factor when momentum is None; an empty batch still counts.
-    out.num_batches_tracked = in_.num_batches_tracked + (update ? 1 : 0);
-    const Real factor =
-        p_.momentum() ? Real(*p_.momentum()) : Real(1) / Real(out.num_batches_tracked);
-    const std::int64_t m = p_.reduction_size();
+    out.num_batches_tracked = counter_after();
+    const Real f = factor();
     for (std::int64_t c = 0; c < channels; ++c) {
       const channel_statistics<Real> st = statistics(c);
       if (st.ill_posed) out.ill_posed_channels.push_back(c);
-      const Real gamma = p_.affine() ? Real(in_.gamma[index(c)]) : Real(1);
-      const Real beta = p_.affine() ? Real(in_.beta[index(c)]) : Real(0);
-      for_each_element(c, [&](std::int64_t i) {
-        const Real xhat = Real(Real(in_.x[index(i)]) - st.mean) * st.invstd;
-        out.y[index(i)] = gamma * xhat + beta;
-      });
+      const Real g = gamma(c);
+      const Real b = beta(c);
+      for_each_element(c, [&](std::int64_t i) { out.y[index(i)] = y(i, st, g, b); });
       if (batch) {
         out.save_mean[index(c)] = st.mean;
         out.save_invstd[index(c)] = st.invstd;
       }
-      // m == 0 leaves the running statistics as they were (there are no batch
-      // statistics to blend in); m == 1 never gets here (rejected before).
-      if (update && m > 0) {
-        Real& rm = out.running_mean[index(c)];
-        Real& rv = out.running_var[index(c)];
-        if (p_.profile() == profile::onnx) {
-          // ONNX BatchNormalization-15, training_mode=1: momentum weights the old
-          // value and the stored variance is the biased (population) one.
-          rm = rm * factor + st.mean * Real(Real(1) - factor);
-          rv = rv * factor + st.var * Real(Real(1) - factor);
-        } else {
-          // Written as PyTorch writes it, so that non-finite values propagate alike
-          // (e.g. factor 0 with an infinite mean gives NaN).
-          rm = factor * st.mean + Real(Real(1) - factor) * rm;
-          rv = factor * st.unbiased_var + Real(Real(1) - factor) * rv;
-        }
+      if (p_.track_running_stats()) {
+        update_running(out.running_mean[index(c)], out.running_var[index(c)], st, f);
       }
     }
     return out;
@@ -99,39 +85,79 @@ class engine {
   backward_values<Real> backward() const {
     backward_values<Real> out;
     const std::int64_t channels = p_.channels();
-    const bool batch = p_.uses_batch_statistics();
-    const Real m = Real(p_.reduction_size());
     out.dx.resize(static_cast<std::size_t>(p_.element_count()));
     for (std::int64_t c = 0; c < channels; ++c) {
       const channel_statistics<Real> st = statistics(c);
       if (st.ill_posed) out.ill_posed_channels.push_back(c);
-      const Real gamma = p_.affine() ? Real(in_.gamma[index(c)]) : Real(1);
-      Real sum_dy = 0;
-      Real sum_dy_xhat = 0;
-      for_each_element(c, [&](std::int64_t i) {
-        const Real dy = Real(in_.dy[index(i)]);
-        sum_dy += dy;
-        sum_dy_xhat += dy * xhat(i, st);
-      });
-      if (batch) {
-        // dx = gamma * invstd / m * (m * dy - sum dy - xhat * sum dy * xhat)
-        const Real scale = gamma * st.invstd / m;
-        for_each_element(c, [&](std::int64_t i) {
-          const Real dy = Real(in_.dy[index(i)]);
-          out.dx[index(i)] = scale * Real(m * dy - sum_dy - xhat(i, st) * sum_dy_xhat);
-        });
-      } else {
-        // Eval with running statistics: y is an affine map of x.
-        const Real scale = gamma * st.invstd;
-        for_each_element(
-            c, [&](std::int64_t i) { out.dx[index(i)] = Real(in_.dy[index(i)]) * scale; });
-      }
+      const Real g = gamma(c);
+      const backward_sums<Real> s = sums(c, st);
+      for_each_element(c, [&](std::int64_t i) { out.dx[index(i)] = dx(i, st, g, s); });
       if (p_.affine()) {
-        out.dgamma.push_back(sum_dy_xhat);
-        out.dbeta.push_back(sum_dy);
+        out.dgamma.push_back(s.sum_dy_xhat);
+        out.dbeta.push_back(s.sum_dy);
       }
     }
     return out;
+  }
+
+  // The building blocks below are each written once; the exact engine
+  // (exact_engine.hpp) calls them for the elements and channels it hands back.
+
+  // PyTorch's module increments the counter first, then uses 1 / counter as the
+  // factor when momentum is None; an empty batch still counts.
+  std::int64_t counter_after() const {
+    const bool update = p_.mode() == mode::training && p_.track_running_stats();
+    return in_.num_batches_tracked + (update ? 1 : 0);
+  }
+  Real factor() const {
+    return p_.momentum() ? Real(*p_.momentum()) : Real(1) / Real(counter_after());
+  }
+  Real gamma(std::int64_t c) const { return p_.affine() ? Real(in_.gamma[index(c)]) : Real(1); }
+  Real beta(std::int64_t c) const { return p_.affine() ? Real(in_.beta[index(c)]) : Real(0); }
+
+  Real y(std::int64_t i, const channel_statistics<Real>& st, const Real& g, const Real& b) const {
+    return g * xhat(i, st) + b;
+  }
+
+  // The running statistics after a training call (in place); unchanged otherwise.
+  void update_running(Real& rm, Real& rv, const channel_statistics<Real>& st, const Real& f) const {
+    // m == 0 leaves the running statistics as they were (there are no batch
+    // statistics to blend in); m == 1 never gets here (rejected before).
+    if (p_.mode() != mode::training || p_.reduction_size() == 0) return;
+    if (p_.profile() == profile::onnx) {
+      // ONNX BatchNormalization-15, training_mode=1: momentum weights the old
+      // value and the stored variance is the biased (population) one.
+      rm = rm * f + st.mean * Real(Real(1) - f);
+      rv = rv * f + st.var * Real(Real(1) - f);
+    } else {
+      // Written as PyTorch writes it, so that non-finite values propagate alike
+      // (e.g. factor 0 with an infinite mean gives NaN).
+      rm = f * st.mean + Real(Real(1) - f) * rm;
+      rv = f * st.unbiased_var + Real(Real(1) - f) * rv;
+    }
+  }
+
+  backward_sums<Real> sums(std::int64_t c, const channel_statistics<Real>& st) const {
+    backward_sums<Real> s;
+    for_each_element(c, [&](std::int64_t i) {
+      const Real dy = Real(in_.dy[index(i)]);
+      s.sum_dy += dy;
+      s.sum_dy_xhat += dy * xhat(i, st);
+    });
+    return s;
+  }
+
+  Real dx(std::int64_t i, const channel_statistics<Real>& st, const Real& g,
+          const backward_sums<Real>& s) const {
+    const Real dy = Real(in_.dy[index(i)]);
+    if (p_.uses_batch_statistics()) {
+      // dx = gamma * invstd / m * (m * dy - sum dy - xhat * sum dy * xhat)
+      const Real m = Real(p_.reduction_size());
+      const Real scale = g * st.invstd / m;
+      return scale * Real(m * dy - s.sum_dy - xhat(i, st) * s.sum_dy_xhat);
+    }
+    // Eval with running statistics: y is an affine map of x.
+    return dy * Real(g * st.invstd);
   }
 
   channel_quantities quantities(std::int64_t c) const {
@@ -151,18 +177,18 @@ class engine {
     });
     channel_quantities q;
     q.m = p_.reduction_size();
-    q.mean = static_cast<double>(st.mean);
-    q.var = static_cast<double>(st.var);
-    q.invstd = static_cast<double>(st.invstd);
-    q.mean_abs = static_cast<double>(Real(sum_abs_x / Real(q.m)));
-    q.sum_dy = static_cast<double>(sum_dy);
-    q.sum_abs_dy = static_cast<double>(sum_abs_dy);
-    q.sum_dy_xhat = static_cast<double>(sum_dy_xhat);
-    q.sum_abs_dy_xhat = static_cast<double>(sum_abs_dy_xhat);
+    // Correctly rounded from Real, as the exact engine rounds its own.
+    q.mean = round_to(st.mean, dtype::f64);
+    q.var = round_to(st.var, dtype::f64);
+    q.invstd = round_to(st.invstd, dtype::f64);
+    q.mean_abs = round_to(Real(sum_abs_x / Real(q.m)), dtype::f64);
+    q.sum_dy = round_to(sum_dy, dtype::f64);
+    q.sum_abs_dy = round_to(sum_abs_dy, dtype::f64);
+    q.sum_dy_xhat = round_to(sum_dy_xhat, dtype::f64);
+    q.sum_abs_dy_xhat = round_to(sum_abs_dy_xhat, dtype::f64);
     return q;
   }
 
- private:
   static std::size_t index(std::int64_t i) { return static_cast<std::size_t>(i); }
 
   template <class F>
@@ -205,6 +231,7 @@ class engine {
     return st;
   }
 
+ private:
   const problem& p_;
   const Inputs& in_;
 };

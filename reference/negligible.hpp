@@ -58,14 +58,20 @@ inline double element_scale(const problem& p, const call_inputs& in,
 
 }  // namespace detail
 
+// Moves the negligible elements from `unsettled` to `forgiven` (when given).
 inline void forgive_negligible(const problem& p, const call_inputs& in,
                                const std::vector<channel_quantities>& q, unsigned bits,
-                               std::vector<unsettled_element>& unsettled) {
+                               std::vector<unsettled_element>& unsettled,
+                               std::vector<unsettled_element>* forgiven = nullptr) {
   std::vector<unsettled_element> kept;
   for (const unsettled_element& e : unsettled) {
     const double scale = detail::element_scale(p, in, q, e);
     const double limit = std::ldexp(scale, -static_cast<int>(bits / 2));
-    if (!(std::isfinite(e.spread) && std::isfinite(limit) && e.spread <= limit)) kept.push_back(e);
+    if (!(std::isfinite(e.spread) && std::isfinite(limit) && e.spread <= limit)) {
+      kept.push_back(e);
+    } else if (forgiven != nullptr) {
+      forgiven->push_back(e);
+    }
   }
   unsettled = std::move(kept);
 }

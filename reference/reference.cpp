@@ -4,6 +4,7 @@
 
 #include "checked.hpp"
 #include "core/error.hpp"
+#include "exact/exact_engine.hpp"
 
 namespace bnconform::reference {
 
@@ -11,6 +12,18 @@ BNCONFORM_DECLARE_REFERENCE(128)
 BNCONFORM_DECLARE_REFERENCE(256)
 BNCONFORM_DECLARE_REFERENCE(512)
 BNCONFORM_DECLARE_REFERENCE(1024)
+
+namespace exact {
+#define BNCONFORM_DECLARE_EXACT(BITS)                                                       \
+  extern template forward_result exact_forward<BITS>(const problem&, const call_inputs&);   \
+  extern template backward_result exact_backward<BITS>(const problem&, const call_inputs&); \
+  extern template std::vector<channel_quantities> exact_quantities<BITS>(const problem&,    \
+                                                                         const call_inputs&);
+BNCONFORM_DECLARE_EXACT(128)
+BNCONFORM_DECLARE_EXACT(256)
+BNCONFORM_DECLARE_EXACT(512)
+BNCONFORM_DECLARE_EXACT(1024)
+}  // namespace exact
 
 namespace {
 
@@ -33,14 +46,24 @@ Result dispatch(int bits, F&& f) {
 
 std::span<const int> supported_precisions() { return precisions; }
 
+std::string_view name_of(oracle o) { return o == oracle::exact ? "exact" : "multiprecision"; }
+
+std::optional<oracle> parse_oracle(std::string_view name) {
+  if (name == "exact") return oracle::exact;
+  if (name == "multiprecision") return oracle::multiprecision;
+  return std::nullopt;
+}
+
 forward_result forward(const problem& p, const call_inputs& in, const options& opt) {
   if (auto failure = validate(p, in, false)) {
     forward_result r;
     r.status = *failure;
     return r;
   }
-  return dispatch<forward_result>(
-      opt.precision_bits, [&](auto bits) { return checked_forward<decltype(bits)::value>(p, in); });
+  return dispatch<forward_result>(opt.precision_bits, [&](auto bits) {
+    constexpr unsigned b = decltype(bits)::value;
+    return opt.engine == oracle::exact ? exact::exact_forward<b>(p, in) : checked_forward<b>(p, in);
+  });
 }
 
 backward_result backward(const problem& p, const call_inputs& in, const options& opt) {
@@ -50,7 +73,9 @@ backward_result backward(const problem& p, const call_inputs& in, const options&
     return r;
   }
   return dispatch<backward_result>(opt.precision_bits, [&](auto bits) {
-    return checked_backward<decltype(bits)::value>(p, in);
+    constexpr unsigned b = decltype(bits)::value;
+    return opt.engine == oracle::exact ? exact::exact_backward<b>(p, in)
+                                       : checked_backward<b>(p, in);
   });
 }
 
@@ -58,7 +83,9 @@ std::vector<channel_quantities> quantities(const problem& p, const call_inputs& 
                                            const options& opt) {
   if (auto failure = validate(p, in, !in.dy.empty())) report_error(failure->message);
   return dispatch<std::vector<channel_quantities>>(opt.precision_bits, [&](auto bits) {
-    return checked_quantities<decltype(bits)::value>(p, in);
+    constexpr unsigned b = decltype(bits)::value;
+    return opt.engine == oracle::exact ? exact::exact_quantities<b>(p, in)
+                                       : checked_quantities<b>(p, in);
   });
 }
 

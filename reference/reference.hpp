@@ -6,6 +6,7 @@
 // call's status is BNC_STATUS_INTERNAL_ERROR: it is never used silently.
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "call.hpp"
@@ -16,8 +17,18 @@ constexpr int default_precision_bits = 256;
 // The precisions the reference is built for (significand bits).
 std::span<const int> supported_precisions();
 
+// Which engine answers: `exact` (exact sums, double-word elements with a proven
+// bound, multiprecision where that bound cannot settle the rounding) or
+// `multiprecision` (every value computed at P and 2P bits). Both return the same
+// bits for every call the multiprecision engine accepts (docs/reference.md).
+enum class oracle { exact, multiprecision };
+std::string_view name_of(oracle o);
+// The oracle named `name`, or nothing.
+std::optional<oracle> parse_oracle(std::string_view name);
+
 struct options {
   int precision_bits = default_precision_bits;
+  oracle engine = oracle::exact;
 };
 
 // Both validate first (sizes, profile, the m == 1 rule) and return the failing

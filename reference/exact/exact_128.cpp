@@ -1,0 +1,5 @@
+#include "exact_engine_impl.hpp"
+
+namespace bnconform::reference::exact {
+BNCONFORM_INSTANTIATE_EXACT(128)
+}  // namespace bnconform::reference::exact

@@ -1,0 +1,156 @@
+// The exact engine returns the multiprecision engine's bits (docs/reference.md,
+// "The exact engine"): on random problems of every dtype, layout, rank, mode,
+// profile and flag, over data families built to be hard (rounding midpoints,
+// cancellation, subnormals, near-overflow, NaN and Inf, constant channels, m == 0,
+// eps == 0). And a deliberately broken copy of its rounding test is caught.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/rounding.hpp"
+#include "differential.hpp"
+#include "reference/exact/settle_word.hpp"
+#include "reference/reference.hpp"
+#include "support.hpp"
+
+namespace bnconform {
+namespace {
+
+using testing::random_source;
+
+enum class family {
+  uniform,      // [-2, 2)
+  offset,       // 1e4 + [-1, 1): x - mean cancels
+  huge_offset,  // 2^40 + small (f64), 2^20 (f32)
+  exact,        // k / 4: every sum exact
+  constant,     // a whole channel equal
+  midpoint,     // values on midpoints of the output format
+  tiny,         // subnormal-sized f64 data, var below the smallest normal
+  large,        // magnitudes near 2^500 and beyond for f64
+  special,      // NaN and Inf sprinkled
+  count
+};
+
+double draw(random_source& rng, family f, dtype t, std::int64_t i) {
+  switch (f) {
+    case family::uniform: return rng.uniform(-2, 2);
+    case family::offset: return 1e4 + rng.uniform(-1, 1);
+    case family::huge_offset: return (t == dtype::f64 ? 0x1p40 : 0x1p20) + rng.uniform(-4, 4);
+    case family::exact: return static_cast<double>(static_cast<int>(rng.below(16)) - 8) / 4;
+    case family::constant: return 0.75;
+    case family::midpoint: {
+      // A value of the next wider format halfway between two of the dtype's.
+      const int p = format_of(t).precision;
+      const double k = static_cast<double>(rng.below(1 << 6)) + 0.5;
+      return std::ldexp(k, -std::min(p, 6)) + 1;
+    }
+    case family::tiny: return std::ldexp(rng.uniform(-1, 1), t == dtype::f64 ? -1060 : -140);
+    case family::large:
+      return std::ldexp(rng.uniform(-1, 1),
+                        t == dtype::f64 ? 500 + static_cast<int>(rng.below(400)) : 120);
+    case family::special: {
+      const std::int64_t k = rng.below(8);
+      if (k == 0) return std::numeric_limits<double>::quiet_NaN();
+      if (k == 1) return (i % 2 ? -1 : 1) * std::numeric_limits<double>::infinity();
+      return rng.uniform(-2, 2);
+    }
+    case family::count: break;
+  }
+  return 0;
+}
+
+problem random_problem(random_source& rng) {
+  static const dtype dtypes[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
+  problem::fields f;
+  const int rank = 2 + static_cast<int>(rng.below(4));
+  f.shape = {rng.below(5), rng.below(32) == 0 ? 0 : 1 + rng.below(20)};
+  if (rng.below(8) != 0) f.shape[0] += 1;
+  for (int k = 2; k < rank; ++k) f.shape.push_back(1 + rng.below(6));
+  f.layout = rng.below(2) == 0 ? layout::channels_first : layout::channels_last;
+  f.data_type = dtypes[rng.below(4)];
+  f.mode = rng.below(3) == 0 ? mode::eval : mode::training;
+  f.affine = rng.below(4) != 0;
+  f.track_running_stats = rng.below(4) != 0;
+  f.profile = rng.below(4) == 0 ? profile::onnx : profile::pytorch;
+  const std::int64_t e = rng.below(4);
+  f.eps = e == 0 ? 0.0 : e == 1 ? 1e-30 : 1e-5;
+  if (f.profile == profile::onnx || rng.below(3) != 0)
+    f.momentum = rng.uniform(0, 1);
+  else
+    f.momentum = std::nullopt;
+  return problem(f);
+}
+
+reference::call_inputs inputs_for(const problem& p, random_source& rng, family fx, family fdy) {
+  module_state s = module_state::initial(p);
+  if (p.affine()) {
+    s.gamma = testing::random_tensor(rng, p.stats_type(), p.channels(), -2, 2);
+    s.beta = testing::random_tensor(rng, p.stats_type(), p.channels(), -2, 2);
+    if (p.channels() > 0 && rng.below(4) == 0) s.beta.set(0, 0.0);
+  }
+  if (p.track_running_stats()) {
+    s.running_mean = testing::random_tensor(rng, p.stats_type(), p.channels(), -1, 1);
+    s.running_var = testing::random_tensor(rng, p.stats_type(), p.channels(), 0.5, 2);
+    s.num_batches_tracked = rng.below(5);
+  }
+  tensor x(p.data_type(), p.element_count());
+  tensor dy(p.data_type(), p.element_count());
+  for (std::int64_t i = 0; i < p.element_count(); ++i) {
+    x.set(i, round_to(draw(rng, fx, p.data_type(), i), p.data_type()));
+    dy.set(i, round_to(draw(rng, fdy, p.data_type(), i), p.data_type()));
+  }
+  return reference::call_inputs::from(x, dy, s);
+}
+
+TEST(ExactEngine, AgreesWithMultiprecisionOnEveryFamily) {
+  random_source rng(2024);
+  std::int64_t fallbacks = 0, elements = 0;
+  for (int round = 0; round < 12; ++round) {
+    for (int fx = 0; fx < static_cast<int>(family::count); ++fx) {
+      const problem p = random_problem(rng);
+      const family fdy = static_cast<family>(rng.below(static_cast<int>(family::count)));
+      const reference::call_inputs in = inputs_for(p, rng, static_cast<family>(fx), fdy);
+      const std::string d = testing::engines_differ(p, in);
+      EXPECT_EQ(d, "") << p.to_string() << " x family " << fx << " dy family "
+                       << static_cast<int>(fdy);
+      const auto r = reference::forward(p, in);
+      fallbacks += r.fallback_elements;
+      elements += p.element_count();
+    }
+  }
+  // The double-word path settles most elements; the fallback count is reported.
+  RecordProperty("fallback_elements", std::to_string(fallbacks));
+  RecordProperty("elements", std::to_string(elements));
+}
+
+TEST(ExactEngine, SettlesOrdinaryDataWithoutFallback) {
+  const problem p = problem::parse("shape=16x3x8x8,dtype=f32");
+  random_source rng(7);
+  const reference::call_inputs in = inputs_for(p, rng, family::offset, family::uniform);
+  const reference::forward_result f = reference::forward(p, in);
+  ASSERT_TRUE(f.status.ok()) << f.status.message;
+  EXPECT_EQ(f.fallback_elements, 0);
+  const reference::backward_result b = reference::backward(p, in);
+  ASSERT_TRUE(b.status.ok()) << b.status.message;
+  EXPECT_EQ(b.fallback_elements, 0);
+  EXPECT_EQ(testing::engines_differ(p, in), "");
+}
+
+// A rounding test that ignores the error bound (a broken copy of Ziv's test):
+// it rounds the double word as if it were exact. On values near a rounding
+// boundary it returns the wrong neighbour, which the comparison must show.
+TEST(ExactEngine, BrokenRoundingTestIsCaught) {
+  using namespace reference::exact;
+  const binary_format f32 = format_of(dtype::f32);
+  // v = 1 + 2^-24 (an f32 midpoint) minus 2^-80, with an error bound of 2^-70:
+  // the exact value may lie on either side of the midpoint.
+  const bounded v{fast_two_sum(1 + 0x1p-24, -0x1p-80), 0x1p-70, true};
+  EXPECT_FALSE(settled_rounding(v, f32).has_value());  // the real test hands it back
+  const double broken = round_word(v.value, f32);      // the broken one answers
+  const double truth_above = 1 + 0x1p-23;              // if the exact value is above
+  EXPECT_NE(broken, truth_above);                      // so it can be wrong
+}
+
+}  // namespace
+}  // namespace bnconform
