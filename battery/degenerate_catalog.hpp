@@ -1,6 +1,7 @@
 #pragma once
-// The degenerate catalog: every special case of ../shared/semantics.md as a named,
-// documented case with the rule its verdict must follow (docs/battery.md lists them).
+// The degenerate catalog: every special case of
+// docs/semantics.md#degenerate-and-special-inputs as a named, documented case with
+// the rule its verdict must follow (docs/battery.md lists them).
 #include <span>
 #include <string>
 #include <string_view>

@@ -1,8 +1,8 @@
 #pragma once
-// Per-element error budgets of a correct kernel (docs/error-model.md derives them;
-// ../shared/tolerance.md is the sketch they come from). Every budget is a sum of
-// first-order terms computed from the reference's exact per-channel quantities, so
-// it follows the conditioning of the data rather than a flat tolerance.
+// Per-element error budgets of a correct kernel: docs/tolerance.md states them
+// (#budget-per-output-element), docs/error-model.md derives them. Every budget is a
+// sum of first-order terms computed from the reference's exact per-channel
+// quantities, so it follows the conditioning of the data rather than a flat tolerance.
 #include <cstdint>
 
 #include "core/problem.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The properties of issue 4, each a function of a kernel reached through the ABI:
+// The battery's properties, each a function of a kernel reached through the ABI:
 // agreement with the reference, and metamorphic relations that hold for every
 // correct kernel whatever its reduction order (properties/README.md states each one
 // and its tolerance). Callable by ctest, `bnconform certify` and `bnconform fuzz`.

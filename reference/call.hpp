@@ -81,7 +81,8 @@ struct backward_result {
 };
 
 // Exact per-channel quantities, rounded to double, for the error model
-// (../shared/tolerance.md). Backward sums are zero when dy is absent.
+// (docs/tolerance.md#per-channel-quantities). Backward sums are zero when dy is
+// absent.
 struct channel_quantities {
   std::int64_t m = 0;   // reduction size
   double mean = 0;      // of the statistics used (batch or running)

@@ -1,8 +1,8 @@
 #pragma once
 // Batch normalization in a multiprecision type, written to read like
-// ../shared/semantics.md (the pytorch profile, and the onnx profile's running
-// statistics). No rounding to a target dtype
-// happens here: the engine returns values of `Real`; checked.cpp rounds them once.
+// docs/semantics.md (the pytorch profile, and the onnx profile's running
+// statistics). No rounding to a target dtype happens here: the engine returns
+// values of `Real`; checked.hpp rounds them once.
 // Validation (status codes, sizes) happens before the engine is called.
 #include <cstdint>
 #include <span>

@@ -1,6 +1,7 @@
 #pragma once
-// What the side-by-side benchmark measures: the shapes of issue 3 in both layouts,
-// f32 and bf16, three directions, and the memory traffic each one needs.
+// What the side-by-side benchmark measures: the large shape, 256x256 and ResNet-50's
+// batch-norm shapes in both layouts, f32 and bf16, three directions, and the memory
+// traffic each one needs.
 #include <cstdint>
 #include <string>
 #include <vector>

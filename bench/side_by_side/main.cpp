@@ -1,7 +1,7 @@
 // bnconform_bench: this project's CPU kernel, oneDNN and libtorch side by side on
-// the shapes of issue 3, with the machine's STREAM triad bandwidth and each
-// kernel's strict accuracy on an offset input. Markdown on stdout (or --output),
-// progress on stderr. See bench/README.md for the command behind bench/RESULTS.md.
+// the benchmark's shapes (cases.cpp), with the machine's STREAM triad bandwidth and
+// each kernel's strict accuracy on an offset input. Markdown on stdout (or
+// --output), progress on stderr. See bench/README.md for the command behind bench/RESULTS.md.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -53,7 +53,8 @@ std::string command_text(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Side-by-side batch-normalization benchmark (issue 3)", "bnconform_bench"};
+  CLI::App app{"Side-by-side batch-normalization benchmark: the CPU kernel, oneDNN and libtorch",
+               "bnconform_bench"};
   bool quick = false;
   bool judge_accuracy = true;
   std::string output;

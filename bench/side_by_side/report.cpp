@@ -9,7 +9,7 @@ namespace bnconform::bench {
 
 namespace {
 
-// Bandwidth target of issue 3: at least this fraction of the triad on the large shape.
+// The bandwidth target: at least this fraction of the triad on the large shape.
 constexpr double bandwidth_target = 0.8;
 
 std::string fixed(double v, int digits) {
@@ -108,7 +108,7 @@ void write_report(std::ostream& out, const run_context& ctx, const std::vector<c
     }
   }
 
-  // Targets of issue 3, for the CPU kernel (the contender that is not a peer).
+  // The performance targets, for the CPU kernel (the contender that is not a peer).
   const auto own =
       std::find_if(kernels.begin(), kernels.end(), [](const contender& k) { return !k.is_peer; });
   out << "\n## Targets\n\n";

@@ -1,6 +1,6 @@
 #pragma once
 // The benchmark's Markdown report: the measurement context, one row per case and
-// kernel, and which of issue 3's targets the CPU kernel meets.
+// kernel, and which of its performance targets the CPU kernel meets.
 #include <ostream>
 #include <string>
 #include <vector>

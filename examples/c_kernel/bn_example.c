@@ -14,7 +14,7 @@
  *
  * and check it with `bnconform certify --kernel ./libbn_example.so`.
  *
- * What it implements (the semantics are ../shared/semantics.md, PyTorch's
+ * What it implements (the semantics are docs/semantics.md, PyTorch's
  * BatchNorm{1,2,3}d): f32 data (and f32 statistics), channels-first and channels-last
  * layouts, any rank (N, C, S1, ..., Sk), forward and backward in training and eval
  * mode, affine on and off, track_running_stats on and off, momentum or momentum=None
@@ -24,8 +24,8 @@
  * double sum, the variance takes two passes (the mean first, then the sum of squared
  * deviations from it, so no E[x^2] - E[x]^2 cancellation), and each output is
  * rounded to f32 once, at the store. That is the "wider accumulation" the strict
- * level asks for (../shared/tolerance.md). Compile it without -ffast-math:
- * subnormal inputs must not be flushed to zero and NaN must propagate.
+ * level asks for (docs/tolerance.md, "Units and levels"). Compile it without
+ * -ffast-math: subnormal inputs must not be flushed to zero and NaN must propagate.
  *
  * Why not f64 data: the same code in f64 has no wider type to accumulate in, and
  * the battery's f64 range cases (x near 2^511, where x^2 overflows, and near

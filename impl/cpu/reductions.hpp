@@ -24,7 +24,7 @@ inline namespace BNCONFORM_CPU_ISA {
 // next) took the forward 0.70-0.75x the time at 32x512x28x28 f32 and bf16 and the
 // backward 0.78-0.9x; 32x64x112x112 f32 forward 0.82-0.87x, 32x64x56x56 0.95x;
 // in-cache shapes the same (ab_variants, 2 threads, x86-64-v4-bf16, in one process
-// against the same build without it, 2-3 runs, 2026-11-23).
+// against the same build without it, 2-3 runs: impl/cpu/RESULTS.md).
 inline constexpr std::int64_t prefetch_distance = 1024;
 
 // Per-channel moments (count, mean, M2) of x.

@@ -38,7 +38,7 @@ void parallel_for(std::int64_t count, std::int64_t work_per_item, const Body& bo
     // At least one task per thread where there are enough items: a call of under
     // threads x task_work values of work (256x256: 65536) would otherwise be one
     // task, with the team started for nothing (measured with bnconform_bench
-    // --filter 256x256, three alternating runs, 2026-11-23: eval 8.5-10.1 ->
+    // --filter 256x256, three alternating runs, impl/cpu/RESULTS.md: eval 8.5-10.1 ->
     // 5.9-6.7 us, training 16.2-18.4 -> 14.2-15.0 us, f32 and bf16).
     const std::int64_t by_work = task_work / work < 1 ? 1 : task_work / work;
     const std::int64_t per_thread = (count + threads - 1) / threads;

@@ -1,6 +1,9 @@
-// The error model validated both ways (docs/error-model.md): correct kernels of
-// each class pass their level on ordinary and ill-conditioned data, and a plain
-// sequential f32 kernel fails `standard` on long offset channels.
+// The error model validated both ways (docs/error-model.md, "Validation"): correct
+// kernels of each class pass their level on ordinary and ill-conditioned data, and a
+// plain sequential f32 kernel fails `standard` on long offset channels. Sections:
+// docs/tolerance.md#units-and-levels, #budget-per-output-element,
+// #budget-ratio-and-pass-rule (the report); the ErrorModelVerdicts tests
+// docs/tolerance.md#verdicts, #exact-results and #ill-posed-cases.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -44,7 +47,7 @@ TEST(ErrorModel, CorrectModelsPassTheirLevel) {
   }
 }
 
-// x = 1e4 + N(0, 1), the ill-conditioned case of tolerance.md, on a long channel.
+// x = 1e4 + N(0, 1), the ill-conditioned case of docs/tolerance.md, on a long channel.
 testing::battery_case offset_channel(const char* layout, std::int64_t m) {
   return {"shape=" + std::to_string(m / 8) + "x2x8,dtype=f32,layout=" + layout, 1e4, 0, false,
           false};
@@ -105,6 +108,7 @@ check::comparison forward_with(const char* text, const std::vector<double>& x_va
                             module_state::initial(p), opt);
 }
 
+// docs/tolerance.md#verdicts: mistrusted.
 TEST(ErrorModelVerdicts, MostlyZeroOutputsAreMistrusted) {
   // x == 0 everywhere with beta == 0: y is exactly 0, any kernel that writes zeros
   // passes, so the data cannot judge.
@@ -113,6 +117,7 @@ TEST(ErrorModelVerdicts, MostlyZeroOutputsAreMistrusted) {
   EXPECT_FALSE(c.passed());
 }
 
+// docs/tolerance.md#ill-posed-cases.
 TEST(ErrorModelVerdicts, ZeroVarianceWithZeroEpsIsIllPosedAndTheRestIsJudged) {
   // Channel 0 constant with eps == 0; channel 1 ordinary.
   const auto c = forward_with("shape=4x2,dtype=f32,eps=0", {1, 1, 1, 2, 1, 3, 1, 5}, {});
@@ -122,6 +127,7 @@ TEST(ErrorModelVerdicts, ZeroVarianceWithZeroEpsIsIllPosedAndTheRestIsJudged) {
   EXPECT_EQ(c.elements_judged, 4 + 2 + 2);  // y of channel 1, its statistics, running values
 }
 
+// docs/tolerance.md#exact-results: exact fills.
 TEST(ErrorModelVerdicts, ExactFillDemandsTheExactMean) {
   // Small integers: every partial sum is exact, so the mean must be bit for bit.
   check::options opt;
@@ -163,6 +169,7 @@ TEST(ErrorModelVerdicts, ExactFillDemandsTheExactMean) {
             verdict::pass);
 }
 
+// docs/tolerance.md#verdicts: unsupported.
 TEST(ErrorModelVerdicts, UndeclaredFeaturesAreUnsupportedNeverPassed) {
   const auto& model = mutants::correct_models()[0];
   const kernel k(&model.kernel);  // declares f32 and f64 only
@@ -174,6 +181,7 @@ TEST(ErrorModelVerdicts, UndeclaredFeaturesAreUnsupportedNeverPassed) {
   EXPECT_FALSE(c.passed());
 }
 
+// docs/tolerance.md#units-and-levels: u_o of the storage type.
 TEST(ErrorModelVerdicts, SixteenBitStorageIsJudgedWithItsOwnUnit) {
   const kernel k(reference::reference_kernel(128));
   for (const char* text :

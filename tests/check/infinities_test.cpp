@@ -1,7 +1,9 @@
-// The two rules for infinities (docs/error-model.md, "Infinities"), each from a
-// finding of the differential fuzz harness (fuzz/README.md): an infinity that is
-// the rounding of a value within budget, and NaN against Inf where an infinite dy
-// or parameter meets a cancellation. Each also shows what still fails.
+// The two rules for infinities (docs/tolerance.md#non-finite-values, derived in
+// docs/error-model.md, "Infinities"), each from a finding of the differential fuzz
+// harness (fuzz/README.md): an infinity that is the rounding of a value within
+// budget, and NaN against Inf where an infinite dy or parameter meets a
+// cancellation. Each also shows what still fails. The last test is the rule that the
+// correctly rounded value always passes (docs/tolerance.md#budget-ratio-and-pass-rule).
 #include <gtest/gtest.h>
 
 #include <cmath>

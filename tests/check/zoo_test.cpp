@@ -1,5 +1,7 @@
 // Proof of power: every mutant of the zoo is rejected on the fixed battery, with
-// the reason its bug must produce; kill rate reported.
+// the reason its bug must produce; kill rate reported. The "no blind spots" half of
+// the validation of docs/tolerance.md#budget-per-output-element (docs/error-model.md,
+// "Validation").
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

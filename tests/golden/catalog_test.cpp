@@ -1,4 +1,4 @@
-// The committed catalog: what the issue asks it to cover, that every file is what
+// The committed catalog: what it must cover (golden/README.md), that every file is what
 // its spec makes, and that it stays small.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The onnx profile of ../shared/semantics.md: ONNX BatchNormalization-15 with
+// The onnx profile, docs/semantics.md#onnx: ONNX BatchNormalization-15 with
 // training_mode=1. Hand-derived cases on data whose every step is exact, each
 // chosen so that the pytorch rule gives a different answer.
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
-// The rules of ../shared/semantics.md that the seeds quote, each checked on data
-// where the rule and its usual misreading give different answers.
+// The rules of docs/semantics.md that the seeds quote, each checked on data where
+// the rule and its usual misreading give different answers. Sections:
+// docs/semantics.md#forward-training-mode and docs/semantics.md#running-statistics.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -26,6 +27,7 @@ batch_stats stats_of(const std::vector<double>& x) {
   return {mean, squares / (m - 1)};
 }
 
+// docs/semantics.md#forward-training-mode (biased) and #running-statistics (unbiased).
 TEST(ReferenceSemantics, NormalizesWithBiasedAndStoresUnbiasedVariance) {
   // x = [1, 2, 3, 6]: mean 3, squares 4 + 1 + 0 + 9 = 14, biased var 3.5, unbiased
   // 14/3. With eps 0.5, var + eps = 4 exactly: invstd 1/2 only for the biased one.
@@ -39,6 +41,7 @@ TEST(ReferenceSemantics, NormalizesWithBiasedAndStoresUnbiasedVariance) {
   EXPECT_EQ(s.running_var.values(), (std::vector<double>{14.0 / 3.0}));
 }
 
+// docs/semantics.md#running-statistics: momentum=none.
 TEST(ReferenceSemantics, MomentumNoneIsTheArithmeticMeanExactly) {
   // Five batches whose per-batch means (1, 3, 2, 6, 3) and unbiased variances
   // (2, 8, 2, 8, 0) have exact running averages: means 1, 2, 2, 3, 3 and
@@ -63,6 +66,7 @@ TEST(ReferenceSemantics, MomentumNoneIsTheArithmeticMeanExactly) {
   EXPECT_EQ(var_sum / 5, 4.0);
 }
 
+// docs/semantics.md#running-statistics: momentum=none.
 TEST(ReferenceSemantics, MomentumNoneOnRandomBatchesWithinRounding) {
   // On random data each of the k steps rounds the stored value once (0.5 ulp of
   // a value at most max|stat|) and later steps scale that error by (1 - 1/j) <= 1,
@@ -85,6 +89,8 @@ TEST(ReferenceSemantics, MomentumNoneOnRandomBatchesWithinRounding) {
   EXPECT_NEAR(s.running_var.get(0), var_sum / k, bound);
 }
 
+// docs/semantics.md#running-statistics (the counter), #errors-and-status-codes (a
+// rejected call changes nothing) and #degenerate-and-special-inputs (the empty batch).
 TEST(ReferenceSemantics, CounterCountsTrainingCallsOnly) {
   const problem train = problem::parse("shape=2x2,dtype=f32");
   const problem eval = train.with_mode(mode::eval);
@@ -103,6 +109,7 @@ TEST(ReferenceSemantics, CounterCountsTrainingCallsOnly) {
   EXPECT_EQ(s.num_batches_tracked, 3);
 }
 
+// docs/semantics.md#running-statistics: the momentum convention.
 TEST(ReferenceSemantics, MomentumWeighsTheNewBatch) {
   // PyTorch: running = (1 - momentum) * running + momentum * batch. With momentum
   // 0.25, running_mean 8 and a batch of mean 0: 6 (the flipped convention gives 2).

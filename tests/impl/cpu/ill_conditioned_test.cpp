@@ -49,7 +49,7 @@ TEST_P(CpuIllConditioned, OffsetOneE4IsStrict) {
 }
 
 #else
-// The full case of the issue: 1e6 values per channel (label `slow`).
+// The full case of docs/tolerance.md's example: 1e6 values per channel (label `slow`).
 TEST_P(CpuIllConditioned, OffsetOneE4MillionPerChannelIsStrict) {
   expect_strict_on_offset_data("1000x2x1000", std::get<0>(GetParam()), std::get<1>(GetParam()));
 }
