@@ -1,26 +1,36 @@
-// How fast the reference is, in nanoseconds per element, forward and backward,
-// per precision, self-check included (the cost every later test pays).
-//   build/release/bench/reference_speed --benchmark_counters_tabular=true
+// Both oracle engines side by side, in nanoseconds per element, forward and
+// backward (training), on the same problems: f32 and bf16, both layouts, a
+// ResNet-sized 32x64x56x56 and a long-channel 8x2x262144 (2^21 values a channel).
+//   OMP_NUM_THREADS=1 build/release/bench/reference_speed --benchmark_counters_tabular=true
+// The multiprecision engine runs each problem once (seconds a call); the exact
+// engine as often as Google Benchmark asks. `fallback` counts the elements the
+// exact engine handed to multiprecision. Results: bench/REFERENCE_SPEED_RESULTS.md.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <string>
 
+#include "core/rounding.hpp"
 #include "reference/reference.hpp"
 
 namespace {
 
 using namespace bnconform;
 
+// Offset data (mean 3, spread 1), dy centred: exact values of the dtype.
 reference::call_inputs make_inputs(const problem& p) {
   reference::call_inputs in;
   std::uint64_t state = 1;
   const auto next = [&] {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<double>(state >> 40) * 0x1p-24 - 0.5;  // exact in f32
+    return static_cast<double>(state >> 40) * 0x1p-24 - 0.5;
   };
-  for (std::int64_t i = 0; i < p.element_count(); ++i) {
-    in.x.push_back(3 + next());
-    in.dy.push_back(next());
+  const auto n = static_cast<std::size_t>(p.element_count());
+  in.x.resize(n);
+  in.dy.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    in.x[i] = round_to(3 + next(), p.data_type());
+    in.dy[i] = round_to(next(), p.data_type());
   }
   in.gamma.assign(static_cast<std::size_t>(p.channels()), 1.5);
   in.beta.assign(static_cast<std::size_t>(p.channels()), 0.25);
@@ -29,30 +39,62 @@ reference::call_inputs make_inputs(const problem& p) {
   return in;
 }
 
-void run(benchmark::State& state, bool backward) {
-  const int bits = static_cast<int>(state.range(0));
-  const problem p = problem::parse("shape=16x8x16x16,dtype=f32");  // 32768 elements
+void run(benchmark::State& state, const std::string& text, reference::oracle engine,
+         bool backward) {
+  const problem p = problem::parse(text);
   const reference::call_inputs in = make_inputs(p);
+  const reference::options opt{reference::default_precision_bits, engine};
+  std::int64_t fallback = 0;
   for (auto _ : state) {
     if (backward) {
-      benchmark::DoNotOptimize(reference::backward(p, in, {bits}));
+      const auto r = reference::backward(p, in, opt);
+      fallback = r.fallback_elements;
+      if (!r.status.ok()) state.SkipWithError(r.status.message.c_str());
     } else {
-      benchmark::DoNotOptimize(reference::forward(p, in, {bits}));
+      const auto r = reference::forward(p, in, opt);
+      fallback = r.fallback_elements;
+      if (!r.status.ok()) state.SkipWithError(r.status.message.c_str());
     }
   }
-  // Seconds per element, inverted rate; the table shows it in ns.
   const double elements = static_cast<double>(p.element_count());
   state.counters["ns_per_element"] =
       benchmark::Counter(elements * static_cast<double>(state.iterations()) * 1e-9,
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["fallback"] = static_cast<double>(fallback);
 }
 
-void ReferenceForward(benchmark::State& state) { run(state, false); }
-void ReferenceBackward(benchmark::State& state) { run(state, true); }
-
-BENCHMARK(ReferenceForward)->Arg(128)->Arg(256)->Arg(512)->Unit(benchmark::kMillisecond);
-BENCHMARK(ReferenceBackward)->Arg(128)->Arg(256)->Arg(512)->Unit(benchmark::kMillisecond);
+void register_all() {
+  const char* shapes[] = {"32x64x56x56", "8x2x262144"};
+  const char* dtypes[] = {"f32", "bf16"};
+  const char* layouts[] = {"cf", "cl"};
+  for (const char* shape : shapes) {
+    for (const char* dt : dtypes) {
+      for (const char* lay : layouts) {
+        const std::string text =
+            std::string("shape=") + shape + ",dtype=" + dt + ",layout=" + lay;
+        for (bool backward : {false, true}) {
+          for (auto engine : {reference::oracle::exact, reference::oracle::multiprecision}) {
+            const std::string name = std::string(backward ? "backward/" : "forward/") +
+                                     std::string(reference::name_of(engine)) + "/" + shape +
+                                     "/" + dt + "/" + lay;
+            auto* b = benchmark::RegisterBenchmark(
+                name.c_str(), [=](benchmark::State& s) { run(s, text, engine, backward); });
+            b->Unit(benchmark::kMillisecond)->UseRealTime();
+            if (engine == reference::oracle::multiprecision) b->Iterations(1);
+          }
+        }
+      }
+    }
+  }
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

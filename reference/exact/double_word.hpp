@@ -16,6 +16,8 @@
 // An untrusted value is never rounded; the caller falls back.
 #include <cmath>
 
+#include "fault.hpp"
+
 namespace bnconform::reference::exact {
 
 struct word2 {
@@ -118,7 +120,9 @@ inline bounded product(const bounded& a, const bounded& b) {
   const double ma = detail::magnitude(a) + a.error;
   const double mb = detail::magnitude(b);
   const double propagated = ma * b.error + mb * a.error;
-  return detail::finish(dw_times_dw(a.value, b.value), propagated, a.trusted && b.trusted);
+  const word2 v = dw_times_dw(a.value, b.value);
+  if (fault_is(fault::no_product_error)) return {v, 0, a.trusted && b.trusted};
+  return detail::finish(v, propagated, a.trusted && b.trusted);
 }
 
 inline bounded negated(const bounded& a) { return {negate(a.value), a.error, a.trusted}; }

@@ -11,7 +11,9 @@
 #include "channel_values.hpp"
 #include "core/rounding.hpp"
 #include "double_word.hpp"
+#include "elements.hpp"
 #include "exact_engine.hpp"
+#include "fault.hpp"
 #include "parallel.hpp"
 #include "reference/checked.hpp"
 #include "reference/engine.hpp"
@@ -94,7 +96,13 @@ void element_pass(const problem& p, const std::vector<char>& fast, output& out, 
     std::vector<std::vector<std::int64_t>> local(at(w.c1 - w.c0));
     for_each_in_piece(p, w, [&](std::int64_t c, std::int64_t i) {
       if (!fast[at(c)]) return;
-      const std::optional<settled_element> s = settle_element(element(c, i), f);
+      const bounded v = element(c, i);
+      std::optional<settled_element> s = settle_element(v, f);
+      if (!s && fault_is(fault::no_fallback) && v.value.hi != 0) {
+        const double rounded = round_word(v.value, f);
+        const word2 rest = two_sum(v.value.hi - rounded, v.value.lo);
+        s = settled_element{rounded, round_word(fast_two_sum(rest.hi, rest.lo), residual_format)};
+      }
       if (s) {
         out.rounded[at(i)] = s->rounded;
         out.residual[at(i)] = s->residual;
@@ -179,8 +187,7 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
   if (batch && m > 0) sums = accumulate(p, in.x, {}, {.x = true});
 
   std::vector<char> fast(at(channels), 0);
-  std::vector<bounded> scale(at(channels)), mean(at(channels));
-  std::vector<double> shift(at(channels));
+  std::vector<affine_constants> constants(at(channels));
   std::vector<char> ill(at(channels), 0);
   // Per-channel outputs settled from the sums, or left to the two-pass engine.
   std::vector<char> channel_outputs_done(at(channels), 0);
@@ -220,25 +227,20 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
     channel_outputs_done[at(c)] = u.empty() && !zero;
     // The element constants: y = scale * (x - mean) + shift.
     const double e = detail::high_error<Bits>();
-    scale[at(c)] = detail::word_of(High(high.gamma(c) * st_high.invstd), e);
-    mean[at(c)] = detail::word_of(st_high.mean, e);
-    if (!batch) {
-      mean[at(c)] = exact_value(rm);
-    } else if (detail::exact_word(mean[at(c)], k)) {
-      mean[at(c)].error = 0;  // then x == mean gives xhat = 0 exactly
-    }
-    shift[at(c)] = p.affine() ? in.beta[at(c)] : 0.0;
-    fast[at(c)] = scale[at(c)].trusted && mean[at(c)].trusted && detail::in_range(shift[at(c)]);
+    const bounded scale = detail::word_of(High(high.gamma(c) * st_high.invstd), e);
+    bounded mu = batch ? detail::word_of(st_high.mean, e) : exact_value(rm);
+    if (batch && detail::exact_word(mu, k)) mu.error = 0;  // then x == mean gives y == shift
+    affine_constants& kc = constants[at(c)];
+    kc.mean = {mu.value, mu.error};
+    kc.scale = {scale.value, scale.error};
+    kc.shift = p.affine() ? in.beta[at(c)] : 0.0;
+    kc.prepare();
+    fast[at(c)] = scale.trusted && mu.trusted && detail::in_range(kc.shift);
   });
 
   detail::handed_back back(channels);
   detail::element_pass(p, fast, r.y, p.data_type(), back, [&](std::int64_t c, std::int64_t i) {
-    const double x = in.x[at(i)];
-    const bounded& mu = mean[at(c)];
-    bounded d{two_sum(x, -mu.value.hi), 0, detail::in_range(x)};
-    d = sum(d, -mu.value.lo);
-    d.error += mu.error;
-    return sum(product(scale[at(c)], d), shift[at(c)]);
+    return affine_element(in.x[at(i)], constants[at(c)]);
   });
 
   // Channels and elements the double-word path did not settle.
@@ -349,7 +351,7 @@ backward_result exact_backward(const problem& p, const call_inputs& in) {
   std::vector<char> channel_outputs_done(at(channels), 0);
   std::vector<std::vector<unsettled_element>> channel_unsettled(at(channels));
   std::vector<settled_value> values(at(channels) * 2);
-  std::vector<bounded> scale(at(channels)), mean(at(channels)), a(at(channels)), b(at(channels));
+  std::vector<gradient_constants> constants(at(channels));
   parallel_for(channels, [&](std::int64_t c) {
     const double rm = track ? in.running_mean[at(c)] : 0.0;
     const double rv = track ? in.running_var[at(c)] : 0.0;
@@ -369,31 +371,29 @@ backward_result exact_backward(const problem& p, const call_inputs& in) {
     channel_outputs_done[at(c)] = u.empty() && !zero;
     // dx = scale * (dy - a - (x - mean) * b) with batch statistics, scale * dy else.
     const double e = detail::high_error<Bits>();
-    scale[at(c)] = detail::word_of(High(high.gamma(c) * st_high.invstd), e);
-    bool trusted = scale[at(c)].trusted;
+    gradient_constants& kc = constants[at(c)];
+    const bounded scale = detail::word_of(High(high.gamma(c) * st_high.invstd), e);
+    kc.scale = {scale.value, scale.error};
+    bool trusted = scale.trusted;
     if (batch) {
       const High mh = High(m);
-      mean[at(c)] = detail::word_of(st_high.mean, e);
-      if (detail::exact_word(mean[at(c)], k)) mean[at(c)].error = 0;
-      a[at(c)] = detail::word_of(High(s_high.sum_dy / mh), e);
-      if (k.dy == 0) a[at(c)].error = 0;
-      b[at(c)] = detail::word_of(High(st_high.invstd * s_high.sum_dy_xhat / mh), e);
-      if (s_high.sum_dy_xhat == 0) b[at(c)].error = 0;
-      trusted = trusted && mean[at(c)].trusted && a[at(c)].trusted && b[at(c)].trusted;
+      bounded mu = detail::word_of(st_high.mean, e);
+      if (detail::exact_word(mu, k)) mu.error = 0;
+      bounded a = detail::word_of(High(s_high.sum_dy / mh), e);
+      bounded b = detail::word_of(High(st_high.invstd * s_high.sum_dy_xhat / mh), e);
+      kc.mean = {mu.value, mu.error};
+      kc.a = {a.value, a.error};
+      kc.b = {b.value, b.error};
+      trusted = trusted && mu.trusted && a.trusted && b.trusted;
     }
+    kc.prepare();
     fast[at(c)] = trusted;
   });
 
   detail::handed_back back(channels);
   detail::element_pass(p, fast, r.dx, p.data_type(), back, [&](std::int64_t c, std::int64_t i) {
-    const double dy = in.dy[at(i)];
-    if (!batch) return product(scale[at(c)], dy);
-    const bounded& mu = mean[at(c)];
-    bounded d{two_sum(in.x[at(i)], -mu.value.hi), 0, detail::in_range(in.x[at(i)])};
-    d = sum(d, -mu.value.lo);
-    d.error += mu.error;
-    const bounded t = sum(sum(negated(a[at(c)]), dy), negated(product(d, b[at(c)])));
-    return product(scale[at(c)], t);
+    if (!batch) return scaled_element(in.dy[at(i)], constants[at(c)].scale);
+    return gradient_element(in.x[at(i)], in.dy[at(i)], constants[at(c)]);
   });
 
   std::vector<std::vector<unsettled_element>> dx_unsettled(at(channels));

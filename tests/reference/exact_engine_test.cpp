@@ -10,6 +10,7 @@
 
 #include "core/rounding.hpp"
 #include "differential.hpp"
+#include "reference/exact/fault.hpp"
 #include "reference/exact/settle_word.hpp"
 #include "reference/reference.hpp"
 #include "support.hpp"
@@ -150,6 +151,41 @@ TEST(ExactEngine, BrokenRoundingTestIsCaught) {
   const double broken = round_word(v.value, f32);      // the broken one answers
   const double truth_above = 1 + 0x1p-23;              // if the exact value is above
   EXPECT_NE(broken, truth_above);                      // so it can be wrong
+}
+
+// f64 channels whose beta cancels gamma * xhat of their first element to the last
+// bit of a double: y there is the rounding error of a product, which double-word
+// arithmetic knows to about 53 bits only, so its rounding to f64 needs the
+// fallback. The correct engine agrees with the multiprecision one; a copy without
+// the fallback, or without the product's error terms in its bound, does not.
+reference::call_inputs cancelling_inputs(const problem& p) {
+  random_source rng(99);
+  module_state s = module_state::initial(p);
+  tensor x(p.data_type(), p.element_count());
+  for (std::int64_t i = 0; i < p.element_count(); ++i) x.set(i, rng.uniform(-2, 2));
+  reference::call_inputs in = reference::call_inputs::from(x, tensor(), s);
+  const auto q = reference::quantities(p, in);
+  for (std::int64_t c = 0; c < p.channels(); ++c) {
+    const std::int64_t first = p.offset(0, c, 0);
+    in.beta[static_cast<std::size_t>(c)] =
+        -(in.x[static_cast<std::size_t>(first)] - q[static_cast<std::size_t>(c)].mean) *
+        q[static_cast<std::size_t>(c)].invstd;
+  }
+  return in;
+}
+
+TEST(ExactEngine, BrokenCopiesFailTheDifferentialSuite) {
+  using reference::exact::fault;
+  const problem p = problem::parse("shape=6x64,dtype=f64");
+  const reference::call_inputs in = cancelling_inputs(p);
+  EXPECT_EQ(testing::engines_differ(p, in), "");
+  EXPECT_GT(reference::forward(p, in).fallback_elements, 0);
+  for (fault f : {fault::no_fallback, fault::no_product_error}) {
+    reference::exact::injected_fault() = f;
+    const std::string d = testing::engines_differ(p, in);
+    reference::exact::injected_fault() = fault::none;
+    EXPECT_NE(d, "") << "the broken copy " << static_cast<int>(f) << " was not caught";
+  }
 }
 
 }  // namespace

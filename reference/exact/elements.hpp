@@ -1,0 +1,106 @@
+#pragma once
+// The per-element formulas of the exact engine in double-word arithmetic, with
+// their error bounds folded into per-channel coefficients (so the inner loop pays
+// a few multiply-adds for the bound, not a bound per operation). The bounds follow
+// from the building blocks' relative errors (double_word.hpp: 2 u^2 for a word
+// plus a double, 4 u^2 for two words, 5 u^2 for a product of words) and the
+// absolute errors eX of the per-channel words; each is then doubled, which also
+// covers the second-order terms and the rounding of the bound's own arithmetic.
+#include <cmath>
+
+#include "double_word.hpp"
+#include "fault.hpp"
+
+namespace bnconform::reference::exact {
+
+constexpr double u2 = 0x1p-106;
+constexpr double wide = 1 + 0x1p-50;  // |word| <= |hi| * wide
+
+// A word with the absolute error of the multiprecision value it was rounded from.
+struct channel_word {
+  word2 value;
+  double error = 0;
+};
+
+// d = x - mean (exact when x equals a mean that is exactly a word), error
+// <= 2 u^2 |d| + e_mean.
+inline word2 deviation(double x, const channel_word& mean) {
+  return dw_plus_fp(two_sum(x, -mean.value.hi), -mean.value.lo);
+}
+
+inline bool in_safe_range(double v) {
+  const double a = std::fabs(v);
+  return a >= 0x1p-500 && a <= 0x1p500;
+}
+
+// y = scale * (x - mean) + shift.
+//   err <= 2u^2|y| + 5u^2|p| + |scale| err_d + |d| e_scale,  p = scale d
+//       <= 2u^2|y| + |d| (7u^2 |scale| + e_scale) + |scale| e_mean
+struct affine_constants {
+  channel_word mean, scale;
+  double shift = 0;
+  double per_d = 0, constant = 0;  // the bound's coefficients
+
+  void prepare() {
+    const double s = std::fabs(scale.value.hi) * wide;
+    per_d = 2 * (7 * u2 * s + scale.error);
+    constant = 2 * (s + scale.error) * mean.error;
+  }
+};
+
+inline bounded affine_element(double x, const affine_constants& k) {
+  const word2 d = deviation(x, k.mean);
+  if (d.hi == 0 && k.mean.error == 0) return exact_value(k.shift);  // x is the mean
+  const word2 p = dw_times_dw(k.scale.value, d);
+  const word2 y = dw_plus_fp(p, k.shift);
+  const bool dropped = fault_is(fault::no_product_error);
+  const double error = 4 * u2 * std::fabs(y.hi) * wide +
+                       (dropped ? 0 : k.per_d * std::fabs(d.hi) * wide + k.constant);
+  const bool trusted = in_safe_range(d.hi) && in_safe_range(y.hi) && in_safe_range(p.hi);
+  return {y, error, trusted};
+}
+
+// dx = scale * (dy - a - (x - mean) b), the batch-statistics backward.
+//   err <= 5u^2|dx| + (e_scale + 4u^2|scale|) |t3| + 2u^2 |scale| |t1|
+//          + |scale| (7u^2 |b| + e_b) |d| + |scale| (e_a + |b| e_mean),
+//   t1 = dy - a, t3 = t1 - d b.
+struct gradient_constants {
+  channel_word mean, scale, a, b;
+  double per_t3 = 0, per_t1 = 0, per_d = 0, constant = 0;
+
+  void prepare() {
+    const double s = std::fabs(scale.value.hi) * wide + scale.error;
+    const double bb = std::fabs(b.value.hi) * wide + b.error;
+    per_t3 = 2 * (scale.error + 4 * u2 * s);
+    per_t1 = 2 * (2 * u2 * s);
+    per_d = 2 * s * (7 * u2 * bb + b.error);
+    constant = 2 * s * (a.error + bb * mean.error);
+  }
+};
+
+inline bounded gradient_element(double x, double dy, const gradient_constants& k) {
+  const word2 d = deviation(x, k.mean);
+  const word2 t1 = dw_plus_fp(negate(k.a.value), dy);
+  const word2 t2 = dw_times_dw(d, k.b.value);
+  const word2 t3 = dw_plus_dw(t1, negate(t2));
+  const word2 dx = dw_times_dw(k.scale.value, t3);
+  const bool dropped = fault_is(fault::no_product_error);
+  const double error =
+      10 * u2 * std::fabs(dx.hi) * wide +
+      (dropped ? 0
+               : k.per_t3 * std::fabs(t3.hi) * wide + k.per_t1 * std::fabs(t1.hi) * wide +
+                     k.per_d * std::fabs(d.hi) * wide + k.constant);
+  const bool trusted = in_safe_range(dx.hi) && in_safe_range(t3.hi) &&
+                       (t1.hi == 0 || in_safe_range(t1.hi)) && (d.hi == 0 || in_safe_range(d.hi)) &&
+                       (t2.hi == 0 || in_safe_range(t2.hi));
+  return {dx, error, trusted};
+}
+
+// dx = scale * dy, the backward with running statistics: err <= 2u^2|dx| + |dy| e_scale.
+inline bounded scaled_element(double dy, const channel_word& scale) {
+  const word2 dx = dw_times_fp(scale.value, dy);
+  const double error = 4 * u2 * std::fabs(dx.hi) * wide + 2 * std::fabs(dy) * scale.error;
+  return {dx, error, in_safe_range(dx.hi) && in_safe_range(dy)};
+}
+
+}  // namespace bnconform::reference::exact
