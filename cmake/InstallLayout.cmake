@@ -20,6 +20,10 @@ file(RELATIVE_PATH BNCONFORM_INSTALLED_DATA_FROM_BIN
 file(RELATIVE_PATH BNCONFORM_INSTALLED_PLUGINS_FROM_BIN
   ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR}/bnconform)
 
+# __FILE__ (RapidCheck's RC_FAIL, assert) relative to the source tree, so that no
+# source path is compiled in either; debug information keeps its absolute paths.
+add_compile_options($<$<COMPILE_LANGUAGE:C,CXX>:-fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=>)
+
 # The build tree's data: links to the catalog in the source tree.
 file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/${BNCONFORM_BUILD_DATADIR}/golden)
 foreach(part cases specs)
