@@ -7,10 +7,18 @@
 #include "certify/certifier.hpp"
 #include "certify/report.hpp"
 #include "core/error.hpp"
+#include "install_paths.hpp"
 #include "kernel_registry.hpp"
 #include "output_file.hpp"
 
 namespace bnconform::cli {
+
+namespace {
+
+// The installed catalog, or the build tree's (cli/install_paths.hpp).
+std::string default_golden_directory() { return (data_directory() / "golden" / "cases").string(); }
+
+}  // namespace
 
 CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
   CLI::App* c = app.add_subcommand(
@@ -39,7 +47,7 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
                 "Run only these groups: coverage, degenerate, golden, gradient, properties")
       ->delimiter(',');
   c->add_option("--golden", o.golden_directory, "Directory of golden files")
-      ->default_str(std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases");
+      ->default_str(default_golden_directory());
   return c;
 }
 
@@ -65,11 +73,12 @@ certify::settings settings_from(const certify_options& o) {
     s.groups.clear();
     for (const std::string& g : o.groups) s.groups.push_back(certify::parse_group(g));
   }
-  s.golden_directory = o.golden_directory.empty()
-                           ? std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases"
-                           : o.golden_directory;
+  s.golden_directory = o.golden_directory.empty() ? default_golden_directory() : o.golden_directory;
   if (!std::filesystem::is_directory(s.golden_directory)) {
-    report_error("--golden: '" + s.golden_directory + "' is not a directory");
+    report_error(o.golden_directory.empty()
+                     ? "the golden catalog '" + s.golden_directory +
+                           "' is not a directory (give --golden, or set BNCONFORM_DATA_DIR)"
+                     : "--golden: '" + s.golden_directory + "' is not a directory");
   }
   return s;
 }

@@ -13,6 +13,7 @@
 #include "golden/checker.hpp"
 #include "golden/onnx_import.hpp"
 #include "golden/regen.hpp"
+#include "install_paths.hpp"
 #include "kernel_registry.hpp"
 #include "output_file.hpp"
 #include "reference/reference_kernel.hpp"
@@ -183,8 +184,8 @@ int import_onnx(const golden_options& o) {
 }  // namespace
 
 CLI::App* add_golden_command(CLI::App& app, golden_options& o) {
-  o.specs = std::string(BNCONFORM_SOURCE_DIR) + "/golden/specs";
-  o.cases = std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases";
+  o.specs = (data_directory() / "golden" / "specs").string();
+  o.cases = (data_directory() / "golden" / "cases").string();
   CLI::App* golden = app.add_subcommand("golden", "Golden cases: regenerate, check, import");
   golden->require_subcommand(1);
   CLI::App* regen_cmd =

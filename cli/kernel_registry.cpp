@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "impl/cpu/cpu_kernel.hpp"
 #include "impl/mutants/model_kernel.hpp"
+#include "install_paths.hpp"
 #include "reference/reference_kernel.hpp"
 #ifdef BNCONFORM_HAVE_CUDA
 #include "impl/cuda/cuda_kernel.hpp"
@@ -36,18 +37,20 @@ loaded_kernel on_device(const std::string& name, const bnc_kernel* description) 
 
 // Peer adapters that were built (impl/adapters), reached through their plugin
 // libraries so that the command loads libtorch or oneDNN only when asked to.
+// Their files lie in the plugin directory (cli/install_paths.hpp).
 struct peer_plugin {
   std::string_view name;
-  const char* path;
+  const char* file_name;
+  std::string path() const { return (plugin_directory() / file_name).string(); }
 };
 
 std::vector<peer_plugin> peer_plugins() {
   return {
-#ifdef BNCONFORM_ONEDNN_PLUGIN
-      {"onednn", BNCONFORM_ONEDNN_PLUGIN},
+#ifdef BNCONFORM_ONEDNN_PLUGIN_FILE
+      {"onednn", BNCONFORM_ONEDNN_PLUGIN_FILE},
 #endif
-#ifdef BNCONFORM_LIBTORCH_PLUGIN
-      {"libtorch", BNCONFORM_LIBTORCH_PLUGIN},
+#ifdef BNCONFORM_LIBTORCH_PLUGIN_FILE
+      {"libtorch", BNCONFORM_LIBTORCH_PLUGIN_FILE},
 #endif
   };
 }
@@ -106,7 +109,7 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
   for (const peer_plugin& peer : peer_plugins()) {
     if (peer.name == name) {
       if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
-      return {nullptr, std::make_unique<kernel_library>(peer.path)};
+      return {nullptr, std::make_unique<kernel_library>(peer.path())};
     }
   }
   // The model kernels and the mutant zoo (impl/mutants), to see the battery at work.

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <random>
@@ -422,6 +424,11 @@ TEST_P(AdapterBadCalls, NullBuffersAndShortStructsAreBadArguments) {
   b.struct_size = sizeof b;
   EXPECT_EQ(k.backward(k.context, &d, &b, message, sizeof message), BNC_STATUS_BAD_ARGUMENT);
   EXPECT_EQ(k.forward(k.context, nullptr, &a, message, sizeof message), BNC_STATUS_BAD_ARGUMENT);
+}
+
+void use_plugin_directory_of(const std::string& plugin_path) {
+  const std::string directory = std::filesystem::path(plugin_path).parent_path().string();
+  ASSERT_EQ(::setenv("BNCONFORM_PLUGIN_DIR", directory.c_str(), 1), 0);
 }
 
 }  // namespace bnconform::testing

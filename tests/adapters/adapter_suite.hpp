@@ -54,6 +54,11 @@ class AdapterLevel : public ::testing::TestWithParam<const char*> {};
 // The names of the data dtypes k declares ("f32", ...): AdapterConformance's parameters.
 std::vector<const char*> declared_dtype_names(const bnc_kernel& k);
 
+// Points the CLI's lookup of plugins by name at the directory of plugin_path: a test
+// binary is not the bnconform command, beside which the CLI looks
+// (cli/install_paths.hpp), so the test sets BNCONFORM_PLUGIN_DIR.
+void use_plugin_directory_of(const std::string& plugin_path);
+
 }  // namespace bnconform::testing
 
 #define BNCONFORM_INSTANTIATE_ADAPTER_SUITE(Name)                                \

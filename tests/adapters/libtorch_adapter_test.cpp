@@ -102,6 +102,7 @@ TEST(LibtorchAdapter, ZeroEpsConstantChannelWithAnExactMeanGivesBeta) {
 }
 
 TEST(LibtorchAdapter, TheCliKnowsItByName) {
+  use_plugin_directory_of(BNCONFORM_LIBTORCH_PLUGIN);
   const cli::loaded_kernel k = cli::load_kernel("libtorch", 0);
   EXPECT_EQ(k.get().name(), "libtorch");
 }

@@ -80,6 +80,7 @@ TEST(OnednnAdapter, ZeroEpsConstantChannelGivesNan) {
 }
 
 TEST(OnednnAdapter, TheCliKnowsItByName) {
+  use_plugin_directory_of(BNCONFORM_ONEDNN_PLUGIN);
   const cli::loaded_kernel k = cli::load_kernel("onednn", 0);
   EXPECT_EQ(k.get().name(), "onednn");
 }
