@@ -70,13 +70,12 @@ void register_all() {
   for (const char* shape : shapes) {
     for (const char* dt : dtypes) {
       for (const char* lay : layouts) {
-        const std::string text =
-            std::string("shape=") + shape + ",dtype=" + dt + ",layout=" + lay;
+        const std::string text = std::string("shape=") + shape + ",dtype=" + dt + ",layout=" + lay;
         for (bool backward : {false, true}) {
           for (auto engine : {reference::oracle::exact, reference::oracle::multiprecision}) {
             const std::string name = std::string(backward ? "backward/" : "forward/") +
-                                     std::string(reference::name_of(engine)) + "/" + shape +
-                                     "/" + dt + "/" + lay;
+                                     std::string(reference::name_of(engine)) + "/" + shape + "/" +
+                                     dt + "/" + lay;
             auto* b = benchmark::RegisterBenchmark(
                 name.c_str(), [=](benchmark::State& s) { run(s, text, engine, backward); });
             b->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -63,30 +63,30 @@ void advance(module_state& state, const step_result& expected) {
   if (expected.num_batches_tracked) state.num_batches_tracked = *expected.num_batches_tracked;
 }
 
-check::options options_for(const golden_case& g, check::level level) {
+check::options options_for(const golden_case& g, check::level level, int bits = reference_bits) {
   check::options opt;
   opt.judged_at = level;
   // Exact fill: the statistics must be exact (tolerance.md, "Exact results").
   opt.exact_statistics = g.spec && g.spec->fill == "exact";
   opt.check_determinism = false;
-  opt.reference_bits = reference_bits;
+  opt.reference_bits = bits;
   return opt;
 }
 
 std::vector<reference::channel_quantities> quantities_of(const problem& p,
-                                                         const reference::call_inputs& in,
-                                                         bool ok) {
+                                                         const reference::call_inputs& in, bool ok,
+                                                         int bits) {
   if (!ok) return {};
-  return reference::quantities(p, in, {reference_bits});
+  return reference::quantities(p, in, {bits});
 }
 
 reference::forward_result recompute_forward(const golden_case& g, std::size_t i,
-                                            const module_state& state) {
+                                            const module_state& state, int bits) {
   const case_step& step = g.inputs.steps[i];
   const step_result& stored = g.expected.steps[i];
   const std::string where = g.name + ": expected.steps[" + std::to_string(i) + "]";
-  const reference::forward_result r = reference::forward(
-      step.prob, reference::call_inputs::from(*step.x, tensor(), state), {reference_bits});
+  const reference::forward_result r =
+      reference::forward(step.prob, reference::call_inputs::from(*step.x, tensor(), state), {bits});
   expect_status(where, stored, r.status);
   if (!r.status.ok()) return r;
   expect_same(where, "y", find(stored.outputs, "y"), r.y);
@@ -105,7 +105,7 @@ reference::forward_result recompute_forward(const golden_case& g, std::size_t i,
 check::comparison check_forward(const kernel& k, const golden_case& g, std::size_t i,
                                 const module_state& state, const check::options& opt) {
   const case_step& step = g.inputs.steps[i];
-  const reference::forward_result expected = recompute_forward(g, i, state);
+  const reference::forward_result expected = recompute_forward(g, i, state, opt.reference_bits);
   if (const std::string why = k.unsupported_reason(step.prob, false); !why.empty()) {
     check::comparison c;
     c.result = check::verdict::unsupported;
@@ -115,9 +115,9 @@ check::comparison check_forward(const kernel& k, const golden_case& g, std::size
   module_state after = state;
   const forward_outputs got = k.forward(step.prob, *step.x, after);
   const reference::call_inputs in = reference::call_inputs::from(*step.x, tensor(), state);
-  return check::compare_forward(step.prob, *step.x, state, expected,
-                                quantities_of(step.prob, in, expected.status.ok()), got, after,
-                                opt);
+  return check::compare_forward(
+      step.prob, *step.x, state, expected,
+      quantities_of(step.prob, in, expected.status.ok(), opt.reference_bits), got, after, opt);
 }
 
 check::comparison check_backward(const kernel& k, const golden_case& g, std::size_t i,
@@ -128,7 +128,8 @@ check::comparison check_backward(const kernel& k, const golden_case& g, std::siz
   const std::size_t source = *step.latest_forward;
   const tensor& x = step.x ? *step.x : *g.inputs.steps[source].x;
   const reference::call_inputs in = reference::call_inputs::from(x, step.dy, state);
-  const reference::backward_result expected = reference::backward(step.prob, in, {reference_bits});
+  const reference::backward_result expected =
+      reference::backward(step.prob, in, {opt.reference_bits});
   expect_status(where, stored, expected.status);
   if (expected.status.ok()) {
     expect_same(where, "dx", find(stored.outputs, "dx"), expected.dx);
@@ -152,16 +153,17 @@ check::comparison check_backward(const kernel& k, const golden_case& g, std::siz
     save_invstd = *si;
   }
   const backward_outputs got = k.backward(step.prob, x, step.dy, state, save_mean, save_invstd);
-  return check::compare_backward(step.prob, x, step.dy, state, expected,
-                                 quantities_of(step.prob, in, expected.status.ok()), got, opt);
+  return check::compare_backward(
+      step.prob, x, step.dy, state, expected,
+      quantities_of(step.prob, in, expected.status.ok(), opt.reference_bits), got, opt);
 }
 
 }  // namespace
 
-case_verdict check_case(const kernel& k, const golden_case& g, check::level level) {
+case_verdict check_case(const kernel& k, const golden_case& g, check::level level, int bits) {
   case_verdict v;
   v.name = g.name;
-  const check::options opt = options_for(g, level);
+  const check::options opt = options_for(g, level, bits);
   module_state state = g.inputs.state;
   for (std::size_t i = 0; i < g.inputs.steps.size(); ++i) {
     const step_result& stored = g.expected.steps[i];
@@ -183,7 +185,7 @@ std::vector<check::comparison> check_external(const golden_case& g, check::level
     for (; next < e.step; ++next) advance(state, g.expected.steps[next]);
     const case_step& step = g.inputs.steps[e.step];
     if (step.op != step_op::forward) report_error(g.name + ": external outputs of a backward step");
-    const reference::forward_result expected = recompute_forward(g, e.step, state);
+    const reference::forward_result expected = recompute_forward(g, e.step, state, reference_bits);
     // The external outputs as a kernel's. ONNX gives no saved statistics: the
     // reference's stand in for them, so only what ONNX gives is judged.
     forward_outputs got;
@@ -198,9 +200,9 @@ std::vector<check::comparison> check_external(const golden_case& g, check::level
     }
     check::options opt = options_for(g, level);
     const reference::call_inputs in = reference::call_inputs::from(*step.x, tensor(), state);
-    out.push_back(check::compare_forward(step.prob, *step.x, state, expected,
-                                         quantities_of(step.prob, in, expected.status.ok()), got,
-                                         after, opt));
+    out.push_back(check::compare_forward(
+        step.prob, *step.x, state, expected,
+        quantities_of(step.prob, in, expected.status.ok(), reference_bits), got, after, opt));
   }
   return out;
 }

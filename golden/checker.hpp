@@ -15,6 +15,7 @@
 #include "check/compare.hpp"
 #include "core/kernel.hpp"
 #include "golden_file.hpp"
+#include "regen.hpp"
 
 namespace bnconform::golden {
 
@@ -44,7 +45,9 @@ inline constexpr check::level default_level = check::level::strict;
 
 // Throws bnconform::error when the stored expected outputs are not what the
 // reference computes from the stored inputs (the file is stale: regenerate it).
-case_verdict check_case(const kernel& k, const golden_case& g, check::level level = default_level);
+// `bits`: the reference precision the stored outputs were computed at.
+case_verdict check_case(const kernel& k, const golden_case& g, check::level level = default_level,
+                        int bits = reference_bits);
 
 // ONNX's (or another implementation's) outputs judged as if they were a kernel's,
 // against the reference, at `level`: the agreement of the reference with external

@@ -1,6 +1,7 @@
 #include "reference.hpp"
 
 #include <array>
+#include <atomic>
 
 #include "checked.hpp"
 #include "core/error.hpp"
@@ -47,6 +48,13 @@ Result dispatch(int bits, F&& f) {
 std::span<const int> supported_precisions() { return precisions; }
 
 std::string_view name_of(oracle o) { return o == oracle::exact ? "exact" : "multiprecision"; }
+
+namespace {
+std::atomic<oracle> process_oracle{oracle::exact};
+}  // namespace
+
+oracle default_oracle() { return process_oracle.load(std::memory_order_relaxed); }
+void set_default_oracle(oracle o) { process_oracle.store(o, std::memory_order_relaxed); }
 
 std::optional<oracle> parse_oracle(std::string_view name) {
   if (name == "exact") return oracle::exact;

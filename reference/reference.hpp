@@ -26,9 +26,14 @@ std::string_view name_of(oracle o);
 // The oracle named `name`, or nothing.
 std::optional<oracle> parse_oracle(std::string_view name);
 
+// The engine an `options` gets when none is named: exact, or what the command line
+// chose (--oracle). Certify's and fuzz's workers are forked, so they inherit it.
+oracle default_oracle();
+void set_default_oracle(oracle o);
+
 struct options {
   int precision_bits = default_precision_bits;
-  oracle engine = oracle::exact;
+  oracle engine = default_oracle();
 };
 
 // Both validate first (sizes, profile, the m == 1 rule) and return the failing

@@ -1,6 +1,7 @@
 #include "channel_sums.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <memory>
 
 #include "parallel.hpp"
@@ -41,6 +42,8 @@ void accumulate_piece(const problem& p, const piece& w, const std::vector<double
       return;
     }
     if (what.x) {
+      const int biased = static_cast<int>((std::bit_cast<std::uint64_t>(xv) >> 52) & 0x7ff);
+      s.top_exponent = std::max(s.top_exponent, std::max(biased, 1) - 1023);
       s.x.add(xv);
       s.x2.add_product(xv, xv);
     }

@@ -3,6 +3,8 @@
 // the passes that accumulate them: each pass is cut into pieces (a block of
 // channels times a range of rows) that threads run in any order; the pieces'
 // sums are merged exactly, so the result never depends on the thread count.
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -29,9 +31,11 @@ struct channel_sums {
   // sum |dy_i (x_i - mean)| is exact without knowing the mean to the last bit.
   linear_sum signed_abs_dy;
   quadratic_sum signed_abs_dy_x;
-  bool nonfinite = false;  // a NaN or infinity among the values read
+  bool nonfinite = false;    // a NaN or infinity among the values read
+  int top_exponent = -1023;  // of the largest |x| read (subnormals count as -1023)
 
   void merge(const channel_sums& o) {
+    top_exponent = std::max(top_exponent, o.top_exponent);
     x.add(o.x);
     abs_x.add(o.abs_x);
     dy.add(o.dy);

@@ -39,6 +39,7 @@ inline bool in_safe_range(double v) {
 struct affine_constants {
   channel_word mean, scale;
   double shift = 0;
+  int shift_exponent = 0;          // x enters as x 2^shift_exponent (exact_engine_impl.hpp)
   double per_d = 0, constant = 0;  // the bound's coefficients
 
   void prepare() {
@@ -66,6 +67,7 @@ inline bounded affine_element(double x, const affine_constants& k) {
 //   t1 = dy - a, t3 = t1 - d b.
 struct gradient_constants {
   channel_word mean, scale, a, b;
+  int shift_exponent = 0;  // x enters as x 2^shift_exponent; mean and b are scaled to match
   double per_t3 = 0, per_t1 = 0, per_d = 0, constant = 0;
 
   void prepare() {

@@ -128,25 +128,37 @@ inline channel_integers counted(std::int64_t m) {
   return k;
 }
 
-// True when the double word is the batch mean exactly (times m it is sum x).
-inline bool exact_word(const bounded& mean, const channel_integers& k) {
-  const cpp_int word = linear_integer(mean.value.hi) + linear_integer(mean.value.lo);
-  return word * k.m == k.x;
+// True when the double word is the batch mean times 2^shift exactly.
+inline bool exact_word(const bounded& mean, const channel_integers& k, int shift) {
+  const cpp_int word = (linear_integer(mean.value.hi) + linear_integer(mean.value.lo)) * k.m;
+  return shift >= 0 ? word == (k.x << shift) : (word << -shift) == k.x;
 }
 
-// Where the multiprecision computation was used, its span rule applies as in the
-// multiprecision engine (it cannot vouch for wider inputs); its unsettled elements
-// are forgiven by the same rule.
-template <class Result, class Quantities>
-Result conclude(const problem& p, const call_inputs& in, unsigned bits, bool used_multiprecision,
-                Result r, Quantities&& quantities) {
-  if (used_multiprecision) {
-    if (auto refusal = span_refusal(p, in, static_cast<int>(bits))) {
-      Result refused;
-      refused.status = *refusal;
-      return refused;
-    }
+// The power of two that brings a channel's largest |x| near 1 when it lies outside
+// the double-word path's safe range (subnormal-sized or huge data): the element
+// formulas then run on x 2^shift with the constants scaled to match.
+inline int channel_shift(const channel_sums& s) {
+  return s.top_exponent > 400 || s.top_exponent < -400 ? -s.top_exponent : 0;
+}
+
+// The multiprecision engine's span rule, applied up front as that engine applies it,
+// so that both refuse the same calls (callers then ask for more bits, which costs the
+// exact engine only its per-channel work).
+template <class Result>
+std::optional<Result> refused(const problem& p, const call_inputs& in, unsigned bits) {
+  if (auto refusal = span_refusal(p, in, static_cast<int>(bits))) {
+    Result r;
+    r.status = *refusal;
+    return r;
   }
+  return std::nullopt;
+}
+
+// Unsettled elements of the multiprecision computation are forgiven by the rule of
+// that engine.
+template <class Result, class Quantities>
+Result conclude(const problem& p, const call_inputs& in, unsigned bits, Result r,
+                Quantities&& quantities) {
   if (r.unsettled.empty()) return r;
   forgive_negligible(p, in, quantities(), bits, r.unsettled, &r.forgiven);
   if (!r.unsettled.empty()) r.status = unsettled_status(r.unsettled, static_cast<int>(bits));
@@ -157,6 +169,7 @@ Result conclude(const problem& p, const call_inputs& in, unsigned bits, bool use
 
 template <unsigned Bits>
 forward_result exact_forward(const problem& p, const call_inputs& in) {
+  if (auto r = detail::refused<forward_result>(p, in, Bits)) return *r;
   using Low = mp_float<Bits>;
   using High = mp_float<2 * Bits>;
   using detail::at;
@@ -227,10 +240,13 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
     channel_outputs_done[at(c)] = u.empty() && !zero;
     // The element constants: y = scale * (x - mean) + shift.
     const double e = detail::high_error<Bits>();
-    const bounded scale = detail::word_of(High(high.gamma(c) * st_high.invstd), e);
-    bounded mu = batch ? detail::word_of(st_high.mean, e) : exact_value(rm);
-    if (batch && detail::exact_word(mu, k)) mu.error = 0;  // then x == mean gives y == shift
+    const int shift = batch ? detail::channel_shift(sums[at(c)]) : 0;
+    const bounded scale =
+        detail::word_of(High(ldexp(High(high.gamma(c) * st_high.invstd), -shift)), e);
+    bounded mu = batch ? detail::word_of(High(ldexp(st_high.mean, shift)), e) : exact_value(rm);
+    if (batch && detail::exact_word(mu, k, shift)) mu.error = 0;  // x == mean: y == shift
     affine_constants& kc = constants[at(c)];
+    kc.shift_exponent = shift;
     kc.mean = {mu.value, mu.error};
     kc.scale = {scale.value, scale.error};
     kc.shift = p.affine() ? in.beta[at(c)] : 0.0;
@@ -240,7 +256,12 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
 
   detail::handed_back back(channels);
   detail::element_pass(p, fast, r.y, p.data_type(), back, [&](std::int64_t c, std::int64_t i) {
-    return affine_element(in.x[at(i)], constants[at(c)]);
+    const affine_constants& kc = constants[at(c)];
+    if (kc.shift_exponent == 0) return affine_element(in.x[at(i)], kc);
+    const double x = std::ldexp(in.x[at(i)], kc.shift_exponent);
+    bounded v = affine_element(x, kc);
+    v.trusted = v.trusted && std::ldexp(x, -kc.shift_exponent) == in.x[at(i)];  // x 2^k exact
+    return v;
   });
 
   // Channels and elements the double-word path did not settle.
@@ -288,10 +309,7 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
   });
 
   std::vector<unsettled_element> per_output[5];
-  bool used_multiprecision = false;
   for (std::int64_t c = 0; c < channels; ++c) {
-    used_multiprecision = used_multiprecision || !fast[at(c)] || !channel_outputs_done[at(c)] ||
-                          !back.elements[at(c)].empty();
     if (ill[at(c)]) r.ill_posed_channels.push_back(c);
     r.fallback_elements += static_cast<std::int64_t>(back.elements[at(c)].size());
     for (auto& e : y_unsettled[at(c)]) per_output[0].push_back(e);
@@ -317,12 +335,12 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
     }
   }
   for (auto& part : per_output) detail::append_sorted(r.unsettled, std::move(part));
-  return detail::conclude(p, in, Bits, used_multiprecision, std::move(r),
-                          [&] { return exact_quantities<Bits>(p, in); });
+  return detail::conclude(p, in, Bits, std::move(r), [&] { return exact_quantities<Bits>(p, in); });
 }
 
 template <unsigned Bits>
 backward_result exact_backward(const problem& p, const call_inputs& in) {
+  if (auto r = detail::refused<backward_result>(p, in, Bits)) return *r;
   using Low = mp_float<Bits>;
   using High = mp_float<2 * Bits>;
   using detail::at;
@@ -377,10 +395,13 @@ backward_result exact_backward(const problem& p, const call_inputs& in) {
     bool trusted = scale.trusted;
     if (batch) {
       const High mh = High(m);
-      bounded mu = detail::word_of(st_high.mean, e);
-      if (detail::exact_word(mu, k)) mu.error = 0;
+      const int shift = detail::channel_shift(sums[at(c)]);
+      kc.shift_exponent = shift;
+      bounded mu = detail::word_of(High(ldexp(st_high.mean, shift)), e);
+      if (detail::exact_word(mu, k, shift)) mu.error = 0;
       bounded a = detail::word_of(High(s_high.sum_dy / mh), e);
-      bounded b = detail::word_of(High(st_high.invstd * s_high.sum_dy_xhat / mh), e);
+      bounded b =
+          detail::word_of(High(ldexp(High(st_high.invstd * s_high.sum_dy_xhat / mh), -shift)), e);
       kc.mean = {mu.value, mu.error};
       kc.a = {a.value, a.error};
       kc.b = {b.value, b.error};
@@ -393,7 +414,12 @@ backward_result exact_backward(const problem& p, const call_inputs& in) {
   detail::handed_back back(channels);
   detail::element_pass(p, fast, r.dx, p.data_type(), back, [&](std::int64_t c, std::int64_t i) {
     if (!batch) return scaled_element(in.dy[at(i)], constants[at(c)].scale);
-    return gradient_element(in.x[at(i)], in.dy[at(i)], constants[at(c)]);
+    const gradient_constants& kc = constants[at(c)];
+    if (kc.shift_exponent == 0) return gradient_element(in.x[at(i)], in.dy[at(i)], kc);
+    const double x = std::ldexp(in.x[at(i)], kc.shift_exponent);
+    bounded v = gradient_element(x, in.dy[at(i)], kc);
+    v.trusted = v.trusted && std::ldexp(x, -kc.shift_exponent) == in.x[at(i)];
+    return v;
   });
 
   std::vector<std::vector<unsettled_element>> dx_unsettled(at(channels));
@@ -429,10 +455,7 @@ backward_result exact_backward(const problem& p, const call_inputs& in) {
   });
 
   std::vector<unsettled_element> per_output[3];
-  bool used_multiprecision = false;
   for (std::int64_t c = 0; c < channels; ++c) {
-    used_multiprecision = used_multiprecision || !fast[at(c)] || !channel_outputs_done[at(c)] ||
-                          !back.elements[at(c)].empty();
     if (ill[at(c)]) r.ill_posed_channels.push_back(c);
     r.fallback_elements += static_cast<std::int64_t>(back.elements[at(c)].size());
     for (auto& e : dx_unsettled[at(c)]) per_output[0].push_back(e);
@@ -445,8 +468,7 @@ backward_result exact_backward(const problem& p, const call_inputs& in) {
     }
   }
   for (auto& part : per_output) detail::append_sorted(r.unsettled, std::move(part));
-  return detail::conclude(p, in, Bits, used_multiprecision, std::move(r),
-                          [&] { return exact_quantities<Bits>(p, in); });
+  return detail::conclude(p, in, Bits, std::move(r), [&] { return exact_quantities<Bits>(p, in); });
 }
 
 namespace detail {

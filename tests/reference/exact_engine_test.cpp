@@ -30,6 +30,7 @@ enum class family {
   tiny,         // subnormal-sized f64 data, var below the smallest normal
   large,        // magnitudes near 2^500 and beyond for f64
   special,      // NaN and Inf sprinkled
+  subnormal,    // multiples of the dtype's smallest subnormal
   count
 };
 
@@ -55,6 +56,13 @@ double draw(random_source& rng, family f, dtype t, std::int64_t i) {
       if (k == 0) return std::numeric_limits<double>::quiet_NaN();
       if (k == 1) return (i % 2 ? -1 : 1) * std::numeric_limits<double>::infinity();
       return rng.uniform(-2, 2);
+    }
+    case family::subnormal: {
+      const binary_format bf = format_of(t);
+      const double unit = std::ldexp(1.0, bf.min_exponent - (bf.precision - 1));
+      const std::int64_t span = std::int64_t{1} << std::min(bf.precision + 1, 30);
+      return static_cast<double>(rng.below(2 * span) - span) * unit *
+             std::exp2(static_cast<double>(rng.below(4)));
     }
     case family::count: break;
   }
