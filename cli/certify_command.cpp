@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "install_paths.hpp"
 #include "kernel_registry.hpp"
+#include "oracle_option.hpp"
 #include "output_file.hpp"
 
 namespace bnconform::cli {
@@ -24,6 +25,7 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
   CLI::App* c = app.add_subcommand(
       "certify",
       "Run the whole battery against a kernel and write a certificate (docs/certify.md)");
+  add_oracle_option(c);
   c->add_option("--kernel", o.kernel_name,
                 "'cpu', 'reference', another built-in name, or a path to a kernel shared library")
       ->required();

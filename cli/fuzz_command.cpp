@@ -12,12 +12,14 @@
 #include "fuzz/corpus.hpp"
 #include "fuzz/replay.hpp"
 #include "kernel_registry.hpp"
+#include "oracle_option.hpp"
 
 namespace bnconform::cli {
 
 CLI::App* add_fuzz_command(CLI::App& app, fuzz_options& o) {
   CLI::App* fuzz = app.add_subcommand(
       "fuzz", "Fuzz a kernel against the reference; save every failure, shrunk, in a corpus");
+  add_oracle_option(fuzz);
   fuzz->require_subcommand(0, 1);
   fuzz->add_option("--kernel", o.kernel_name,
                    "Kernel to fuzz: a built-in name (cpu, reference, model-*, mutant-*) or a "
@@ -40,6 +42,7 @@ CLI::App* add_fuzz_command(CLI::App& app, fuzz_options& o) {
 
   CLI::App* replay = fuzz->add_subcommand(
       "replay", "Judge a corpus's findings again; say whether each verdict is the same");
+  add_oracle_option(replay);
   replay->add_option("paths", o.replay_paths, "Corpus directories or case files")->required();
   replay->add_option("--kernel", o.kernel_name,
                      "Judge with this kernel (default: each file's own)");

@@ -15,7 +15,9 @@
 #include "golden/regen.hpp"
 #include "install_paths.hpp"
 #include "kernel_registry.hpp"
+#include "oracle_option.hpp"
 #include "output_file.hpp"
+#include "reference/reference.hpp"
 #include "reference/reference_kernel.hpp"
 
 namespace bnconform::cli {
@@ -66,6 +68,23 @@ const kernel& reference() {
   return k;
 }
 
+// A golden file's text as the exact engine computes it, after the multiprecision
+// engine (the referee) has computed the same text: they must agree bit for bit.
+template <class Make>
+std::string by_both_engines(const std::string& name, Make make) {
+  const std::string exact = golden::to_text(make());
+  const reference::oracle before = reference::default_oracle();
+  reference::set_default_oracle(reference::oracle::multiprecision);
+  const std::string referee = golden::to_text(make());
+  reference::set_default_oracle(before);
+  if (exact != referee) {
+    report_error("golden regen: " + name +
+                 ": the exact and the multiprecision engines disagree; nothing was written "
+                 "(a defect of the exact engine: report it with this case)");
+  }
+  return exact;
+}
+
 // Everything is computed before anything is written, so a failure (or an
 // interrupt) during the computation leaves every file as it was; each file is then
 // replaced atomically, so no file is ever half-written.
@@ -92,8 +111,8 @@ int regen(const golden_options& o) {
   std::size_t done = 0;
   for (const golden::case_spec& s : specs) {
     progress(++done, total, s.name);
-    files.push_back(
-        {golden::case_path(o.cases, s.name), golden::to_text(golden::generate(s, reference()))});
+    files.push_back({golden::case_path(o.cases, s.name),
+                     by_both_engines(s.name, [&] { return golden::generate(s, reference()); })});
   }
   for (const std::string& path : imported) {
     golden::golden_case g = golden::read_golden_file(path);
@@ -103,7 +122,9 @@ int regen(const golden_options& o) {
                 << " has a spec that no *.spec file defines any more; left as it is\n";
       continue;
     }
-    files.push_back({path, golden::to_text(golden::regenerate(std::move(g), reference()))});
+    const std::string name = g.name;
+    files.push_back(
+        {path, by_both_engines(name, [&] { return golden::regenerate(g, reference()); })});
   }
   const int written = write_all(files);
   std::cerr << "golden regen: " << files.size() << " cases, " << written << " written, "
@@ -194,6 +215,7 @@ CLI::App* add_golden_command(CLI::App& app, golden_options& o) {
   add_directories(regen_cmd, o, true);
   CLI::App* check_cmd =
       golden->add_subcommand("check", "Run the golden cases against a kernel, print verdicts");
+  add_oracle_option(check_cmd);
   check_cmd->add_option("filter", o.filter, "Case names: a substring, or a glob (* ? [])");
   check_cmd->add_option("--kernel", o.kernel_name,
                         "A built-in kernel name (reference, model-wide, ...; an unknown name lists "

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "certify_command.hpp"
+#include "check_command.hpp"
 #include "core/error.hpp"
 #include "degenerate_command.hpp"
 #if defined(BNCONFORM_HAVE_FUZZ)
@@ -37,6 +38,8 @@ int run_main(int argc, char** argv) {
   CLI::App* degenerate = bnconform::cli::add_degenerate_command(app, degenerate_options);
   bnconform::cli::certify_options certify_options;
   CLI::App* certify = bnconform::cli::add_certify_command(app, certify_options);
+  bnconform::cli::check_options check_options;
+  CLI::App* check = bnconform::cli::add_check_command(app, check_options);
   bnconform::cli::golden_options golden_options;
   CLI::App* golden = bnconform::cli::add_golden_command(app, golden_options);
 #if defined(BNCONFORM_HAVE_FUZZ)
@@ -55,6 +58,7 @@ int run_main(int argc, char** argv) {
   if (certify->parsed()) {
     return bnconform::cli::execute_certify(certify_options, BNCONFORM_VERSION);
   }
+  if (check->parsed()) return bnconform::cli::execute_check(check_options);
   if (golden->parsed()) return bnconform::cli::execute_golden(*golden, golden_options);
 #if defined(BNCONFORM_HAVE_FUZZ)
   if (fuzz->parsed()) return bnconform::cli::execute_fuzz(*fuzz, fuzz_options);

@@ -6,12 +6,14 @@
 #include "core/error.hpp"
 #include "generated_case.hpp"
 #include "kernel_registry.hpp"
+#include "oracle_option.hpp"
 #include "output_file.hpp"
 
 namespace bnconform::cli {
 
 CLI::App* add_run_command(CLI::App& app, run_options& o) {
   CLI::App* run = app.add_subcommand("run", "Run a case file through a kernel, print the outputs");
+  add_oracle_option(run);
   auto* case_opt =
       run->add_option("case", o.case_path, "Case file (JSON, see docs/case-format.md)");
   auto* problem_opt =

@@ -1,0 +1,96 @@
+// `bnconform check` as a user runs it: a case file (sequences included) or a problem
+// string judged against a kernel, the verdict and the repro line on stdout, exit
+// codes 0 (pass), 1 (fail), 2 (usage or input error, one line on stderr); and
+// --oracle on every command that judges.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/command.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using outcome = bnconform::testing::command_outcome;
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("bnconform_check_command." + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+outcome run(const std::vector<std::string>& args) {
+  return bnconform::testing::run_command(BNCONFORM_EXECUTABLE, args, scratch(""));
+}
+
+std::string example(const std::string& name) {
+  return std::string(BNCONFORM_SOURCE_DIR) + "/examples/cases/" + name;
+}
+
+void expect_usage_error(const outcome& o, const std::string& expected) {
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err.rfind("bnconform: error: ", 0), 0u) << o.err;
+  ASSERT_FALSE(o.err.empty());
+  EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "not one line: " << o.err;
+  EXPECT_NE(o.err.find(expected), std::string::npos) << o.err;
+  EXPECT_TRUE(o.out.empty()) << o.out;
+}
+
+TEST(CheckCommand, ASequenceCaseFileOnTheCpuKernelPasses) {
+  const outcome o = run({"check", example("train_eval_backward.json"), "--kernel", "cpu"});
+  EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("check: pass at strict"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("repro: bnconform check '" + example("train_eval_backward.json") +
+                       "' --kernel 'cpu' --level strict"),
+            std::string::npos)
+      << o.out;
+}
+
+TEST(CheckCommand, AMutantFailsWithItsReasonAndRepro) {
+  const outcome o = run({"check", "--problem", "shape=8x3x5,dtype=f32", "--seed", "3", "--kernel",
+                         "mutant-flipped-momentum"});
+  EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
+  EXPECT_NE(o.out.find("check: fail"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("reason: "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("repro: bnconform check --problem 'shape=8x3x5,dtype=f32' --seed 3"),
+            std::string::npos)
+      << o.out;
+}
+
+TEST(CheckCommand, BothOraclesGiveTheSameVerdict) {
+  for (const char* kernel : {"cpu", "mutant-flipped-momentum"}) {
+    const std::vector<std::string> base = {"check", example("momentum_none.json"), "--kernel",
+                                           kernel};
+    std::vector<std::string> mp = base;
+    mp.insert(mp.end(), {"--oracle", "multiprecision"});
+    const outcome a = run(base);
+    const outcome b = run(mp);
+    EXPECT_EQ(a.exit_code, b.exit_code) << kernel;
+    const auto verdict = [](const std::string& out) { return out.substr(0, out.find('\n')); };
+    EXPECT_EQ(verdict(a.out), verdict(b.out)) << kernel;
+    EXPECT_NE(b.out.find("--oracle multiprecision"), std::string::npos) << b.out;
+  }
+}
+
+TEST(CheckCommand, BadInputIsOneLineAndExitTwo) {
+  const fs::path bad = scratch("malformed.json");
+  std::ofstream(bad) << "{\"problem\": \"shape=2x3\",\n \"steps\": [\n";
+  expect_usage_error(run({"check", bad.string(), "--kernel", "cpu"}), bad.string());
+  expect_usage_error(
+      run({"check", example("momentum_none.json"), "--kernel", "cpu", "--oracle", "bogus"}),
+      "--oracle");
+  expect_usage_error(
+      run({"check", example("momentum_none.json"), "--kernel", "cpu", "--level", "lenient"}),
+      "--level");
+  expect_usage_error(run({"check", example("momentum_none.json")}), "--kernel");
+  expect_usage_error(run({"check", "--kernel", "cpu"}), "give a case file or --problem");
+  expect_usage_error(run({"certify", "--kernel", "cpu", "--oracle", "fast"}), "--oracle");
+  expect_usage_error(run({"run", example("momentum_none.json"), "--oracle", "fast"}), "--oracle");
+}
+
+}  // namespace
