@@ -79,7 +79,7 @@ std::vector<channel_sums> accumulate(const problem& p, const std::vector<double>
                                      const std::vector<double>& dy, const sum_request& what) {
   const std::vector<piece> pieces = make_pieces(p, worker_count());
   std::vector<std::unique_ptr<channel_sums[]>> partial(pieces.size());
-  parallel_for(static_cast<std::int64_t>(pieces.size()), [&](std::int64_t k) {
+  parallel_for(static_cast<std::int64_t>(pieces.size()), p.element_count(), [&](std::int64_t k) {
     const piece& w = pieces[static_cast<std::size_t>(k)];
     partial[static_cast<std::size_t>(k)] =
         std::make_unique<channel_sums[]>(static_cast<std::size_t>(w.c1 - w.c0));

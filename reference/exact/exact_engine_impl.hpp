@@ -78,6 +78,12 @@ struct handed_back {
   }
 };
 
+// The weight of a per-channel loop: each channel's multiprecision work costs about
+// as much as a thousand elements.
+inline std::int64_t channel_work(const problem& p) {
+  return std::max(p.element_count(), p.channels() * 1024);
+}
+
 // The 2P-bit values' own error, relative: a few roundings at 2P bits.
 template <unsigned Bits>
 constexpr double high_error() {
@@ -91,7 +97,7 @@ void element_pass(const problem& p, const std::vector<char>& fast, output& out, 
                   handed_back& back, Element&& element) {
   const std::vector<piece> pieces = make_pieces(p, worker_count());
   const binary_format f = format_of(type);
-  parallel_for(static_cast<std::int64_t>(pieces.size()), [&](std::int64_t k) {
+  parallel_for(static_cast<std::int64_t>(pieces.size()), p.element_count(), [&](std::int64_t k) {
     const piece& w = pieces[at(k)];
     std::vector<std::vector<std::int64_t>> local(at(w.c1 - w.c0));
     for_each_in_piece(p, w, [&](std::int64_t c, std::int64_t i) {
@@ -209,7 +215,7 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
   const Low f_low = low.factor();
   const High f_high = high.factor();
 
-  parallel_for(channels, [&](std::int64_t c) {
+  parallel_for(channels, detail::channel_work(p), [&](std::int64_t c) {
     const double rm = track ? in.running_mean[at(c)] : 0.0;
     const double rv = track ? in.running_var[at(c)] : 0.0;
     if (m == 0 || !detail::finite_parameters(p, in, c)) return;
@@ -266,7 +272,7 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
 
   // Channels and elements the double-word path did not settle.
   std::vector<std::vector<unsettled_element>> y_unsettled(at(channels));
-  parallel_for(channels, [&](std::int64_t c) {
+  parallel_for(channels, detail::channel_work(p), [&](std::int64_t c) {
     auto& elements = back.elements[at(c)];
     const bool whole = !fast[at(c)];
     const bool outputs = !channel_outputs_done[at(c)];
@@ -370,7 +376,7 @@ backward_result exact_backward(const problem& p, const call_inputs& in) {
   std::vector<std::vector<unsettled_element>> channel_unsettled(at(channels));
   std::vector<settled_value> values(at(channels) * 2);
   std::vector<gradient_constants> constants(at(channels));
-  parallel_for(channels, [&](std::int64_t c) {
+  parallel_for(channels, detail::channel_work(p), [&](std::int64_t c) {
     const double rm = track ? in.running_mean[at(c)] : 0.0;
     const double rv = track ? in.running_var[at(c)] : 0.0;
     if (m == 0 || !detail::finite_parameters(p, in, c) || sums[at(c)].nonfinite) return;
@@ -423,7 +429,7 @@ backward_result exact_backward(const problem& p, const call_inputs& in) {
   });
 
   std::vector<std::vector<unsettled_element>> dx_unsettled(at(channels));
-  parallel_for(channels, [&](std::int64_t c) {
+  parallel_for(channels, detail::channel_work(p), [&](std::int64_t c) {
     auto& elements = back.elements[at(c)];
     const bool whole = !fast[at(c)];
     const bool outputs = !channel_outputs_done[at(c)];
@@ -518,7 +524,7 @@ std::vector<channel_quantities> exact_quantities(const problem& p, const call_in
   std::vector<channel_statistics<High>> st(at(channels));
   std::vector<double> pivot(at(channels), 0.0);
   std::vector<int> pivot_sign(at(channels), 0);
-  parallel_for(channels, [&](std::int64_t c) {
+  parallel_for(channels, detail::channel_work(p), [&](std::int64_t c) {
     const double rm = track ? in.running_mean[at(c)] : 0.0;
     const double rv = track ? in.running_var[at(c)] : 0.0;
     if (m == 0 || !detail::finite_parameters(p, in, c) || sums[at(c)].nonfinite) return;
@@ -538,7 +544,7 @@ std::vector<channel_quantities> exact_quantities(const problem& p, const call_in
     dy_sums = accumulate(p, in.x, in.dy,
                          {.dy = true, .abs_dy = true, .pivot = &pivot, .pivot_sign = &pivot_sign});
   }
-  parallel_for(channels, [&](std::int64_t c) {
+  parallel_for(channels, detail::channel_work(p), [&](std::int64_t c) {
     if (fast[at(c)] && has_dy && dy_sums[at(c)].nonfinite) fast[at(c)] = 0;
     if (!fast[at(c)]) {
       q[at(c)] = low.quantities(c);

@@ -4,15 +4,19 @@
 // cancellation, subnormals, near-overflow, NaN and Inf, constant channels, m == 0,
 // eps == 0). And a deliberately broken copy of its rounding test is caught.
 #include <gtest/gtest.h>
+#include <rapidcheck.h>
 
 #include <cmath>
 #include <limits>
 
 #include "core/rounding.hpp"
 #include "differential.hpp"
+#include "properties/case_generator.hpp"
+#include "properties/generated_case.hpp"
 #include "reference/exact/fault.hpp"
 #include "reference/exact/settle_word.hpp"
 #include "reference/reference.hpp"
+#include "reference/reference_kernel.hpp"
 #include "support.hpp"
 
 namespace bnconform {
@@ -144,6 +148,40 @@ TEST(ExactEngine, SettlesOrdinaryDataWithoutFallback) {
   ASSERT_TRUE(b.status.ok()) << b.status.message;
   EXPECT_EQ(b.fallback_elements, 0);
   EXPECT_EQ(testing::engines_differ(p, in), "");
+}
+
+// Every value kind of the property battery's generators, on the problems it draws
+// for the reference kernel (every dtype, layout, rank, mode and flag), as a
+// RapidCheck property: a counterexample is shrunk and printed as its repro line.
+TEST(ExactEngine, AgreesWithMultiprecisionOnEveryGeneratorFamily) {
+  const kernel reference_kernel(reference::reference_kernel(256));
+  properties::case_needs needs;
+  properties::generation_limits limits;
+  limits.usual_elements = 512;
+  limits.large_elements = 4096;
+  std::uint64_t seed = 20261204;
+  for (const properties::value_kind kind : properties::all_value_kinds()) {
+    needs.kinds = {kind};
+    std::string counterexample;
+    const auto property = [&] {
+      const properties::generated_case c =
+          *properties::case_generator(reference_kernel, needs, limits);
+      const properties::case_inputs in = properties::make_inputs(c);
+      const std::string d =
+          testing::engines_differ(c.p, reference::call_inputs::from(in.x, in.dy, in.state));
+      if (!d.empty()) counterexample = c.repro() + ": " + d;
+      RC_ASSERT(d.empty());
+    };
+    rc::detail::TestParams params;
+    params.seed = seed++;  // fixed: the same cases on every run
+    params.maxSuccess = 40;
+    params.maxSize = 100;
+    rc::detail::TestMetadata metadata;
+    metadata.id = std::string(properties::name_of(kind));
+    const rc::detail::TestResult result = rc::detail::checkTestable(property, metadata, params);
+    rc::detail::SuccessResult success;
+    EXPECT_TRUE(result.match(success)) << properties::name_of(kind) << ": " << counterexample;
+  }
 }
 
 // A rounding test that ignores the error bound (a broken copy of Ziv's test):
