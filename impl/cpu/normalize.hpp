@@ -51,6 +51,14 @@ V normalized(V x, V shift, V scale, V offset) {
   return (x - shift) * scale + offset;
 }
 
+// dx with batch statistics, ((dy - mean_dy) - (x - mean) slope) scale, of one value
+// or one vector (the vector types have the arithmetic operators): written once, so
+// every loop and every variant rounds alike. (With running statistics dx = dy scale.)
+template <class V>
+V batch_input_gradient(V x, V dy, V mean, V scale, V mean_dy, V slope) {
+  return ((dy - mean_dy) - (x - mean) * slope) * scale;
+}
+
 template <class S, class T>
 void normalize(const geometry& g, const S* x, S* y, std::span<const T> shift,
                std::span<const T> scale, std::span<const T> offset) {
