@@ -208,7 +208,8 @@ call_report backward(const backward_plan& plan) {
   // dx, in f32 when every coefficient fits it (as fast as before), else in f64.
   auto gradient = [&](bool batch) {
     if constexpr (!std::is_same_v<S, double>) {
-      if (fits_f32(mean_t) && fits_f32(scale) && fits_f32(mean_dy) && fits_f32(slope)) {
+      if (fits_f32(mean_t) && fits_f32(scale) && fits_f32(mean_dy) && fits_f32(slope) &&
+          shifts_fit_f32(mean_t)) {
         round_to_f32(mean_t, mean_f32);
         round_to_f32(scale, scale_f32);
         round_to_f32(mean_dy, mean_dy_f32);

@@ -138,7 +138,7 @@ call_report forward(const forward_plan& plan) {
     }
   }
   if constexpr (!std::is_same_v<S, double>) {
-    if (fits_f32(shift) && fits_f32(scale) && fits_f32(offset)) {
+    if (fits_f32(shift) && fits_f32(scale) && fits_f32(offset) && shifts_fit_f32(shift)) {
       round_to_f32(shift, shift_f32);
       round_to_f32(scale, scale_f32);
       round_to_f32(offset, offset_f32);

@@ -179,5 +179,12 @@ TEST(CpuExponentRange, NarrowSubnormalData) {
   expect_strict("shape=4x3x5,dtype=bf16,eps=0", {{0, 0x1p-128, 0x1p-132}}, 153);
 }
 
+// f32 and bf16 values of both signs near 2^128 (and a running mean there): x - mean
+// overflows f32, so such calls take the f64 elementwise pass.
+TEST(CpuExponentRange, NarrowValuesNearTheLargestFloat) {
+  expect_strict("shape=4x3x5,dtype=f32,eps=0", {{0, 0x1.fp127, 0x1p120}}, 161);
+  expect_strict("shape=4x3x5,dtype=bf16", {{0, 0x1.fp127, 0x1p120}}, 162);
+}
+
 }  // namespace
 }  // namespace bnconform::testing
