@@ -82,6 +82,14 @@ channel_terms budget_model::terms(const reference::channel_quantities& q, double
         lowest > 0 ? std::sqrt(denominator / lowest) - 1 : std::numeric_limits<double>::infinity();
     const double down = 1 - std::sqrt(denominator / (denominator + c.d_var));
     propagated = std::max(up, down);
+  } else if (c.d_var > 0) {
+    // Batch statistics with eps == 0 and a variance that rounds to 0 in the double
+    // quantities, but need not be 0 (f64 data of subnormal size: the exact variance
+    // is near 2^-2140): d_var >= var + eps, so no invstd can be excluded, as above.
+    // (Otherwise 2u (|x| + |mean|) underflows to 0 against an infinite invstd, and
+    // 0 * inf makes a NaN budget that demands the correctly rounded y.) An exactly
+    // zero variance is ill-posed and not judged.
+    propagated = std::numeric_limits<double>::infinity();
   }
   // The roundings compose with the propagated error multiplicatively.
   c.rel_d_invstd = propagated + 2 * u_ * (1 + propagated);

@@ -14,6 +14,7 @@
 #include "isa_namespace.hpp"
 #include "normalize.hpp"
 #include "reductions.hpp"
+#include "rescaled.hpp"
 #include "statistics.hpp"
 #include "storage.hpp"
 #include "streaming.hpp"
@@ -21,14 +22,6 @@
 
 namespace bnconform::cpu {
 inline namespace BNCONFORM_CPU_ISA {
-
-// dx with batch statistics, ((dy - mean_dy) - (x - mean) slope) scale, of one value
-// or one vector (the vector types have the arithmetic operators): written once, so
-// every loop and every variant rounds alike. (With running statistics dx = dy scale.)
-template <class V>
-V batch_input_gradient(V x, V dy, V mean, V scale, V mean_dy, V slope) {
-  return ((dy - mean_dy) - (x - mean) * slope) * scale;
-}
 
 // dx = scale * ((dy - mean_dy) - (x - mean) * slope), or dy * scale.
 template <class S, class T>
@@ -205,6 +198,8 @@ call_report backward(const backward_plan& plan) {
 
   call_report report;
   variant_vector<double> mean(n), invstd(n);
+  // f64 channels whose sums and dx are computed from x 2^-k (rescaled.hpp).
+  variant_vector<rescaled_channel> rescaled;
   variant_vector<T> mean_t(n), scale(n), mean_dy(n), slope(n);
   const std::size_t n_f32 = std::is_same_v<S, double> ? 0 : n;
   // (The f32 roundings carry coefficient_pad entries more for the streaming pass.)
@@ -213,7 +208,8 @@ call_report backward(const backward_plan& plan) {
   // dx, in f32 when every coefficient fits it (as fast as before), else in f64.
   auto gradient = [&](bool batch) {
     if constexpr (!std::is_same_v<S, double>) {
-      if (fits_f32(mean_t) && fits_f32(scale) && fits_f32(mean_dy) && fits_f32(slope)) {
+      if (fits_f32(mean_t) && fits_f32(scale) && fits_f32(mean_dy) && fits_f32(slope) &&
+          shifts_fit_f32(mean_t)) {
         round_to_f32(mean_t, mean_f32);
         round_to_f32(scale, scale_f32);
         round_to_f32(mean_dy, mean_dy_f32);
@@ -232,7 +228,7 @@ call_report backward(const backward_plan& plan) {
       invstd[i] = static_cast<double>(static_cast<const Stat*>(a.save_invstd)[c]);
     } else {
       const double var = static_cast<double>(static_cast<const Stat*>(a.running_var)[c]);
-      invstd[i] = 1.0 / std::sqrt(var + plan.eps);
+      invstd[i] = running_inverse_std(var, plan.eps);
       if (var + plan.eps == 0 && report.ill_posed_channels++ == 0) report.first_ill_posed = c;
     }
   }
@@ -246,6 +242,17 @@ call_report backward(const backward_plan& plan) {
     for (std::size_t i = 0; i < n; ++i) {
       mean[i] = stats[i].mean;
       invstd[i] = stats[i].invstd;
+      if constexpr (std::is_same_v<S, double>) {
+        // A rescaled channel (statistics.hpp): its invstd may be beyond f64 and its
+        // mean rounded to the subnormals; the scaled ones are neither.
+        if (stats[i].exponent != 0 && !stats[i].zero_variance) {
+          rescaled_channel& r = rescaled.emplace_back();
+          r.c = static_cast<std::int64_t>(i);
+          r.k = stats[i].exponent;
+          r.mean = stats[i].scaled_mean;
+          r.invstd = stats[i].scaled_invstd;
+        }
+      }
     }
   }
   if (g.m == 0) {
@@ -267,8 +274,56 @@ call_report backward(const backward_plan& plan) {
     gradient(false);
     return report;
   }
-  const auto sums = channel_gradient_sums(g, x, dy, std::span<const double>(mean));
+  auto sums = channel_gradient_sums(g, x, dy, std::span<const double>(mean));
   const double m = static_cast<double>(g.m);
+  if constexpr (std::is_same_v<S, double>) {
+    // The products dy (x - mean) overflow where x - mean does (values of both signs
+    // near 2^1023, or far from a running mean near 2^1023) and lose their low bits to
+    // underflow where x - mean is below about 2^-969. Either leaves a sum that is not
+    // finite or below 2^-900 (where plain data would have to cancel exactly): such a
+    // channel, if its values are beyond [2^-400, 2^401) and not all dy are zero, is
+    // summed again from x 2^-k (rescaled.hpp). A non-finite sum of dy is the dy's own
+    // (NaN, Inf or overflow) and is kept.
+    variant_vector<char> done(n, 0);
+    for (const rescaled_channel& r : rescaled) done[static_cast<std::size_t>(r.c)] = 1;
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const auto i = static_cast<std::size_t>(c);
+      const double t = to_double(sums[i].dy_centered);
+      if (done[i] || !std::isfinite(to_double(sums[i].dy)) ||
+          (std::isfinite(t) && std::fabs(t) >= 0x1p-900)) {
+        continue;
+      }
+      if (t == 0 && all_zero(g, dy, c)) continue;
+      const int k = largest_exponent(g, x, c, mean[i]);
+      if (k >= -400 && k <= 400) continue;
+      rescaled_channel& r = rescaled.emplace_back();
+      r.c = c;
+      r.k = k;
+      r.mean = std::ldexp(mean[i], -k);
+      r.invstd = std::ldexp(invstd[i], k);
+    }
+    for (rescaled_channel& r : rescaled) {
+      const auto i = static_cast<std::size_t>(r.c);
+      sums[i] = rescaled_gradient_sums(g, x, dy, r);
+      const dd t = sums[i].dy_centered;  // sum dy (x 2^-k - mean_s)
+      const double gm = plan.affine ? static_cast<double>(gamma[r.c]) : 1.0;
+      // dgamma = sum dy (x 2^-k - mean_s) invstd_s, the sums of the fast path in
+      // units of 2^-k; where invstd_s is not a normal double (a running invstd far
+      // from the data's scale), the product is formed with invstd and scaled after.
+      const bool normal_invstd = std::isnormal(r.invstd);
+      r.dgamma = normal_invstd ? to_double(t * dd(r.invstd))
+                               : to_double(scale_by_power_of_two(t * dd(invstd[i]), r.k));
+      if (!plan.batch_statistics) continue;  // dx = dy gamma invstd: the fast pass's
+      const double slope_s =
+          to_double(t) == 0 || !normal_invstd ? 0.0 : to_double(t) / m * r.invstd * r.invstd;
+      // gamma invstd where it is a normal double (or zero), else gamma invstd_s and
+      // the factor 2^-k at the end (invstd beyond f64: a spread of subnormals).
+      const double plain = gm * invstd[i];
+      r.scale = std::isnormal(plain) || plain == 0 ? plain : gm * r.invstd;
+      r.post = std::isnormal(plain) || plain == 0 ? 0 : -r.k;
+      rescaled_input_gradient(g, x, dy, to_double(sums[i].dy) / m, slope_s, r);
+    }
+  }
   for (std::int64_t c = 0; c < channels; ++c) {
     const auto i = static_cast<std::size_t>(c);
     const double gm = plan.affine ? static_cast<double>(gamma[c]) : 1.0;
@@ -285,6 +340,12 @@ call_report backward(const backward_plan& plan) {
     slope[i] = static_cast<T>(sum_dy_centered / m * invstd[i] * invstd[i]);
   }
   gradient(plan.batch_statistics);
+  if constexpr (std::is_same_v<S, double>) {
+    for (const rescaled_channel& r : rescaled) {
+      if (plan.affine) static_cast<double*>(a.dgamma)[r.c] = r.dgamma;
+    }
+    if (plan.batch_statistics) write_rescaled(g, rescaled, static_cast<double*>(a.dx));
+  }
   return report;
 }
 

@@ -12,6 +12,7 @@
 #include "call_plan.hpp"
 #include "isa_namespace.hpp"
 #include "normalize.hpp"
+#include "rescaled.hpp"
 #include "statistics.hpp"
 #include "storage.hpp"
 #include "streaming.hpp"
@@ -46,6 +47,9 @@ call_report forward(const forward_plan& plan) {
       scale_f32(shift_f32), offset_f32(shift_f32);
   call_report report;
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  // f64 channels whose y is computed from x 2^-k (rescaled.hpp), filled before the
+  // first write and written over the fast pass's y at the end.
+  variant_vector<rescaled_channel> rescaled;
 
   auto coefficients = [&](std::int64_t c, double mean, double invstd) {
     const double gm = plan.affine ? static_cast<double>(gamma[c]) : 1.0;
@@ -72,6 +76,22 @@ call_report forward(const forward_plan& plan) {
     // from the accumulator-precision variance: one rounding of var + eps, then sqrt
     // and division (about 1.25 ulp of the compute precision).
     const auto stats = channel_statistics(g, x, plan.eps);
+    if constexpr (std::is_same_v<S, double>) {
+      // Rescaled channels (statistics.hpp) of non-zero variance: gamma invstd may be
+      // beyond f64 (a spread of subnormals) and x - mean may overflow (both signs near
+      // 2^1023). (A constant channel keeps the plain pass: x - mean is exactly 0.)
+      for (std::int64_t c = 0; c < channels; ++c) {
+        const auto& st = stats[static_cast<std::size_t>(c)];
+        if (st.exponent == 0 || st.zero_variance) continue;
+        rescaled_channel& r = rescaled.emplace_back();
+        r.c = c;
+        r.k = st.exponent;
+        r.mean = st.scaled_mean;
+        r.invstd = st.scaled_invstd;
+        r.scale = (plan.affine ? static_cast<double>(gamma[c]) : 1.0) * st.scaled_invstd;
+        rescaled_normalize(g, x, plan.affine ? static_cast<double>(beta[c]) : 0.0, r);
+      }
+    }
     for (std::int64_t c = 0; c < channels; ++c) {
       const auto& st = stats[static_cast<std::size_t>(c)];
       const double mean = st.mean;
@@ -99,11 +119,26 @@ call_report forward(const forward_plan& plan) {
       if (var + plan.eps == 0) {
         if (report.ill_posed_channels++ == 0) report.first_ill_posed = c;
       }
-      coefficients(c, static_cast<double>(running_mean[c]), 1.0 / std::sqrt(var + plan.eps));
+      const double mean = static_cast<double>(running_mean[c]);
+      const double invstd = running_inverse_std(var, plan.eps);
+      coefficients(c, mean, invstd);
+      if constexpr (std::is_same_v<S, double>) {
+        // x - mean overflows only where |mean| > 2^970 (and |x| > 2^1022): such a
+        // channel is computed from x / 2, exactly, with gamma invstd 2.
+        if (std::fabs(mean) >= 0x1p969 && std::isfinite(mean)) {
+          rescaled_channel& r = rescaled.emplace_back();
+          r.c = c;
+          r.k = 1;
+          r.mean = mean / 2;
+          r.invstd = invstd * 2;
+          r.scale = (plan.affine ? static_cast<double>(gamma[c]) : 1.0) * r.invstd;
+          rescaled_normalize(g, x, plan.affine ? static_cast<double>(beta[c]) : 0.0, r);
+        }
+      }
     }
   }
   if constexpr (!std::is_same_v<S, double>) {
-    if (fits_f32(shift) && fits_f32(scale) && fits_f32(offset)) {
+    if (fits_f32(shift) && fits_f32(scale) && fits_f32(offset) && shifts_fit_f32(shift)) {
       round_to_f32(shift, shift_f32);
       round_to_f32(scale, scale_f32);
       round_to_f32(offset, offset_f32);
@@ -112,6 +147,7 @@ call_report forward(const forward_plan& plan) {
     }
   }
   normalize<S, double>(g, x, y, shift, scale, offset);
+  if constexpr (std::is_same_v<S, double>) write_rescaled(g, rescaled, y);
   return report;
 }
 

@@ -37,6 +37,18 @@ inline bool fits_f32(std::span<const double> coefficients) {
   return true;
 }
 
+// Whether x - shift cannot overflow f32 for any f32 x: |shift| < 2^103 (x - shift
+// rounds to an infinity only from |x - shift| >= 2^128 (1 - 2^-25), and |x| <= 2^128
+// (1 - 2^-24)). Otherwise (data or a running mean near f32's largest, values of both
+// signs) the f64 pass computes it, where y or dx is finite. Non-finite shifts keep
+// the f32 pass: they give the same non-finite values in either.
+inline bool shifts_fit_f32(std::span<const double> shifts) {
+  for (const double v : shifts) {
+    if (std::fabs(v) >= 0x1p103 && std::isfinite(v)) return false;
+  }
+  return true;
+}
+
 // to[i] = from[i] rounded to f32; entries of `to` past from.size() (the streaming
 // passes' coefficient_pad, streaming.hpp) repeat the first ones cyclically.
 inline void round_to_f32(std::span<const double> from, std::span<float> to) {
@@ -49,6 +61,14 @@ inline void round_to_f32(std::span<const double> from, std::span<float> to) {
 template <class V>
 V normalized(V x, V shift, V scale, V offset) {
   return (x - shift) * scale + offset;
+}
+
+// dx with batch statistics, ((dy - mean_dy) - (x - mean) slope) scale, of one value
+// or one vector (the vector types have the arithmetic operators): written once, so
+// every loop and every variant rounds alike. (With running statistics dx = dy scale.)
+template <class V>
+V batch_input_gradient(V x, V dy, V mean, V scale, V mean_dy, V slope) {
+  return ((dy - mean_dy) - (x - mean) * slope) * scale;
 }
 
 template <class S, class T>

@@ -8,8 +8,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "battery_cases.hpp"
+#include "check/budget.hpp"
 #include "impl/mutants/model_kernel.hpp"
 #include "reference/reference.hpp"
 
@@ -125,6 +128,36 @@ TEST(ErrorModelVerdicts, ZeroVarianceWithZeroEpsIsIllPosedAndTheRestIsJudged) {
   EXPECT_TRUE(c.passed());
   EXPECT_THAT(c.describe(), ::testing::HasSubstr("ill-posed channels"));
   EXPECT_EQ(c.elements_judged, 4 + 2 + 2);  // y of channel 1, its statistics, running values
+}
+
+// docs/tolerance.md#budget-per-output-element: with eps == 0 the exact variance of
+// f64 data of subnormal size (here about 2^-2145) rounds to 0 in the double
+// quantities but is not 0 (not ill-posed): d_var >= var, so no invstd can be
+// excluded and the budgets are infinite. They were NaN (2u (|x| + |mean|) underflows
+// to 0 against an infinite invstd), which demands the correctly rounded value.
+TEST(ErrorModelVerdicts, F64SubnormalDataWithZeroEpsHasUnboundedBudgets) {
+  const problem p = problem::parse("shape=4x1,dtype=f64,eps=0");
+  const tensor x = tensor::from_values(
+      dtype::f64, std::vector<double>{0x1p-1074, 0x3p-1074, 0x2p-1074, 0x7p-1074});
+  const auto in = reference::call_inputs::from(x, tensor(), module_state::initial(p));
+  const auto q = reference::quantities(p, in, reference::options{128});
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].var, 0.0);
+  EXPECT_TRUE(std::isinf(q[0].invstd));
+  const check::budget_model model(p, level::strict);
+  const check::channel_terms t = model.terms(q[0], 1, 0);
+  EXPECT_TRUE(std::isinf(t.rel_d_invstd));
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(model.y(t, x.get(i), 1.0), std::numeric_limits<double>::infinity()) << i;
+  }
+  EXPECT_EQ(model.save_invstd(t), std::numeric_limits<double>::infinity());
+  // The reference itself still passes (at 1024 bits: the inputs, gamma included,
+  // span 1074 binary orders), and the case is judged, not ill-posed.
+  check::options opt;
+  opt.reference_bits = 1024;
+  const kernel k(reference::reference_kernel(1024));
+  const auto c = check::run_forward(k, p, x, module_state::initial(p), opt);
+  EXPECT_EQ(c.result, verdict::pass) << c.describe();
 }
 
 // docs/tolerance.md#exact-results: exact fills.
