@@ -65,7 +65,7 @@ void run(benchmark::State& state, const std::string& text, reference::oracle eng
 
 void register_all() {
   const char* shapes[] = {"32x64x56x56", "8x2x262144"};
-  const char* dtypes[] = {"f32", "bf16"};
+  const char* dtypes[] = {"f32", "bf16", "f64"};
   const char* layouts[] = {"cf", "cl"};
   for (const char* shape : shapes) {
     for (const char* dt : dtypes) {

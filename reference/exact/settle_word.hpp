@@ -104,13 +104,15 @@ struct grid_answer {
   if (b.error == 0) return {true, rounded};  // v is exact: its rounding is settled
   // The rounding boundaries around the result: half a quantum above, and below
   // half a quantum, or a quarter where the result is a power of two whose lower
-  // neighbour has half its quantum. They are doubles, and their distances to
-  // `magnitude` are exact; subtracting lo rounds by 2^-53 of the gap at most.
+  // neighbour has half its quantum. Their distances to `magnitude` are formed
+  // exactly (rounded - magnitude is a multiple of magnitude's ulp no larger than
+  // half a quantum; for f64 it is 0, and the boundaries themselves are no
+  // doubles); subtracting lo rounds by 2^-53 of the gap at most.
   const double quantum = power_of_two(r_exponent - f.precision + 1);
   const bool bottom = (r & ((std::uint64_t{1} << 52) - 1)) == 0 && r_exponent > f.min_exponent;
-  const double gap_up = (rounded_magnitude + quantum / 2 - magnitude) - lo;
+  const double gap_up = ((rounded_magnitude - magnitude) + quantum / 2) - lo;
   const double gap_down =
-      (magnitude - (rounded_magnitude - (bottom ? quantum / 4 : quantum / 2))) + lo;
+      ((magnitude - rounded_magnitude) + (bottom ? quantum / 4 : quantum / 2)) + lo;
   const double margin = 2 * b.error * (1 + 0x1p-50);
   if (!((gap_up > margin) & (gap_down > margin))) return {true, std::nullopt};
   return {true, rounded};
