@@ -221,11 +221,11 @@ comparison compare_forward(const problem& p, const tensor& x, const module_state
     const auto k = static_cast<std::size_t>(i);
     const double y = got.y.get(i);
     if (batch && exact_constant[static_cast<std::size_t>(c)]) {
-      j.exact("y", p.data_type(), full_index(p, i), expected.y.rounded[k], y,
+      j.exact("y", p.data_type(), element_at(p, i), expected.y.rounded[k], y,
               "constant channel with an exact mean gives y == beta");
       continue;
     }
-    j.element("y", p.data_type(), full_index(p, i), expected.y.rounded[k], expected.y.residual[k],
+    j.element("y", p.data_type(), element_at(p, i), expected.y.rounded[k], expected.y.residual[k],
               y, model.y(terms[static_cast<std::size_t>(c)], x.get(i), expected.y.rounded[k]),
               loose[static_cast<std::size_t>(c)]);
   }
@@ -285,7 +285,7 @@ comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
     if (ill_posed.count(c) != 0) continue;
     const auto k = static_cast<std::size_t>(i);
     j.element(
-        "dx", p.data_type(), full_index(p, i), expected.dx.rounded[k], expected.dx.residual[k],
+        "dx", p.data_type(), element_at(p, i), expected.dx.rounded[k], expected.dx.residual[k],
         got.dx.get(i),
         model.dx(terms[static_cast<std::size_t>(c)], x.get(i), dy.get(i), expected.dx.rounded[k]),
         loose[static_cast<std::size_t>(c)]);
@@ -311,15 +311,22 @@ comparison run_forward(const kernel& k, const problem& p, const tensor& x,
     c.reason = "not called: " + why;
     return c;
   }
+  const auto beat = [&] {
+    if (opt.heartbeat) opt.heartbeat();
+  };
   module_state after = state;
   const forward_outputs got = k.forward(p, x, after);
+  beat();
   const reference::options ref{opt.reference_bits};
   const reference::call_inputs in = reference::call_inputs::from(x, tensor(), state);
   const reference::forward_result expected = reference::forward(p, in, ref);
+  beat();
   const std::vector<reference::channel_quantities> q =
       expected.status.ok() ? reference::quantities(p, in, ref)
                            : std::vector<reference::channel_quantities>{};
+  beat();
   comparison c = compare_forward(p, x, state, expected, q, got, after, opt);
+  beat();
   if (opt.check_determinism && c.result != verdict::unsupported) {
     module_state again_state = state;
     const forward_outputs again = k.forward(p, x, again_state);
@@ -354,18 +361,26 @@ comparison run_backward(const kernel& k, const problem& p, const tensor& x, cons
   tensor save_mean(p.stats_type(), 0), save_invstd(p.stats_type(), 0);
   if (p.uses_batch_statistics()) {
     const auto forward =
-        reference::forward(p, reference::call_inputs::from(x, tensor(), state), ref);
+        reference::forward_statistics(p, reference::call_inputs::from(x, tensor(), state), ref);
     const std::vector<double> nan(static_cast<std::size_t>(p.channels()), std::nan(""));
     const bool have = forward.status.ok() && p.reduction_size() > 0;
     save_mean = stats_tensor(p, have ? forward.save_mean.rounded : nan);
     save_invstd = stats_tensor(p, have ? forward.save_invstd.rounded : nan);
   }
+  const auto beat = [&] {
+    if (opt.heartbeat) opt.heartbeat();
+  };
+  beat();
   const backward_outputs got = k.backward(p, x, dy, state, save_mean, save_invstd);
+  beat();
   const reference::backward_result expected = reference::backward(p, in, ref);
+  beat();
   const std::vector<reference::channel_quantities> q =
       expected.status.ok() ? reference::quantities(p, in, ref)
                            : std::vector<reference::channel_quantities>{};
+  beat();
   comparison c = compare_backward(p, x, dy, state, expected, q, got, opt);
+  beat();
   if (opt.check_determinism && c.result != verdict::unsupported) {
     const backward_outputs again = k.backward(p, x, dy, state, save_mean, save_invstd);
     std::string diff;

@@ -4,6 +4,7 @@
 // rules of docs/error-model.md (NaN/Inf patterns, constant channels, exact-fill
 // statistics, the counter, status codes, untouched state after an error) and the
 // harness guards' findings.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct options {
   // Run the kernel a second time on the same inputs and require identical bits.
   bool check_determinism = true;
   int reference_bits = 256;
+  // Called between the phases of run_forward and run_backward (the kernel's calls,
+  // the reference, the comparison): a caller that watches for silence hears that
+  // work goes on while a large call is judged.
+  std::function<void()> heartbeat;
 };
 
 // `q` are the reference's quantities of the same call (reference::quantities);

@@ -102,11 +102,14 @@ void judge::mismatch(const std::string& text) {
   if (c_.first_mismatches.size() < mismatch_limit) c_.first_mismatches.push_back(text);
 }
 
-void judge::element(const char* output, dtype type, const std::vector<std::int64_t>& index,
-                    double expected, double residual, double got, double budget,
-                    bool any_nonfinite) {
+std::vector<std::int64_t> element_at::index() const {
+  return p_ != nullptr ? full_index(*p_, memory_index_) : given_;
+}
+
+void judge::element(const char* output, dtype type, const element_at& at, double expected,
+                    double residual, double got, double budget, bool any_nonfinite) {
   ++c_.elements_judged;
-  const std::string where = std::string(output) + index_text(index);
+  const auto where = [&] { return std::string(output) + index_text(at.index()); };
   if (std::isnan(expected) || std::isinf(expected) || std::isnan(got) || std::isinf(got)) {
     bool same = (std::isnan(expected) && std::isnan(got)) || expected == got;
     // Infinities met by cancellation (inf - inf, 0 * inf) make NaN or Inf a matter of
@@ -128,7 +131,7 @@ void judge::element(const char* output, dtype type, const std::vector<std::int64
       }
     }
     if (!same) {
-      failures_.push_back(where + ": expected " + exact_text(expected, type) + ", got " +
+      failures_.push_back(where() + ": expected " + exact_text(expected, type) + ", got " +
                           exact_text(got, type));
       mismatch(failures_.back());
     }
@@ -152,10 +155,10 @@ void judge::element(const char* output, dtype type, const std::vector<std::int64
   if (ratio > c_.worst_ratio) {
     c_.worst_ratio = ratio;
     c_.worst_output = output;
-    c_.worst_index = index;
+    c_.worst_index = at.index();
   }
   if (ratio > 1) {
-    const std::string text = where + ": expected " + exact_text(expected, type) + ", got " +
+    const std::string text = where() + ": expected " + exact_text(expected, type) + ", got " +
                              exact_text(got, type) + ", error " + number(error) + " > budget " +
                              number(budget) + " (ratio " + number(ratio) + ", " +
                              number(ulp_error(exact, got, type)) + " ulp)";
@@ -164,12 +167,12 @@ void judge::element(const char* output, dtype type, const std::vector<std::int64
   }
 }
 
-void judge::exact(const char* output, dtype type, const std::vector<std::int64_t>& index,
-                  double expected, double got, const std::string& why) {
+void judge::exact(const char* output, dtype type, const element_at& at, double expected, double got,
+                  const std::string& why) {
   const bool same = (std::isnan(expected) && std::isnan(got)) ||
                     (expected == got && std::signbit(expected) == std::signbit(got));
   if (same) return;
-  const std::string text = std::string(output) + index_text(index) + ": expected exactly " +
+  const std::string text = std::string(output) + index_text(at.index()) + ": expected exactly " +
                            exact_text(expected, type) + " (" + why + "), got " +
                            exact_text(got, type);
   failures_.push_back(text);

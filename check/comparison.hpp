@@ -3,6 +3,7 @@
 // worst budget ratio and where it occurred, the error figures, the first
 // mismatches printed exactly, and the repro line of the problem.
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,21 @@ struct comparison {
   std::string describe() const;
 };
 
+// Where an element lies, for the report: an index given outright (a per-channel
+// output's {c}), or a data tensor's memory index whose full index is formed only
+// when a report needs it (judging millions of elements builds no index at all).
+class element_at {
+ public:
+  element_at(std::initializer_list<std::int64_t> index) : given_(index) {}
+  element_at(const problem& p, std::int64_t memory_index) : p_(&p), memory_index_(memory_index) {}
+  std::vector<std::int64_t> index() const;
+
+ private:
+  const problem* p_ = nullptr;
+  std::int64_t memory_index_ = 0;
+  std::vector<std::int64_t> given_;
+};
+
 // Accumulates element-by-element judgements into a comparison.
 class judge {
  public:
@@ -40,18 +56,17 @@ class judge {
 
   // A numeric output element: `expected` is the reference's value rounded to the
   // output's dtype and `residual` the rest of the exact value; `budget` the
-  // element's error budget. `index` is the full index for the report.
+  // element's error budget. `at` names the element in reports.
   // NaN and Inf must match exactly, with two exceptions (docs/error-model.md):
   // an infinity where the exact value is finite passes when the budget reaches
   // beyond the format's largest finite value on its side; and with
   // `any_nonfinite` (an infinite dy or parameter in the element's channel) an
   // element whose exact value is non-finite may be NaN or either infinity.
-  void element(const char* output, dtype type, const std::vector<std::int64_t>& index,
-               double expected, double residual, double got, double budget,
-               bool any_nonfinite = false);
+  void element(const char* output, dtype type, const element_at& at, double expected,
+               double residual, double got, double budget, bool any_nonfinite = false);
   // An element that must match bit for bit (exact-fill statistics, constant channels).
-  void exact(const char* output, dtype type, const std::vector<std::int64_t>& index,
-             double expected, double got, const std::string& why);
+  void exact(const char* output, dtype type, const element_at& at, double expected, double got,
+             const std::string& why);
   // A failure that is not about one element (status, counter, guards, state).
   void fail(const std::string& reason);
   void note(const std::string& text);

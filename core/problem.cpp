@@ -125,7 +125,11 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-problem::problem(fields f) : f_(std::move(f)) { validate(f_); }
+problem::problem(fields f) : f_(std::move(f)) {
+  validate(f_);
+  spatial_ = checked_product(std::span(f_.shape).subspan(2));
+  count_ = checked_product(f_.shape);
+}
 
 problem problem::parse(std::string_view text) {
   fields f;
@@ -193,11 +197,7 @@ std::string problem::to_string() const {
   return s;
 }
 
-std::int64_t problem::spatial_size() const {
-  return checked_product(std::span(f_.shape).subspan(2));
-}
-std::int64_t problem::reduction_size() const { return batch() * spatial_size(); }
-std::int64_t problem::element_count() const { return checked_product(f_.shape); }
+std::int64_t problem::reduction_size() const { return batch() * spatial_; }
 
 bool problem::uses_batch_statistics() const {
   return f_.mode == mode::training || !f_.track_running_stats;

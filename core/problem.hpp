@@ -62,9 +62,9 @@ class problem {
 
   std::int64_t batch() const { return f_.shape[0]; }
   std::int64_t channels() const { return f_.shape[1]; }
-  std::int64_t spatial_size() const;    // S1 * ... * Sk (1 for rank 2)
-  std::int64_t reduction_size() const;  // m = N * S1 * ... * Sk
-  std::int64_t element_count() const;   // N * C * S1 * ... * Sk
+  std::int64_t spatial_size() const { return spatial_; }  // S1 * ... * Sk (1 for rank 2)
+  std::int64_t reduction_size() const;                    // m = N * S1 * ... * Sk
+  std::int64_t element_count() const { return count_; }   // N * C * S1 * ... * Sk
   // Whether this call normalizes with batch statistics (training, or eval without
   // running statistics).
   bool uses_batch_statistics() const;
@@ -84,6 +84,8 @@ class problem {
 
  private:
   fields f_;
+  // Formed once (the per-element index arithmetic asks for them).
+  std::int64_t spatial_ = 1, count_ = 0;
 };
 
 // Reads a bnc_problem from a caller, checking every field: a kernel's first step.

@@ -15,10 +15,10 @@ BNCONFORM_DECLARE_REFERENCE(512)
 BNCONFORM_DECLARE_REFERENCE(1024)
 
 namespace exact {
-#define BNCONFORM_DECLARE_EXACT(BITS)                                                       \
-  extern template forward_result exact_forward<BITS>(const problem&, const call_inputs&);   \
-  extern template backward_result exact_backward<BITS>(const problem&, const call_inputs&); \
-  extern template std::vector<channel_quantities> exact_quantities<BITS>(const problem&,    \
+#define BNCONFORM_DECLARE_EXACT(BITS)                                                           \
+  extern template forward_result exact_forward<BITS>(const problem&, const call_inputs&, bool); \
+  extern template backward_result exact_backward<BITS>(const problem&, const call_inputs&);     \
+  extern template std::vector<channel_quantities> exact_quantities<BITS>(const problem&,        \
                                                                          const call_inputs&);
 BNCONFORM_DECLARE_EXACT(128)
 BNCONFORM_DECLARE_EXACT(256)
@@ -71,6 +71,19 @@ forward_result forward(const problem& p, const call_inputs& in, const options& o
   return dispatch<forward_result>(opt.precision_bits, [&](auto bits) {
     constexpr unsigned b = decltype(bits)::value;
     return opt.engine == oracle::exact ? exact::exact_forward<b>(p, in) : checked_forward<b>(p, in);
+  });
+}
+
+forward_result forward_statistics(const problem& p, const call_inputs& in, const options& opt) {
+  if (opt.engine != oracle::exact) return forward(p, in, opt);
+  if (auto failure = validate(p, in, false)) {
+    forward_result r;
+    r.status = *failure;
+    return r;
+  }
+  return dispatch<forward_result>(opt.precision_bits, [&](auto bits) {
+    constexpr unsigned b = decltype(bits)::value;
+    return exact::exact_forward<b>(p, in, false);
   });
 }
 

@@ -40,6 +40,10 @@ struct options {
 // status without computing anything; the inputs are never modified.
 forward_result forward(const problem& p, const call_inputs& in, const options& opt = {});
 backward_result backward(const problem& p, const call_inputs& in, const options& opt = {});
+// The forward call's per-channel outputs (save_mean, save_invstd, running
+// statistics, statuses) with the same bits as forward(); y is left empty where the
+// exact engine answers (the multiprecision engine computes it anyway).
+forward_result forward_statistics(const problem& p, const call_inputs& in, const options& opt = {});
 // One entry per channel; in.dy may be empty.
 std::vector<channel_quantities> quantities(const problem& p, const call_inputs& in,
                                            const options& opt = {});

@@ -16,8 +16,10 @@
 
 namespace bnconform::reference::exact {
 
+// Without y (`with_y` false), only the per-channel outputs: what a backward call is
+// given, at the cost of the sums.
 template <unsigned Bits>
-forward_result exact_forward(const problem& p, const call_inputs& in);
+forward_result exact_forward(const problem& p, const call_inputs& in, bool with_y = true);
 template <unsigned Bits>
 backward_result exact_backward(const problem& p, const call_inputs& in);
 template <unsigned Bits>

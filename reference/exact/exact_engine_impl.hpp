@@ -174,7 +174,7 @@ Result conclude(const problem& p, const call_inputs& in, unsigned bits, Result r
 }  // namespace detail
 
 template <unsigned Bits>
-forward_result exact_forward(const problem& p, const call_inputs& in) {
+forward_result exact_forward(const problem& p, const call_inputs& in, bool with_y) {
   if (auto r = detail::refused<forward_result>(p, in, Bits)) return *r;
   using Low = mp_float<Bits>;
   using High = mp_float<2 * Bits>;
@@ -189,8 +189,10 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
 
   forward_result r;
   r.num_batches_tracked = high.counter_after();
-  r.y.rounded.assign(at(p.element_count()), 0.0);
-  r.y.residual.assign(at(p.element_count()), 0.0);
+  if (with_y) {
+    r.y.rounded.assign(at(p.element_count()), 0.0);
+    r.y.residual.assign(at(p.element_count()), 0.0);
+  }
   const auto per_channel = [&](output& o, bool present) {
     if (present) {
       o.rounded.assign(at(channels), 0.0);
@@ -261,14 +263,16 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
   });
 
   detail::handed_back back(channels);
-  detail::element_pass(p, fast, r.y, p.data_type(), back, [&](std::int64_t c, std::int64_t i) {
-    const affine_constants& kc = constants[at(c)];
-    if (kc.shift_exponent == 0) return affine_element(in.x[at(i)], kc);
-    const double x = std::ldexp(in.x[at(i)], kc.shift_exponent);
-    bounded v = affine_element(x, kc);
-    v.trusted = v.trusted && std::ldexp(x, -kc.shift_exponent) == in.x[at(i)];  // x 2^k exact
-    return v;
-  });
+  if (with_y) {
+    detail::element_pass(p, fast, r.y, p.data_type(), back, [&](std::int64_t c, std::int64_t i) {
+      const affine_constants& kc = constants[at(c)];
+      if (kc.shift_exponent == 0) return affine_element(in.x[at(i)], kc);
+      const double x = std::ldexp(in.x[at(i)], kc.shift_exponent);
+      bounded v = affine_element(x, kc);
+      v.trusted = v.trusted && std::ldexp(x, -kc.shift_exponent) == in.x[at(i)];  // x 2^k exact
+      return v;
+    });
+  }
 
   // Channels and elements the double-word path did not settle.
   std::vector<std::vector<unsettled_element>> y_unsettled(at(channels));
@@ -282,7 +286,9 @@ forward_result exact_forward(const problem& p, const call_inputs& in) {
     if (whole) {
       ill[at(c)] = st_high.ill_posed;
       elements.clear();
-      detail::for_channel_elements(p, c, [&](std::int64_t i) { elements.push_back(i); });
+      if (with_y) {
+        detail::for_channel_elements(p, c, [&](std::int64_t i) { elements.push_back(i); });
+      }
     }
     const Low g_low = low.gamma(c), b_low = low.beta(c);
     const High g_high = high.gamma(c), b_high = high.beta(c);
@@ -575,10 +581,10 @@ std::vector<channel_quantities> exact_quantities(const problem& p, const call_in
   return q;
 }
 
-#define BNCONFORM_INSTANTIATE_EXACT(BITS)                                            \
-  template forward_result exact_forward<BITS>(const problem&, const call_inputs&);   \
-  template backward_result exact_backward<BITS>(const problem&, const call_inputs&); \
-  template std::vector<channel_quantities> exact_quantities<BITS>(const problem&,    \
+#define BNCONFORM_INSTANTIATE_EXACT(BITS)                                                \
+  template forward_result exact_forward<BITS>(const problem&, const call_inputs&, bool); \
+  template backward_result exact_backward<BITS>(const problem&, const call_inputs&);     \
+  template std::vector<channel_quantities> exact_quantities<BITS>(const problem&,        \
                                                                   const call_inputs&);
 
 }  // namespace bnconform::reference::exact

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "core/rounding.hpp"
 #include "differential.hpp"
@@ -159,6 +160,7 @@ TEST(ExactEngine, AgreesWithMultiprecisionOnEveryGeneratorFamily) {
   properties::generation_limits limits;
   limits.usual_elements = 512;
   limits.large_elements = 4096;
+  limits.long_channel_values = 3000;  // the long family's shapes, at the referee's cost
   std::uint64_t seed = 20261204;
   for (const properties::value_kind kind : properties::all_value_kinds()) {
     needs.kinds = {kind};
@@ -184,19 +186,82 @@ TEST(ExactEngine, AgreesWithMultiprecisionOnEveryGeneratorFamily) {
   }
 }
 
-// A rounding test that ignores the error bound (a broken copy of Ziv's test):
-// it rounds the double word as if it were exact. On values near a rounding
-// boundary it returns the wrong neighbour, which the comparison must show.
-TEST(ExactEngine, BrokenRoundingTestIsCaught) {
+// Ziv's test on an interval that straddles a rounding boundary: v = 1 + 2^-24 (an
+// f32 midpoint) minus 2^-80, with an error bound of 2^-70, may stand for values
+// that round to 1 and values that round to 1 + 2^-23, so it must not settle; the
+// same value with a bound of 2^-90 lies wholly below the midpoint and settles to 1.
+// (BrokenCopiesFailTheDifferentialSuite shows a whole engine without the test failing.)
+TEST(ExactEngine, ZivsTestRefusesAnIntervalAcrossARoundingBoundary) {
   using namespace reference::exact;
   const binary_format f32 = format_of(dtype::f32);
-  // v = 1 + 2^-24 (an f32 midpoint) minus 2^-80, with an error bound of 2^-70:
-  // the exact value may lie on either side of the midpoint.
-  const bounded v{fast_two_sum(1 + 0x1p-24, -0x1p-80), 0x1p-70, true};
-  EXPECT_FALSE(settled_rounding(v, f32).has_value());  // the real test hands it back
-  const double broken = round_word(v.value, f32);      // the broken one answers
-  const double truth_above = 1 + 0x1p-23;              // if the exact value is above
-  EXPECT_NE(broken, truth_above);                      // so it can be wrong
+  const word2 v = fast_two_sum(1 + 0x1p-24, -0x1p-80);
+  ASSERT_EQ(round_to_format(1 + 0x1p-24 + 0x1p-70, f32), 1 + 0x1p-23);  // the ends differ
+  ASSERT_EQ(round_to_format(1 + 0x1p-24 - 0x1p-70, f32), 1.0);
+  EXPECT_FALSE(settle_rounding(bounded{v, 0x1p-70, true}, f32).has_value());
+  EXPECT_FALSE(settle_element(bounded{v, 0x1p-70, true}, f32).has_value());
+  const std::optional<double> tight = settle_rounding(bounded{v, 0x1p-90, true}, f32);
+  ASSERT_TRUE(tight.has_value());
+  EXPECT_EQ(*tight, 1.0);
+}
+
+// The per-channel outputs alone (what a backward call is given) have the bits of the
+// whole forward call, on every value kind, the non-finite and ill-posed ones
+// included; y is not computed.
+TEST(ExactEngine, ForwardStatisticsMatchTheWholeForward) {
+  const kernel reference_kernel(reference::reference_kernel(256));
+  properties::case_needs needs;
+  properties::generation_limits limits;
+  limits.usual_elements = 256;
+  limits.large_elements = 2048;
+  limits.long_channel_values = 3000;
+  int compared = 0;
+  for (const properties::value_kind kind : properties::all_value_kinds()) {
+    needs.kinds = {kind};
+    for (std::uint64_t seed = 0; seed < 12; ++seed) {
+      const properties::generated_case c =
+          properties::case_generator(reference_kernel, needs, limits)(
+              rc::Random(seed * 7919 + static_cast<std::uint64_t>(kind)), 50)
+              .value();
+      const reference::call_inputs in = reference::call_inputs::from(
+          properties::make_inputs(c).x, tensor(), properties::make_inputs(c).state);
+      const reference::forward_result whole = reference::forward(c.p, in);
+      const reference::forward_result part = reference::forward_statistics(c.p, in);
+      SCOPED_TRACE(c.repro());
+      EXPECT_EQ(part.status.code, whole.status.code);
+      EXPECT_EQ(part.status.message, whole.status.message);
+      EXPECT_TRUE(part.y.rounded.empty());
+      EXPECT_EQ(part.ill_posed_channels, whole.ill_posed_channels);
+      EXPECT_EQ(part.num_batches_tracked, whole.num_batches_tracked);
+      for (const auto& [name, a, b] :
+           {std::tuple{"save_mean", &part.save_mean, &whole.save_mean},
+            std::tuple{"save_invstd", &part.save_invstd, &whole.save_invstd},
+            std::tuple{"running_mean", &part.running_mean, &whole.running_mean},
+            std::tuple{"running_var", &part.running_var, &whole.running_var}}) {
+        EXPECT_EQ(testing::differ(name, a->rounded, b->rounded), "");
+        EXPECT_EQ(testing::differ(name, a->residual, b->residual), "");
+      }
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 12 * static_cast<int>(properties::all_value_kinds().size()));
+}
+
+// f64 results (the format of the double word's own high part): the boundaries
+// around hi are midpoints between doubles, no doubles themselves. A value just
+// below the midpoint above an odd hi, with a bound that reaches past it, must not
+// settle (the exact value may round up); a value with a tiny positive lo under an
+// even hi must (it rounds to hi wherever the bound lets it lie).
+TEST(ExactEngine, ZivsTestOnF64MeasuresTheGapToTheMidpoints) {
+  using namespace reference::exact;
+  const binary_format f64 = format_of(dtype::f64);
+  const word2 odd{1 + 0x1p-52, 0x1p-53 - 0x1p-90};
+  EXPECT_FALSE(settle_rounding(bounded{odd, 0x1p-80, true}, f64).has_value());
+  EXPECT_EQ(settle_rounding(bounded{odd, 0x1p-100, true}, f64), 1 + 0x1p-52);
+  const word2 even{1.0, 0x1p-60};
+  EXPECT_EQ(settle_rounding(bounded{even, 0x1p-100, true}, f64), 1.0);
+  const word2 below{1 + 0x1p-51, -0x1p-60};  // an even hi, lo toward the midpoint below
+  EXPECT_EQ(settle_rounding(bounded{below, 0x1p-100, true}, f64), 1 + 0x1p-51);
+  EXPECT_FALSE(settle_rounding(bounded{{1 + 0x1p-51, -0x1p-53 + 0x1p-90}, 0x1p-80, true}, f64));
 }
 
 // f64 channels whose beta cancels gamma * xhat of their first element to the last
