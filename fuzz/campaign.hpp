@@ -20,6 +20,12 @@
 
 namespace bnconform::fuzz {
 
+inline properties::draw_options long_channel_draw() {
+  properties::draw_options d;
+  d.limits.long_channel_values = 1000000;
+  return d;
+}
+
 struct campaign_options {
   std::string kernel_name;  // as given to --kernel; recorded in every finding
   check::level level = check::level::strict;
@@ -33,7 +39,9 @@ struct campaign_options {
   std::filesystem::path corpus = "fuzz-corpus";
   std::chrono::milliseconds case_timeout{60000};  // silence that counts as a hang
   int shrink_tries = 200;
-  properties::draw_options draw;
+  // The battery's generator, with long channels of a million values (the
+  // properties' rounds in certify stop at a hundred thousand).
+  properties::draw_options draw = long_channel_draw();
   bool record_cases = false;  // fill campaign_summary::indices and repros
   // Called about once a second with a progress line (may be empty).
   std::function<void(const std::string&)> on_progress;

@@ -15,7 +15,7 @@ namespace bnconform::properties {
 
 namespace {
 
-constexpr std::array<value_kind, 10> kinds{value_kind::normal,
+constexpr std::array<value_kind, 11> kinds{value_kind::normal,
                                            value_kind::uniform,
                                            value_kind::exact_fill,
                                            value_kind::large_offset,
@@ -24,7 +24,8 @@ constexpr std::array<value_kind, 10> kinds{value_kind::normal,
                                            value_kind::constant_channels,
                                            value_kind::sprinkled_nonfinite,
                                            value_kind::heavy_tail,
-                                           value_kind::raw_bits};
+                                           value_kind::raw_bits,
+                                           value_kind::offset_gradient};
 
 // Significand bits of the compute type: f64 data computes in f64, the rest in f32.
 int compute_precision(dtype t) { return t == dtype::f64 ? 53 : 24; }
@@ -126,6 +127,7 @@ std::vector<double> channel_values(random_source& rng, const problem& p, value_k
   };
   switch (kind) {
     case value_kind::normal:
+    case value_kind::offset_gradient:
       gaussian(rng.below(4) == 0 ? 0.0 : rng.uniform(-4, 4), std::exp2(rng.uniform(-6, 6)));
       break;
     case value_kind::uniform: {
@@ -241,6 +243,7 @@ std::string_view name_of(value_kind k) {
     case value_kind::sprinkled_nonfinite: return "sprinkled-nonfinite";
     case value_kind::heavy_tail: return "heavy-tail";
     case value_kind::raw_bits: return "raw-bits";
+    case value_kind::offset_gradient: return "offset-gradient";
   }
   return "unknown";
 }
@@ -329,6 +332,17 @@ case_inputs make_inputs(const generated_case& c, std::uint64_t batch) {
   }
   const double dy_scale = std::exp2(rng.uniform(-3, 3));
   for (std::int64_t i = 0; i < p.element_count(); ++i) in.dy.set(i, dy_scale * rng.normal());
+  if (c.kind == value_kind::offset_gradient) {
+    const double top = std::log10(largest_offset_ratio(p.data_type()));
+    for (std::int64_t ch = 0; ch < p.channels(); ++ch) {
+      const double offset = (rng.below(2) == 0 ? 1 : -1) * dy_scale *
+                            std::pow(10.0, rng.uniform(1, std::max(1.0, top)));
+      for (std::int64_t k = 0; k < m; ++k) {
+        const std::int64_t i = p.offset(k / spatial, ch, k % spatial);
+        in.dy.set(i, offset + in.dy.get(i));
+      }
+    }
+  }
   if (c.kind == value_kind::sprinkled_nonfinite && p.element_count() > 0 && rng.below(2) == 0) {
     in.dy.set(rng.below(p.element_count()), std::numeric_limits<double>::quiet_NaN());
   }

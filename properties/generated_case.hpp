@@ -26,6 +26,8 @@ enum class value_kind : std::uint8_t {
   sprinkled_nonfinite,  // a few NaN, +Inf, -Inf among normal values
   heavy_tail,           // Cauchy-like, a few values dominate the sums
   raw_bits,             // random IEEE bit patterns of the data type (exponents bounded)
+  offset_gradient,      // x normal; dy per channel |mean| / std from 1e1 up to the
+                        // large-offset ratios: the backward's sums of dy cancel
 };
 
 std::string_view name_of(value_kind k);

@@ -19,6 +19,14 @@ struct generation_limits {
   std::int64_t usual_elements = 2048;
   std::int64_t large_elements = 16384;
   int large_one_in = 50;
+  // One case in `wide_one_in` has a channel count around a vector's or tile's width
+  // (17 to 4096 channels, remainders after 8, 16, 32 and 64 lanes), within
+  // `large_elements`; one in `long_one_in` has 1 to 3 channels of at least
+  // `long_channel_values` values each, with spatial extents that are no multiple of
+  // a vector's width. 0: never.
+  int wide_one_in = 25;
+  int long_one_in = 50;
+  std::int64_t long_channel_values = 100000;
 };
 
 struct progress {
