@@ -198,7 +198,9 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
             ? static_cast<T>(1) / (std::sqrt(static_cast<T>(var)) + static_cast<T>(p->eps))
             : static_cast<T>(1) / std::sqrt(static_cast<T>(var) + static_cast<T>(p->eps));
     const T g_c = gamma ? gamma[c] : static_cast<T>(1);
-    const T b_c = beta ? beta[c] : static_cast<T>(0);
+    const bool tail_lane =
+        mo.bug == flaw::vector_remainder && g.channels_last && g.c > 16 && c >= g.c / 16 * 16;
+    const T b_c = beta && !tail_lane ? beta[c] : static_cast<T>(0);
     for (std::int64_t n = 0; n < g.n; ++n) {
       for (std::int64_t s = 0; s < g.s; ++s) {
         const std::int64_t in = g.offset(n, c, s);
@@ -352,7 +354,7 @@ const model& sequential_model() {
 
 std::span<const model> zoo() {
   using r = reduction;
-  static std::array<model, 15> models{
+  static std::array<model, 16> models{
       make("mutant-sequential-f32", r::sequential, flaw::none, "budget"),
       make("mutant-biased-running-var", r::wide, flaw::biased_running_var, "running_var"),
       make("mutant-flipped-momentum", r::wide, flaw::flipped_momentum, "running_mean"),
@@ -368,7 +370,8 @@ std::span<const model> zoo() {
       make("mutant-float-counter", r::wide, flaw::float_counter, "num_batches_tracked"),
       make("mutant-eval-uses-batch-stats", r::wide, flaw::eval_uses_batch_stats, "y["),
       make("mutant-racy-reduction", r::sequential, flaw::racy_reduction, "nondeterministic"),
-      make("mutant-overwrites-input", r::wide, flaw::overwrites_input, "input modified")};
+      make("mutant-overwrites-input", r::wide, flaw::overwrites_input, "input modified"),
+      make("mutant-vector-remainder", r::wide, flaw::vector_remainder, "y[")};
   static const bool bound = (bind(models), true);
   (void)bound;
   return models;

@@ -35,6 +35,8 @@ enum class flaw {
   eval_uses_batch_stats,    // eval normalizes with the batch statistics
   racy_reduction,           // sums in a different order on every call
   overwrites_input,         // normalizes x in place as a scratch buffer
+  vector_remainder,         // channels_last, C > 16: the channels after the last full
+                            // block of 16 (a vector's tail) are written without beta
 };
 
 struct model {

@@ -1,7 +1,8 @@
 #pragma once
 // A small fixed set of calls that exercises every feature the mutant zoo breaks:
 // both layouts, training and eval, backward, momentum=None with a history, a
-// counter near 2^24, offset data. Shared by the error-model and zoo tests.
+// counter near 2^24, offset data, a channel count past a vector's width. Shared by the error-model
+// and zoo tests.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -39,6 +40,8 @@ inline std::vector<battery_case> battery_cases() {
       {"shape=16x2x9,dtype=f32,momentum=0.25", 2, 16777216, false, true},
       {"shape=32x2x16,dtype=f32", 1000, 0, false, false},
       {"shape=4x2x3,dtype=f64,eps=0.5,momentum=none", 0.5, 0, false, true},
+      // More channels than a 16-lane vector holds, with a remainder (24 = 16 + 8).
+      {"shape=4x24x5x5,dtype=f32,layout=channels_last", 1, 0, false, true},
       // A long offset channel: plain f32 sums drift here.
       {"shape=4096x1x8,dtype=f32", 1e4, 0, false, false},
   };
