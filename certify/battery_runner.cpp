@@ -73,6 +73,44 @@ void run_coverage(const kernel& k, const item& it, const settings& s, item_outco
   fold(o, cmp, p.to_string());
 }
 
+// A layer at a network's shape: a forward step, then the backward of the same mode,
+// each where the kernel declares it (the backward gets the reference's saved
+// statistics, so it is judged on its own).
+void run_realistic_item(const kernel& k, const item& it, const settings& s, item_outcome& o,
+                        const std::function<void()>& alive) {
+  if (it.subject.empty()) {
+    o.result = check::verdict::unsupported;
+    o.reason = "the kernel declares no forward call that the realistic shapes can use";
+    return;
+  }
+  const problem p = problem::parse(it.subject);
+  const bnc_capabilities& caps = k.capabilities();
+  const bool rank_ok = p.rank() >= caps.min_rank && p.rank() <= caps.max_rank;
+  const bool forward = rank_ok && declared(caps, cell_of(p, false));
+  const bool backward = rank_ok && declared(caps, cell_of(p, true));
+  if (!forward && !backward) {
+    o.result = check::verdict::unsupported;
+    o.reason = "the kernel declares neither " + to_string(cell_of(p, false)) + " nor " +
+               to_string(cell_of(p, true)) + " at rank " + std::to_string(p.rank());
+    return;
+  }
+  const properties::case_inputs in = inputs_for(p, s.seed);
+  check::options opt = compare_options(s);
+  opt.heartbeat = alive;
+  if (forward) {
+    const check::comparison cmp = check::run_forward(k, p, in.x, in.state, opt);
+    o.add(cell_of(p, false), cmp.result, cmp.worst_ratio, cmp.max_ulp);
+    ++o.cases;
+    fold(o, cmp, "forward");
+  }
+  if (backward) {
+    const check::comparison cmp = check::run_backward(k, p, in.x, in.dy, in.state, opt);
+    o.add(cell_of(p, true), cmp.result, cmp.worst_ratio, cmp.max_ulp);
+    ++o.cases;
+    fold(o, cmp, "backward");
+  }
+}
+
 void run_degenerate_item(const kernel& k, const item& it, const settings& s, item_outcome& o) {
   for (const battery::degenerate_case& dc : battery::degenerate_catalog()) {
     if (dc.name != it.subject) continue;
@@ -168,18 +206,21 @@ item_outcome timed(const item& it, const repro_context& r, Body body) {
 std::string repro_command(const repro_context& r, const std::string& item_name) {
   std::ostringstream out;
   out << "bnconform certify --kernel " << r.kernel_argument << " --level "
-      << check::name_of(r.options->level) << " --seed " << r.options->seed << " --only '"
-      << item_name << "'";
+      << check::name_of(r.options->level) << " --seed " << r.options->seed;
+  if (!r.options->shapes_file.empty()) out << " --shapes '" << r.options->shapes_file << "'";
+  out << " --only '" << item_name << "'";
   return out.str();
 }
 
-item_outcome run_item(const kernel& k, const item& it, const repro_context& r) {
+item_outcome run_item(const kernel& k, const item& it, const repro_context& r,
+                      const std::function<void()>& alive) {
   return timed(it, r, [&](item_outcome& o) {
     switch (it.kind) {
       case group::coverage: run_coverage(k, it, *r.options, o); break;
       case group::degenerate: run_degenerate_item(k, it, *r.options, o); break;
       case group::golden: run_golden_item(k, it, *r.options, o); break;
       case group::gradient: run_gradient_item(k, it, *r.options, o); break;
+      case group::realistic: run_realistic_item(k, it, *r.options, o, alive); break;
       case group::properties: report_error("a property round is not a fixed item");
     }
   });

@@ -21,7 +21,9 @@ struct repro_context {
 // `repro`: the command that reruns just this item.
 std::string repro_command(const repro_context& r, const std::string& item_name);
 
-item_outcome run_item(const kernel& k, const item& it, const repro_context& r);
+// `alive` is called while a long item is judged (between the phases of its calls).
+item_outcome run_item(const kernel& k, const item& it, const repro_context& r,
+                      const std::function<void()>& alive = {});
 
 // Round `round` of the properties; `on_case` hears each case before it is judged
 // (its one-line repro), so that a crash can be pinned on it.

@@ -1,5 +1,6 @@
 #include "certifier.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -28,16 +30,16 @@ double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
-// The property rounds a run may make: [first, last) at least, then more while
-// the budget lasts when `open_ended`.
+// The property rounds a worker may make: first, first + stride, ... below `last`
+// at least, then more while the budget lasts when `open_ended`.
 struct round_range {
-  std::int64_t first = 0, last = 0;
+  std::int64_t first = 0, last = 0, stride = 1;
   bool open_ended = false;
 };
 
 // What one child is asked to do.
 struct assignment {
-  std::size_t next_item = 0;
+  std::vector<std::size_t> items;  // indices of fixed items, in plan order
   round_range rounds;
   double budget_left = 0;  // seconds of rounds beyond `rounds.last`
 };
@@ -56,9 +58,9 @@ int run_worker(const kernel_source& source, const plan& p, const settings& s, co
   keep_stdout_for_the_summary();
   source.with_kernel([&](const kernel& k) {
     const repro_context ctx{source.argument, &s};
-    for (std::size_t i = a.next_item; i < p.fixed.size(); ++i) {
+    for (const std::size_t i : a.items) {
       out.send("begin " + std::to_string(i));
-      const item_outcome o = run_item(k, p.fixed[i], ctx);
+      const item_outcome o = run_item(k, p.fixed[i], ctx, [&] { out.send("alive"); });
       out.send("result " + to_json_line(o));
       if (s.fail_fast && stops_a_fail_fast_run(o)) {
         out.send("done");
@@ -74,7 +76,7 @@ int run_worker(const kernel_source& source, const plan& p, const settings& s, co
     const bool any = std::find(supported.begin(), supported.end(), true) != supported.end();
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
                                                   std::chrono::duration<double>(a.budget_left));
-    for (std::int64_t r = a.rounds.first;; ++r) {
+    for (std::int64_t r = a.rounds.first;; r += a.rounds.stride) {
       if (r >= a.rounds.last && (!a.rounds.open_ended || !any || clock_type::now() >= deadline)) {
         break;
       }
@@ -146,7 +148,7 @@ std::optional<cell> cell_of_crash(const item& it, const std::string& last_case) 
       return cell_of(c.p, false);
     }
     if (it.kind == group::coverage) return parse_cell(it.subject);
-    if (it.kind == group::gradient && !it.subject.empty()) {
+    if ((it.kind == group::gradient || it.kind == group::realistic) && !it.subject.empty()) {
       return cell_of(problem::parse(it.subject), true);
     }
   } catch (const error&) {
@@ -220,6 +222,222 @@ class progress_printer {
   clock_type::time_point start_ = clock_type::now(), last_ = start_;
   group last_group_ = group::properties;
 };
+
+// One worker process's share of the plan, and what the certifier knows of the
+// child that runs it now.
+struct lane {
+  assignment work;  // what is left: items not yet reported, rounds from work.rounds.first
+  std::unique_ptr<child_process> child;
+  clock_type::time_point last_word;
+  std::optional<std::size_t> current_item;
+  std::optional<std::int64_t> current_round;
+  std::string last_case;
+  bool done = false;  // the child said "done"
+
+  bool has_work() const {
+    return !work.items.empty() || work.rounds.first < work.rounds.last || work.rounds.open_ended;
+  }
+};
+
+// What a fixed item costs to run, roughly: the elements a realistic item judges, a
+// small constant for the others.
+double cost_of(const item& it) {
+  if (it.kind == group::realistic && !it.subject.empty()) {
+    try {
+      return 2.0 * static_cast<double>(problem::parse(it.subject).element_count());
+    } catch (const error&) {
+    }
+  }
+  return 5e4;
+}
+
+// Fixed items over `jobs` lanes, costliest first to the least loaded lane (each
+// lane then runs its items in plan order); property rounds dealt out in turn.
+std::vector<lane> make_lanes(const plan& p, const round_range& rounds, int jobs,
+                             double budget_seconds) {
+  std::vector<lane> lanes(static_cast<std::size_t>(std::max(1, jobs)));
+  std::vector<std::size_t> order(p.fixed.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<double> costs(p.fixed.size());
+  for (std::size_t i = 0; i < costs.size(); ++i) costs[i] = cost_of(p.fixed[i]);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return costs[a] > costs[b]; });
+  std::vector<double> load(lanes.size(), 0.0);
+  for (const std::size_t i : order) {
+    const std::size_t least =
+        static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    lanes[least].work.items.push_back(i);
+    load[least] += costs[i];
+  }
+  const auto n = static_cast<std::int64_t>(lanes.size());
+  for (std::int64_t j = 0; j < n; ++j) {
+    lane& l = lanes[static_cast<std::size_t>(j)];
+    std::sort(l.work.items.begin(), l.work.items.end());
+    l.work.rounds = rounds;
+    l.work.rounds.first = rounds.first + j;
+    l.work.rounds.stride = n;
+    l.work.budget_left = budget_seconds;
+  }
+  return lanes;
+}
+
+// Runs the plan's items and rounds in child processes, `options.jobs` at a time
+// (one under fail-fast, so that it stops at the first failure in plan order), and
+// gathers their outcomes in plan order.
+void run_lanes(const kernel_source& source, const plan& p, const settings& options,
+               const round_range& rounds, certification& c, std::ostream& progress) {
+  const repro_context ctx{source.argument, &options};
+  const auto idle_limit = std::chrono::duration_cast<clock_type::duration>(
+      std::chrono::duration<double>(options.case_timeout_seconds));
+  progress_printer printer(progress, p.fixed.size());
+  std::vector<lane> lanes =
+      make_lanes(p, rounds, options.fail_fast ? 1 : options.jobs, options.budget_seconds);
+  std::vector<std::pair<std::int64_t, item_outcome>> found;  // (plan position, outcome)
+  std::vector<bool> reported(p.fixed.size(), false);
+  int failures = 0;
+  std::optional<clock_type::time_point> rounds_started;
+  bool stopping = false;
+
+  const auto record = [&](std::int64_t position, item_outcome o) {
+    failures += stops_a_fail_fast_run(o) ? 1 : 0;
+    found.emplace_back(position, std::move(o));
+    printer.outcome(found.back().second, found.size(), failures);
+    if (options.fail_fast && failures > 0) stopping = true;
+  };
+  const auto forget = [](std::vector<std::size_t>& items, std::size_t i) {
+    items.erase(std::remove(items.begin(), items.end(), i), items.end());
+  };
+  const auto on_line = [&](lane& l, const std::string& line) {
+    l.last_word = clock_type::now();
+    if (line.rfind("begin ", 0) == 0) {
+      l.current_item = std::stoul(line.substr(6));
+      l.current_round.reset();
+      l.last_case.clear();
+    } else if (line.rfind("round ", 0) == 0) {
+      l.current_round = std::stoll(line.substr(6));
+      l.current_item.reset();
+      l.last_case.clear();
+      if (!rounds_started) rounds_started = clock_type::now();
+    } else if (line.rfind("case ", 0) == 0) {
+      l.last_case = line.substr(5);
+    } else if (line.rfind("result ", 0) == 0) {
+      std::int64_t position = 0;
+      if (l.current_item) {
+        forget(l.work.items, *l.current_item);
+        reported[*l.current_item] = true;
+        position = static_cast<std::int64_t>(*l.current_item);
+      } else if (l.current_round) {
+        l.work.rounds.first = *l.current_round + l.work.rounds.stride;
+        position = static_cast<std::int64_t>(p.fixed.size()) + *l.current_round;
+      }
+      l.current_item.reset();
+      l.current_round.reset();
+      record(position, outcome_from_json(line.substr(7)));
+    } else if (line == "done") {
+      l.done = true;
+    } else if (line.rfind("child-error ", 0) == 0) {
+      progress << "certify: the worker failed: " << line.substr(12) << '\n';
+    }
+  };
+  // A child that ended: a clean end finishes its lane; otherwise the item or round
+  // it was running is the culprit, and the lane goes on after it.
+  const auto on_exit = [&](lane& l, const child_exit& e) {
+    l.child.reset();
+    if (stopping) return;  // killed because the run stops
+    if (l.done && e.clean()) {
+      l.work.items.clear();
+      l.work.rounds = {};
+      return;
+    }
+    ++c.isolation_failures;
+    item culprit;
+    std::int64_t position = 0;
+    if (l.current_item) {
+      culprit = p.fixed[*l.current_item];
+      forget(l.work.items, *l.current_item);
+      reported[*l.current_item] = true;
+      position = static_cast<std::int64_t>(*l.current_item);
+    } else if (l.current_round) {
+      culprit = {group::properties, round_name(*l.current_round), ""};
+      l.work.rounds.first = *l.current_round + l.work.rounds.stride;
+      position = static_cast<std::int64_t>(p.fixed.size()) + *l.current_round;
+    } else {
+      // Dead between items, or while loading: nothing to pin it on but the kernel.
+      c.load_error = "the kernel's process " + e.describe() + " outside any case";
+      progress << "certify: " << c.load_error << '\n';
+      stopping = true;
+      return;
+    }
+    record(position, isolation_failure(culprit, l.last_case, e, ctx));
+    l.current_item.reset();
+    l.current_round.reset();
+    if (c.isolation_failures >= options.max_isolation_failures && !stopping) {
+      progress << "certify: stopping after " << c.isolation_failures
+               << " crashes or hangs; the rest is left unrun\n";
+      stopping = true;
+    }
+  };
+
+  for (;;) {
+    if (!stopping) {
+      for (lane& l : lanes) {
+        if (l.child || !l.has_work()) continue;
+        if (rounds_started) {
+          l.work.budget_left =
+              std::max(0.0, options.budget_seconds - seconds_since(*rounds_started));
+        }
+        l.done = false;
+        l.current_item.reset();
+        l.current_round.reset();
+        l.last_case.clear();
+        const assignment a = l.work;
+        l.child = std::make_unique<child_process>(
+            [&, a](child_channel& ch) { return run_worker(source, p, options, a, ch); });
+        l.last_word = clock_type::now();
+      }
+    } else {
+      for (lane& l : lanes) {
+        if (l.child) l.child->kill();
+      }
+    }
+    std::vector<pollfd> fds;
+    std::vector<lane*> polled;
+    auto wait_for = idle_limit;
+    for (lane& l : lanes) {
+      if (!l.child) continue;
+      fds.push_back({l.child->fd(), POLLIN, 0});
+      polled.push_back(&l);
+      wait_for = std::min(wait_for, idle_limit - (clock_type::now() - l.last_word));
+    }
+    if (fds.empty()) break;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait_for).count();
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(0, ms)) + 1);
+    if (ready < 0 && errno != EINTR) report_error("poll failed while running the workers");
+    for (std::size_t i = 0; i < polled.size(); ++i) {
+      lane& l = *polled[i];
+      if (ready > 0 && fds[i].revents != 0) {
+        std::vector<std::string> lines;
+        const bool open = l.child->read_available(lines);
+        for (const std::string& line : lines) on_line(l, line);
+        if (!open) {
+          on_exit(l, l.child->wait());
+          continue;
+        }
+      }
+      const auto silent = clock_type::now() - l.last_word;
+      if (silent >= idle_limit) {
+        l.child->kill();
+        on_exit(l, l.child->wait(true, std::chrono::duration<double>(silent).count()));
+      }
+    }
+  }
+
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [position, o] : found) c.items.push_back(std::move(o));
+  c.not_run = static_cast<int>(std::count(reported.begin(), reported.end(), false));
+  c.stopped_early = stopping;
+}
 
 void summarize(certification& c, const plan& p) {
   for (const cell& where : all_cells()) {
@@ -302,7 +520,8 @@ certification certify(const kernel_source& source, const settings& options, cons
     if (in.good() || in.eof()) c.identity.sha256 = golden::sha256_hex(bytes);
   }
   // A name that no plan could hold is a usage error, found before any kernel runs.
-  if (!only.empty()) {
+  // Realistic items are named by the pairs a kernel declares: only its own plan can say.
+  if (!only.empty() && only.rfind("realistic/", 0) != 0) {
     bnc_capabilities everything{};
     everything.operations = everything.dtypes = everything.layouts = everything.profiles = ~0u;
     const plan all = make_plan(everything, options);
@@ -322,7 +541,7 @@ certification certify(const kernel_source& source, const settings& options, cons
            << capabilities_text(c.identity.capabilities) << '\n';
 
   plan p = make_plan(c.identity.capabilities, options);
-  round_range rounds{0, p.properties ? property_count() : 0, p.properties};
+  round_range rounds{0, p.properties ? property_count() : 0, 1, p.properties};
   const bool complete = only.empty() && options.groups == all_groups();
   if (!only.empty()) {
     const auto it =
@@ -335,90 +554,11 @@ certification certify(const kernel_source& source, const settings& options, cons
       // Valid for some kernel (checked above), but not in this one's plan.
       if (!round || round_name(*round) != only) no_such_item(only);
       p.fixed.clear();
-      rounds = {*round, *round + 1, false};
+      rounds = {*round, *round + 1, 1, false};
     }
   }
 
-  const repro_context ctx{source.argument, &options};
-  progress_printer printer(progress, p.fixed.size());
-  int failures = 0;
-  assignment a{0, rounds, options.budget_seconds};
-  std::optional<clock_type::time_point> rounds_started;
-  bool finished = false;
-  while (!finished) {
-    if (c.isolation_failures >= options.max_isolation_failures) {
-      c.stopped_early = true;
-      c.not_run = static_cast<int>(p.fixed.size() - std::min(a.next_item, p.fixed.size()));
-      progress << "certify: stopping after " << c.isolation_failures
-               << " crashes or hangs; the rest is left unrun\n";
-      break;
-    }
-    if (rounds_started) {
-      a.budget_left = std::max(0.0, options.budget_seconds - seconds_since(*rounds_started));
-    }
-    std::optional<std::size_t> current_item;
-    std::optional<std::int64_t> current_round;
-    std::string last_case;
-    bool done = false;
-    const child_exit e =
-        run_child([&](child_channel& ch) { return run_worker(source, p, options, a, ch); },
-                  std::chrono::milliseconds(static_cast<long>(options.case_timeout_seconds * 1000)),
-                  [&](const std::string& line) {
-                    if (line.rfind("begin ", 0) == 0) {
-                      current_item = std::stoul(line.substr(6));
-                      current_round.reset();
-                      last_case.clear();
-                    } else if (line.rfind("round ", 0) == 0) {
-                      current_round = std::stoll(line.substr(6));
-                      current_item.reset();
-                      last_case.clear();
-                      if (!rounds_started) rounds_started = clock_type::now();
-                    } else if (line.rfind("case ", 0) == 0) {
-                      last_case = line.substr(5);
-                    } else if (line.rfind("result ", 0) == 0) {
-                      c.items.push_back(outcome_from_json(line.substr(7)));
-                      const item_outcome& o = c.items.back();
-                      failures += stops_a_fail_fast_run(o) ? 1 : 0;
-                      if (current_item) a.next_item = *current_item + 1;
-                      if (current_round) a.rounds.first = *current_round + 1;
-                      current_item.reset();
-                      current_round.reset();
-                      printer.outcome(o, c.items.size(), failures);
-                    } else if (line == "done") {
-                      done = true;
-                    } else if (line.rfind("child-error ", 0) == 0) {
-                      progress << "certify: the worker failed: " << line.substr(12) << '\n';
-                    }
-                  });
-    if (done && e.clean()) break;
-    // The child died or hung: the item or round it was running is the culprit.
-    ++c.isolation_failures;
-    item culprit;
-    if (current_item) {
-      culprit = p.fixed[*current_item];
-      a.next_item = *current_item + 1;
-    } else if (current_round) {
-      culprit = {group::properties, round_name(*current_round), ""};
-      a.rounds.first = *current_round + 1;
-    } else {
-      // Dead between items, or while loading: nothing to pin it on but the kernel.
-      c.load_error = "the kernel's process " + e.describe() + " outside any case";
-      c.not_run = static_cast<int>(p.fixed.size() - std::min(a.next_item, p.fixed.size()));
-      c.stopped_early = true;
-      progress << "certify: " << c.load_error << '\n';
-      break;
-    }
-    c.items.push_back(isolation_failure(culprit, last_case, e, ctx));
-    ++failures;
-    printer.outcome(c.items.back(), c.items.size(), failures);
-    if (options.fail_fast) break;
-    finished =
-        a.next_item >= p.fixed.size() && a.rounds.first >= a.rounds.last && !a.rounds.open_ended;
-  }
-  if (options.fail_fast && failures > 0) {
-    c.stopped_early = true;
-    c.not_run = static_cast<int>(p.fixed.size() - std::min(a.next_item, p.fixed.size()));
-  }
+  run_lanes(source, p, options, rounds, c, progress);
   summarize(c, p);
   decide(c, complete);
   c.seconds = seconds_since(start);

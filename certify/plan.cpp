@@ -10,13 +10,14 @@
 #include "core/splitmix64.hpp"
 #include "golden/catalog.hpp"
 #include "properties/properties.hpp"
+#include "realistic.hpp"
 
 namespace bnconform::certify {
 
 namespace {
 
-constexpr std::array<group, 5> groups{group::coverage, group::degenerate, group::golden,
-                                      group::gradient, group::properties};
+constexpr std::array<group, 6> groups{group::coverage, group::degenerate, group::golden,
+                                      group::gradient, group::realistic,  group::properties};
 
 bool wanted(const settings& s, group g) {
   return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
@@ -58,6 +59,7 @@ std::string_view name_of(group g) {
     case group::degenerate: return "degenerate";
     case group::golden: return "golden";
     case group::gradient: return "gradient";
+    case group::realistic: return "realistic";
     case group::properties: return "properties";
   }
   return "unknown";
@@ -70,7 +72,7 @@ group parse_group(std::string_view text) {
     if (name_of(g) == text) return g;
   }
   report_error("unknown group '" + std::string(text) +
-               "' (groups: coverage, degenerate, golden, gradient, properties)");
+               "' (groups: coverage, degenerate, golden, gradient, realistic, properties)");
 }
 
 plan make_plan(const bnc_capabilities& caps, const settings& s) {
@@ -97,6 +99,9 @@ plan make_plan(const bnc_capabilities& caps, const settings& s) {
     }
   }
   if (wanted(s, group::gradient)) add_gradient_items(caps, out);
+  if (wanted(s, group::realistic)) {
+    for (item& it : realistic_items(caps, s)) out.fixed.push_back(std::move(it));
+  }
   out.properties = wanted(s, group::properties);
   return out;
 }

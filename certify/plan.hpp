@@ -1,5 +1,6 @@
 #pragma once
-// What certify runs: a fixed list of items (coverage, degenerate, golden, gradient),
+// What certify runs: a fixed list of items (coverage, degenerate, golden, gradient,
+// realistic),
 // then rounds of the properties for as long as the budget lasts. The plan is made
 // in the certifier's own process from the kernel's declared capabilities; items
 // are run in child processes (certifier.hpp), by index.
@@ -13,7 +14,7 @@
 
 namespace bnconform::certify {
 
-enum class group : std::uint8_t { coverage, degenerate, golden, gradient, properties };
+enum class group : std::uint8_t { coverage, degenerate, golden, gradient, realistic, properties };
 std::string_view name_of(group g);
 std::vector<group> all_groups();
 group parse_group(std::string_view text);  // throws bnconform::error
@@ -29,10 +30,12 @@ struct settings {
   std::vector<group> groups = all_groups();
   std::string golden_directory;  // the golden catalog's cases/
   int cases_per_round = 20;      // property cases per round
+  std::string shapes_file;       // the realistic group's shapes (empty: the built-in networks)
+  int jobs = 1;                  // worker processes side by side (fail_fast runs one)
 };
 
 // One fixed item. `subject` names what it runs: a cell (coverage), a catalog case
-// (degenerate), a file (golden), a problem string (gradient).
+// (degenerate), a file (golden), a problem string (gradient, realistic).
 struct item {
   group kind = group::coverage;
   std::string name;     // unique in the plan, shown in reports: "degenerate/nan-in-channel"

@@ -1,11 +1,14 @@
 #include "certify_command.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 
 #include "certify/certifier.hpp"
 #include "certify/report.hpp"
+#include "certify/shapes_file.hpp"
 #include "core/error.hpp"
 #include "install_paths.hpp"
 #include "kernel_registry.hpp"
@@ -18,6 +21,14 @@ namespace {
 
 // The installed catalog, or the build tree's (cli/install_paths.hpp).
 std::string default_golden_directory() { return (data_directory() / "golden" / "cases").string(); }
+
+// The CPUs this process may run on (its affinity mask), at least 1.
+int online_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return std::max(1, CPU_COUNT(&set));
+}
 
 }  // namespace
 
@@ -46,10 +57,17 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
   c->add_flag("--fail-fast", o.fail_fast, "Stop at the first failing item");
   c->add_option("--only", o.only, "Run one item by its report name (the repro lines use this)");
   c->add_option("--groups", o.groups,
-                "Run only these groups: coverage, degenerate, golden, gradient, properties")
+                "Run only these groups: coverage, degenerate, golden, gradient, realistic, "
+                "properties")
       ->delimiter(',');
   c->add_option("--golden", o.golden_directory, "Directory of golden files")
       ->default_str(default_golden_directory());
+  c->add_option("--shapes", o.shapes_file,
+                "File of shapes or problem strings, one per line, that the realistic group "
+                "certifies instead of its built-in networks");
+  c->add_option("--jobs", o.jobs,
+                "Worker processes that run items side by side (default: one per online CPU)")
+      ->check(CLI::PositiveNumber);
   return c;
 }
 
@@ -82,6 +100,11 @@ certify::settings settings_from(const certify_options& o) {
                            "' is not a directory (give --golden, or set BNCONFORM_DATA_DIR)"
                      : "--golden: '" + s.golden_directory + "' is not a directory");
   }
+  if (!o.shapes_file.empty()) {
+    s.shapes_file = o.shapes_file;
+    (void)certify::read_shapes_file(s.shapes_file);  // a bad line is a usage error, found now
+  }
+  s.jobs = o.jobs > 0 ? o.jobs : online_cpus();
   return s;
 }
 

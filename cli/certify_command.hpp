@@ -21,6 +21,8 @@ struct certify_options {
   std::string only;
   std::vector<std::string> groups;
   std::string golden_directory;
+  std::string shapes_file;
+  int jobs = 0;  // 0: one per online CPU
 };
 
 CLI::App* add_certify_command(CLI::App& app, certify_options& options);

@@ -1,6 +1,7 @@
 # bnconform_add_certify_test(TARGET <kernel library target>
 #                            [LEVEL strict|standard] [NAME <test name>]
-#                            [BUDGET <seconds>] [REPORT <directory>] [RANKS <n>])
+#                            [BUDGET <seconds>] [SHAPES <file>] [JOBS <n>]
+#                            [REPORT <directory>] [RANKS <n>])
 #
 # Registers a ctest test that runs the installed `bnconform certify` on the built
 # kernel library (a MODULE or SHARED target exporting bnconform_kernel) and passes
@@ -8,12 +9,15 @@
 #   LEVEL   the error-model level, passed as --level (certify's default: standard)
 #   NAME    the test's name (default bnconform_certify_<target>)
 #   BUDGET  seconds of property search, passed as --budget (certify's default: 20)
+#   SHAPES  a file of shapes for the realistic group, passed as --shapes (certify's
+#           default: the layers of four networks at batch 32, minutes of work)
+#   JOBS    worker processes, passed as --jobs (certify's default: one per CPU)
 #   REPORT  where certificate.json and junit.xml go
 #           (default <current binary dir>/bnconform-certify/<test name>)
 #   RANKS   reserved for distributed certification; this version of bnconform has
 #           no --ranks, and giving RANKS is an error that says so.
 function(bnconform_add_certify_test)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;LEVEL;NAME;BUDGET;REPORT;RANKS" "")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;LEVEL;NAME;BUDGET;SHAPES;JOBS;REPORT;RANKS" "")
   set(self bnconform_add_certify_test)
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "${self}: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -48,6 +52,13 @@ function(bnconform_add_certify_test)
   endif()
   if(DEFINED arg_BUDGET)
     list(APPEND options --budget ${arg_BUDGET})
+  endif()
+  if(arg_SHAPES)
+    get_filename_component(shapes "${arg_SHAPES}" ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    list(APPEND options --shapes ${shapes})
+  endif()
+  if(arg_JOBS)
+    list(APPEND options --jobs ${arg_JOBS})
   endif()
   add_test(NAME ${arg_NAME}
     COMMAND bnconform::bnconform certify --kernel $<TARGET_FILE:${arg_TARGET}> ${options}

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/command.hpp"
@@ -21,6 +22,9 @@ command_outcome certify(const std::string& test, std::vector<std::string> args) 
                               testing::scratch_directory("bnconform_certify_command", test));
 }
 
+const std::string small_shapes =
+    std::string(BNCONFORM_SOURCE_DIR) + "/tests/certify/small_shapes.txt";
+
 void expect_usage_error(const command_outcome& o, const std::string& expected) {
   EXPECT_EQ(o.exit_code, 2) << o.out << o.err;
   EXPECT_EQ(o.err.rfind("bnconform: error: ", 0), 0u) << o.err;
@@ -29,8 +33,9 @@ void expect_usage_error(const command_outcome& o, const std::string& expected) {
 
 TEST(CertifyCommand, CertifiesTheCpuKernelAndWritesTheReport) {
   const fs::path report = testing::scratch_directory("bnconform_certify_command", "report");
-  const command_outcome o = certify("cpu", {"--kernel", "cpu", "--level", "strict", "--budget", "0",
-                                            "--report", report.string()});
+  const command_outcome o =
+      certify("cpu", {"--kernel", "cpu", "--level", "strict", "--budget", "0", "--report",
+                      report.string(), "--shapes", small_shapes, "--jobs", "2"});
   EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
   EXPECT_THAT(o.out, HasSubstr("verdict: CERTIFIED at strict"));
   EXPECT_THAT(o.out, HasSubstr("forward-training   f32   channels_last   pass"));
@@ -43,6 +48,7 @@ TEST(CertifyCommand, CertifiesTheCpuKernelAndWritesTheReport) {
   const std::string junit = testing::file_text(report / "junit.xml");
   EXPECT_EQ(junit.rfind("<?xml", 0), 0u);
   EXPECT_THAT(junit, HasSubstr("<testsuite name=\"degenerate\""));
+  EXPECT_THAT(junit, HasSubstr("realistic/shapes:3/4x24x5x5 bf16 channels_last train"));
 }
 
 TEST(CertifyCommand, AFailingKernelExitsOneWithItsReproLine) {
@@ -63,6 +69,26 @@ TEST(CertifyCommand, BadArgumentsAreUsageErrors) {
   expect_usage_error(certify("group", {"--kernel", "cpu", "--groups", "coverage,nope"}), "nope");
   expect_usage_error(certify("golden", {"--kernel", "cpu", "--golden", "/no/such/dir"}),
                      "/no/such/dir");
+  expect_usage_error(certify("jobs", {"--kernel", "cpu", "--jobs", "0"}), "--jobs");
+  expect_usage_error(certify("shapes", {"--kernel", "cpu", "--shapes", "/no/such/shapes.txt"}),
+                     "/no/such/shapes.txt: cannot be read");
+}
+
+// A bad line of a shapes file: one line naming the file and line, exit 2, and no
+// report written.
+TEST(CertifyCommand, ABadShapesLineIsAUsageErrorWithItsLine) {
+  const fs::path dir = testing::scratch_directory("bnconform_certify_command", "bad-shapes");
+  const fs::path shapes = dir / "shapes.txt";
+  std::ofstream(shapes) << "# mine\n32x64x7x7\n\n32x-1x7\n";
+  const fs::path report = dir / "report";
+  const command_outcome o = certify(
+      "bad-shapes", {"--kernel", "cpu", "--shapes", shapes.string(), "--report", report.string()});
+  expect_usage_error(o, shapes.string() + ":4: ");
+  EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << o.err;  // one line
+  EXPECT_FALSE(fs::exists(report));
+  std::ofstream(shapes) << "# nothing but a comment\n";
+  expect_usage_error(certify("no-shapes", {"--kernel", "cpu", "--shapes", shapes.string()}),
+                     "no shape in the file");
 }
 
 }  // namespace

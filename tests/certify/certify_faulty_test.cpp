@@ -33,6 +33,7 @@ settings quick() {
   s.level = check::level::strict;
   s.budget_seconds = 0;
   s.golden_directory = std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases";
+  s.shapes_file = std::string(BNCONFORM_SOURCE_DIR) + "/tests/certify/small_shapes.txt";
   return s;
 }
 

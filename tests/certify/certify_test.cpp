@@ -23,6 +23,7 @@ settings quick(check::level level) {
   s.level = level;
   s.budget_seconds = 0;  // one round of each property
   s.golden_directory = std::string(BNCONFORM_SOURCE_DIR) + "/golden/cases";
+  s.shapes_file = std::string(BNCONFORM_SOURCE_DIR) + "/tests/certify/small_shapes.txt";
   return s;
 }
 
