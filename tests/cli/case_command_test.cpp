@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/command.hpp"
+#include "tests/support/cli_expectations.hpp"
 
 namespace {
 
@@ -20,31 +20,13 @@ namespace fs = std::filesystem;
 using outcome = bnconform::testing::command_outcome;
 using bnconform::testing::file_text;
 
-// A scratch file of this process: ctest runs the tests of this file in parallel.
-fs::path scratch(const std::string& name) {
-  const fs::path dir =
-      fs::path(::testing::TempDir()) / ("bnconform_case_command." + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir / name;
-}
-
-// Runs bnconform with `args` (each quoted for the shell).
+constexpr const char* suite = "bnconform_case_command";
+fs::path scratch(const std::string& name) { return bnconform::testing::scratch_file(suite, name); }
 outcome run(const std::vector<std::string>& args) {
-  return bnconform::testing::run_command(BNCONFORM_EXECUTABLE, args, scratch(""));
+  return bnconform::testing::run_bnconform(suite, args);
 }
-
-std::string example(const std::string& name) {
-  return std::string(BNCONFORM_SOURCE_DIR) + "/examples/cases/" + name;
-}
-
-void expect_usage_error(const outcome& o, const std::string& expected) {
-  EXPECT_EQ(o.exit_code, 2);
-  EXPECT_EQ(o.err.rfind("bnconform: error: ", 0), 0u) << o.err;
-  ASSERT_FALSE(o.err.empty());
-  EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "not one line: " << o.err;
-  EXPECT_NE(o.err.find(expected), std::string::npos) << o.err;
-  EXPECT_TRUE(o.out.empty()) << o.out;
-}
+using bnconform::testing::example_case;
+using bnconform::testing::expect_usage_error;
 
 TEST(CaseCommandTest, EveryExampleRunsWithTheExpectedExitCode) {
   int count = 0;
@@ -66,7 +48,7 @@ TEST(CaseCommandTest, EveryExampleRunsWithTheExpectedExitCode) {
 }
 
 TEST(CaseCommandTest, AFailedStepStillPrintsEveryStep) {
-  const outcome o = run({"run", example("invalid_single_value.json")});
+  const outcome o = run({"run", example_case("invalid_single_value.json")});
   EXPECT_EQ(o.exit_code, 1);
   const auto doc = nlohmann::json::parse(o.out);
   ASSERT_EQ(doc.at("steps").size(), 3u);
@@ -80,11 +62,12 @@ TEST(CaseCommandTest, InputErrorsExitWithTwoAndOneLine) {
   std::ofstream(bad) << "{\"problem\": \"shape=2x3\",\n \"steps\": [\n";
   expect_usage_error(run({"run", bad.string()}), "malformed JSON: parse error at line 3");
   expect_usage_error(run({"run", "/nonexistent/case.json"}), "/nonexistent/case.json: cannot open");
-  expect_usage_error(run({"run", example("train_eval_backward.json"), "--kernel", "nosuch"}),
+  expect_usage_error(run({"run", example_case("train_eval_backward.json"), "--kernel", "nosuch"}),
                      "unknown kernel 'nosuch'");
-  expect_usage_error(run({"run", example("train_eval_backward.json"), "--kernel", "./nosuch.so"}),
-                     "nosuch.so");
-  expect_usage_error(run({"run", example("train_eval_backward.json"), "--precision", "100"}),
+  expect_usage_error(
+      run({"run", example_case("train_eval_backward.json"), "--kernel", "./nosuch.so"}),
+      "nosuch.so");
+  expect_usage_error(run({"run", example_case("train_eval_backward.json"), "--precision", "100"}),
                      "--precision");
   expect_usage_error(run({"run", "--problem", "shape=2x3,eps=nan"}), "--problem: eps");
   expect_usage_error(run({"run"}), "give a case file or --problem");
@@ -122,7 +105,7 @@ TEST(CaseCommandTest, APrintedCaseRunsLikeTheProblemItCameFrom) {
 }
 
 TEST(CaseCommandTest, OutputFileHexAndPluginKernel) {
-  const std::string case_path = example("train_eval_backward.json");
+  const std::string case_path = example_case("train_eval_backward.json");
   const outcome direct = run({"run", case_path, "--hex"});
   ASSERT_EQ(direct.exit_code, 0) << direct.err;
   EXPECT_NE(direct.out.find("\"0x1"), std::string::npos);

@@ -10,42 +10,26 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/command.hpp"
+#include "tests/support/cli_expectations.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using outcome = bnconform::testing::command_outcome;
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir =
-      fs::path(::testing::TempDir()) / ("bnconform_check_command." + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir / name;
-}
-
+constexpr const char* suite = "bnconform_check_command";
+fs::path scratch(const std::string& name) { return bnconform::testing::scratch_file(suite, name); }
 outcome run(const std::vector<std::string>& args) {
-  return bnconform::testing::run_command(BNCONFORM_EXECUTABLE, args, scratch(""));
+  return bnconform::testing::run_bnconform(suite, args);
 }
-
-std::string example(const std::string& name) {
-  return std::string(BNCONFORM_SOURCE_DIR) + "/examples/cases/" + name;
-}
-
-void expect_usage_error(const outcome& o, const std::string& expected) {
-  EXPECT_EQ(o.exit_code, 2);
-  EXPECT_EQ(o.err.rfind("bnconform: error: ", 0), 0u) << o.err;
-  ASSERT_FALSE(o.err.empty());
-  EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "not one line: " << o.err;
-  EXPECT_NE(o.err.find(expected), std::string::npos) << o.err;
-  EXPECT_TRUE(o.out.empty()) << o.out;
-}
+using bnconform::testing::example_case;
+using bnconform::testing::expect_usage_error;
 
 TEST(CheckCommand, ASequenceCaseFileOnTheCpuKernelPasses) {
-  const outcome o = run({"check", example("train_eval_backward.json"), "--kernel", "cpu"});
+  const outcome o = run({"check", example_case("train_eval_backward.json"), "--kernel", "cpu"});
   EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
   EXPECT_NE(o.out.find("check: pass at strict"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("repro: bnconform check '" + example("train_eval_backward.json") +
+  EXPECT_NE(o.out.find("repro: bnconform check '" + example_case("train_eval_backward.json") +
                        "' --kernel 'cpu' --level strict"),
             std::string::npos)
       << o.out;
@@ -64,7 +48,7 @@ TEST(CheckCommand, AMutantFailsWithItsReasonAndRepro) {
 
 TEST(CheckCommand, BothOraclesGiveTheSameVerdict) {
   for (const char* kernel : {"cpu", "mutant-flipped-momentum"}) {
-    const std::vector<std::string> base = {"check", example("momentum_none.json"), "--kernel",
+    const std::vector<std::string> base = {"check", example_case("momentum_none.json"), "--kernel",
                                            kernel};
     std::vector<std::string> mp = base;
     mp.insert(mp.end(), {"--oracle", "multiprecision"});
@@ -82,15 +66,16 @@ TEST(CheckCommand, BadInputIsOneLineAndExitTwo) {
   std::ofstream(bad) << "{\"problem\": \"shape=2x3\",\n \"steps\": [\n";
   expect_usage_error(run({"check", bad.string(), "--kernel", "cpu"}), bad.string());
   expect_usage_error(
-      run({"check", example("momentum_none.json"), "--kernel", "cpu", "--oracle", "bogus"}),
+      run({"check", example_case("momentum_none.json"), "--kernel", "cpu", "--oracle", "bogus"}),
       "--oracle");
   expect_usage_error(
-      run({"check", example("momentum_none.json"), "--kernel", "cpu", "--level", "lenient"}),
+      run({"check", example_case("momentum_none.json"), "--kernel", "cpu", "--level", "lenient"}),
       "--level");
-  expect_usage_error(run({"check", example("momentum_none.json")}), "--kernel");
+  expect_usage_error(run({"check", example_case("momentum_none.json")}), "--kernel");
   expect_usage_error(run({"check", "--kernel", "cpu"}), "give a case file or --problem");
   expect_usage_error(run({"certify", "--kernel", "cpu", "--oracle", "fast"}), "--oracle");
-  expect_usage_error(run({"run", example("momentum_none.json"), "--oracle", "fast"}), "--oracle");
+  expect_usage_error(run({"run", example_case("momentum_none.json"), "--oracle", "fast"}),
+                     "--oracle");
 }
 
 }  // namespace
