@@ -24,6 +24,9 @@
  * problem, a rank below 2, ...): an earlier clause reports that.
  * bnc_validate_run() runs the clauses of one status only, for a kernel that checks
  * its own limits between the malformed-call clauses and the m == 1 clause.
+ * bnc_validate_declared() runs a third table, bnc_declared_clauses(): a call outside
+ * the kernel's bnc_capabilities (operation, dtype, layout, profile, rank range) is
+ * BNC_STATUS_UNSUPPORTED.
  */
 #ifndef BNCONFORM_VALIDATE_H
 #define BNCONFORM_VALIDATE_H
@@ -50,12 +53,15 @@ extern "C" {
 
 /* The call a clause looks at. `forward` is set for the forward clauses, `backward`
  * for the backward ones. keeps_module_state is the kernel's capability of that name:
- * it decides whether the counter or exponential_average_factor is checked. */
+ * it decides whether the counter or exponential_average_factor is checked.
+ * `capabilities` and `is_backward` are read only by the declared clauses. */
 typedef struct bnc_call {
   const bnc_problem* problem;
   const bnc_forward_args* forward;
   const bnc_backward_args* backward;
   int32_t keeps_module_state;
+  const bnc_capabilities* capabilities;
+  int32_t is_backward;
 } bnc_call;
 
 typedef struct bnc_clause bnc_clause;
@@ -466,6 +472,71 @@ BNC_VALIDATE_BACKWARD_BUFFER_(bnc_clause_backward_running_var, running_var,
 #undef BNC_VALIDATE_BACKWARD_BUFFER_
 
 /* -------------------------------------------------------------------------------- */
+/* What a kernel declares (bnc_capabilities): outside it, BNC_STATUS_UNSUPPORTED      */
+
+/* The problem is well formed enough to compare with the capabilities. */
+static inline int bnc_validate_declared_readable_(const bnc_call* call) {
+  return call->capabilities != NULL && bnc_validate_problem_readable_(call);
+}
+
+static inline bnc_status bnc_clause_operation_declared(const bnc_clause* self, const bnc_call* call,
+                                                       char* message, size_t message_size) {
+  if (!bnc_validate_declared_readable_(call)) return BNC_STATUS_OK;
+  const int mode = bnc_validate_raw_(&call->problem->mode);
+  if (mode != BNC_MODE_TRAINING && mode != BNC_MODE_EVAL) return BNC_STATUS_OK;
+  const int training = mode == BNC_MODE_TRAINING;
+  const uint32_t bit = call->is_backward
+                           ? (training ? BNC_OP_BACKWARD_TRAINING : BNC_OP_BACKWARD_EVAL)
+                           : (training ? BNC_OP_FORWARD_TRAINING : BNC_OP_FORWARD_EVAL);
+  if (call->capabilities->operations & bit) return BNC_STATUS_OK;
+  return bnc_validate_reject_(self, message, message_size, "%s in %s mode is not declared",
+                              call->is_backward ? "backward" : "forward",
+                              training ? "training" : "eval");
+}
+
+/* An enum field whose value has a bit in the capability mask `mask`; `what` names it. */
+static inline bnc_status bnc_validate_declared_bit_(const bnc_clause* self, int value, int count,
+                                                    uint32_t mask, const char* what, char* message,
+                                                    size_t message_size) {
+  if (value < 0 || value >= count || (mask & BNC_BIT(value))) return BNC_STATUS_OK;
+  return bnc_validate_reject_(self, message, message_size, "%s %d is not declared", what, value);
+}
+
+static inline bnc_status bnc_clause_dtype_declared(const bnc_clause* self, const bnc_call* call,
+                                                   char* message, size_t message_size) {
+  if (!bnc_validate_declared_readable_(call)) return BNC_STATUS_OK;
+  return bnc_validate_declared_bit_(self, bnc_validate_raw_(&call->problem->data_dtype), 4,
+                                    call->capabilities->dtypes, "data dtype", message,
+                                    message_size);
+}
+
+static inline bnc_status bnc_clause_layout_declared(const bnc_clause* self, const bnc_call* call,
+                                                    char* message, size_t message_size) {
+  if (!bnc_validate_declared_readable_(call)) return BNC_STATUS_OK;
+  return bnc_validate_declared_bit_(self, bnc_validate_raw_(&call->problem->layout), 2,
+                                    call->capabilities->layouts, "layout", message, message_size);
+}
+
+static inline bnc_status bnc_clause_profile_declared(const bnc_clause* self, const bnc_call* call,
+                                                     char* message, size_t message_size) {
+  if (!bnc_validate_declared_readable_(call)) return BNC_STATUS_OK;
+  return bnc_validate_declared_bit_(self, bnc_validate_raw_(&call->problem->profile), 4,
+                                    call->capabilities->profiles, "profile", message, message_size);
+}
+
+/* The ABI has no largest rank; a kernel declares its own range. */
+static inline bnc_status bnc_clause_rank_declared(const bnc_clause* self, const bnc_call* call,
+                                                  char* message, size_t message_size) {
+  if (!bnc_validate_declared_readable_(call) || call->problem->rank < 2) return BNC_STATUS_OK;
+  const int32_t rank = call->problem->rank;
+  const bnc_capabilities* c = call->capabilities;
+  if (rank >= c->min_rank && rank <= c->max_rank) return BNC_STATUS_OK;
+  return bnc_validate_reject_(self, message, message_size,
+                              "rank %ld is outside the declared range [%ld, %ld]", (long)rank,
+                              (long)c->min_rank, (long)c->max_rank);
+}
+
+/* -------------------------------------------------------------------------------- */
 /* The tables                                                                        */
 
 #define BNC_VALIDATE_DESCRIPTOR_CLAUSES_                                                           \
@@ -587,6 +658,27 @@ static inline const bnc_clause* bnc_backward_clauses(size_t* count) {
   return clauses;
 }
 
+/* The declared clauses, BNC_STATUS_UNSUPPORTED: a call outside the kernel's
+ * capabilities. The harness never sends one; a kernel that wants to refuse it
+ * (rather than compute it) runs these after the malformed-call clauses. */
+static inline const bnc_clause* bnc_declared_clauses(size_t* count) {
+  static const bnc_clause clauses[] = {
+      {"operation_declared", BNC_STATUS_UNSUPPORTED,
+       "the operation (forward or backward, training or eval) is in capabilities.operations",
+       bnc_clause_operation_declared},
+      {"dtype_declared", BNC_STATUS_UNSUPPORTED, "data_dtype is in capabilities.dtypes",
+       bnc_clause_dtype_declared},
+      {"layout_declared", BNC_STATUS_UNSUPPORTED, "layout is in capabilities.layouts",
+       bnc_clause_layout_declared},
+      {"profile_declared", BNC_STATUS_UNSUPPORTED, "profile is in capabilities.profiles",
+       bnc_clause_profile_declared},
+      {"rank_declared", BNC_STATUS_UNSUPPORTED,
+       "rank in [capabilities.min_rank, capabilities.max_rank]", bnc_clause_rank_declared},
+  };
+  *count = sizeof clauses / sizeof clauses[0];
+  return clauses;
+}
+
 #undef BNC_VALIDATE_DESCRIPTOR_CLAUSES_
 #undef BNC_VALIDATE_ONE_VALUE_CLAUSE_
 
@@ -615,6 +707,8 @@ static inline bnc_call bnc_forward_call(const bnc_problem* problem, const bnc_fo
   call.forward = args;
   call.backward = NULL;
   call.keeps_module_state = keeps_module_state;
+  call.capabilities = NULL;
+  call.is_backward = 0;
   return call;
 }
 
@@ -625,6 +719,8 @@ static inline bnc_call bnc_backward_call(const bnc_problem* problem,
   call.forward = NULL;
   call.backward = args;
   call.keeps_module_state = 0;
+  call.capabilities = NULL;
+  call.is_backward = 1;
   return call;
 }
 
@@ -646,6 +742,19 @@ static inline bnc_status bnc_validate_backward(const bnc_problem* problem,
   size_t count = 0;
   const bnc_clause* table = bnc_backward_clauses(&count);
   const bnc_call call = bnc_backward_call(problem, args);
+  return bnc_validate_run(table, count, &call, BNC_STATUS_OK, message, message_size);
+}
+
+/* The declared clauses: BNC_STATUS_UNSUPPORTED when the call is outside what
+ * `capabilities` declares. Run it after bnc_validate_forward or _backward. */
+static inline bnc_status bnc_validate_declared(const bnc_capabilities* capabilities,
+                                               const bnc_problem* problem, int32_t is_backward,
+                                               char* message, size_t message_size) {
+  size_t count = 0;
+  const bnc_clause* table = bnc_declared_clauses(&count);
+  bnc_call call = bnc_forward_call(problem, NULL, 0);
+  call.capabilities = capabilities;
+  call.is_backward = is_backward;
   return bnc_validate_run(table, count, &call, BNC_STATUS_OK, message, message_size);
 }
 

@@ -570,4 +570,124 @@ TEST(Validate, MessagesAreTruncatedWithinTheBuffer) {
   }
 }
 
+// The declared clauses: a call outside what the kernel declares is UNSUPPORTED,
+// rank above max_rank included (the ABI has no largest rank of its own).
+struct declared_case {
+  const char* what;
+  const char* clause;  // nullptr: accepted
+  std::function<void(call_data&, bnc_capabilities&, std::int32_t&)> make;
+};
+
+std::vector<declared_case> declared_cases() {
+  return {
+      {"declared_call", nullptr, [](call_data&, bnc_capabilities&, std::int32_t&) {}},
+      {"backward_in_eval", "operation_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t& backward) {
+         c.problem.mode = BNC_MODE_EVAL;
+         backward = 1;
+       }},
+      {"backward_in_training", nullptr,
+       [](call_data&, bnc_capabilities&, std::int32_t& backward) { backward = 1; }},
+      {"forward_in_eval_undeclared", "operation_declared",
+       [](call_data& c, bnc_capabilities& caps, std::int32_t&) {
+         c.problem.mode = BNC_MODE_EVAL;
+         caps.operations = BNC_OP_FORWARD_TRAINING;
+       }},
+      {"f16_data", "dtype_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         set_dtypes(c, BNC_DTYPE_F16, BNC_DTYPE_F32);
+       }},
+      {"channels_last", "layout_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.problem.layout = BNC_LAYOUT_CHANNELS_LAST;
+       }},
+      {"onnx_profile", "profile_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.problem.profile = BNC_PROFILE_ONNX;
+       }},
+      {"rank_above_max", "rank_declared",
+       [](call_data&, bnc_capabilities& caps, std::int32_t&) { caps.max_rank = 2; }},
+      {"rank_below_min", "rank_declared",
+       [](call_data& c, bnc_capabilities& caps, std::int32_t&) {
+         c.problem.rank = 2;
+         caps.min_rank = 3;
+       }},
+      {"rank_at_max", nullptr,
+       [](call_data&, bnc_capabilities& caps, std::int32_t&) { caps.max_rank = 3; }},
+      {"malformed_rank_is_not_this_tables", nullptr,
+       [](call_data& c, bnc_capabilities&, std::int32_t&) { c.problem.rank = 1; }},
+      {"unknown_dtype_is_not_this_tables", nullptr,
+       [](call_data& c, bnc_capabilities&, std::int32_t&) { set_raw(c.problem.data_dtype, 17); }},
+  };
+}
+
+// f32 and f64 data, channels-first, pytorch, rank 2 to 5, every operation but
+// backward in eval.
+bnc_capabilities declared_capabilities() {
+  return {BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING,
+          BNC_BIT(BNC_DTYPE_F32) | BNC_BIT(BNC_DTYPE_F64),
+          BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST),
+          BNC_BIT(BNC_PROFILE_PYTORCH),
+          2,
+          5,
+          BNC_MEMORY_HOST,
+          0};
+}
+
+// What is wrong with a declared case run through `table`; empty when nothing is.
+std::string declared_mismatch(const declared_case& k, const std::vector<bnc_clause>& table) {
+  call_data c;
+  bnc_capabilities caps = declared_capabilities();
+  std::int32_t backward = 0;
+  k.make(c, caps, backward);
+  bnc_call call = bnc_forward_call(&c.problem, nullptr, 0);
+  call.capabilities = &caps;
+  call.is_backward = backward;
+  std::array<char, 256> message{};
+  const bnc_status s = bnc_validate_run(table.data(), table.size(), &call, BNC_STATUS_OK,
+                                        message.data(), message.size());
+  std::array<char, 256> direct{};
+  const bnc_status d =
+      bnc_validate_declared(&caps, &c.problem, backward, direct.data(), direct.size());
+  const std::string text = message.data();
+  if (k.clause == nullptr) {
+    return s == BNC_STATUS_OK && text.empty() ? "" : "rejected: " + text;
+  }
+  if (s != BNC_STATUS_UNSUPPORTED) return "status " + std::to_string(s) + ": " + text;
+  if (text.rfind(std::string(k.clause) + ": ", 0) != 0) return "message: " + text;
+  if (d != s || text != direct.data()) return "bnc_validate_declared disagrees";
+  return {};
+}
+
+std::vector<bnc_clause> declared_table() {
+  std::size_t count = 0;
+  const bnc_clause* t = bnc_declared_clauses(&count);
+  return {t, t + count};
+}
+
+TEST(ValidateDeclared, OutsideTheCapabilitiesIsUnsupported) {
+  for (const declared_case& k : declared_cases()) {
+    EXPECT_EQ(declared_mismatch(k, declared_table()), "") << k.what;
+  }
+}
+
+TEST(ValidateDeclared, EveryClauseHasACaseAndDroppingOneIsCaught) {
+  const std::vector<bnc_clause> full = declared_table();
+  for (std::size_t drop = 0; drop < full.size(); ++drop) {
+    bool named = false;
+    for (const declared_case& k : declared_cases()) {
+      named = named || (k.clause != nullptr && std::string(k.clause) == full[drop].name);
+    }
+    EXPECT_TRUE(named) << "no case breaks " << full[drop].name;
+    EXPECT_EQ(full[drop].status, BNC_STATUS_UNSUPPORTED);
+    std::vector<bnc_clause> broken = full;
+    broken.erase(broken.begin() + static_cast<std::ptrdiff_t>(drop));
+    int caught = 0;
+    for (const declared_case& k : declared_cases()) {
+      if (!declared_mismatch(k, broken).empty()) ++caught;
+    }
+    EXPECT_GT(caught, 0) << "dropping " << full[drop].name << " goes unnoticed";
+  }
+}
+
 }  // namespace
