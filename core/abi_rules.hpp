@@ -26,6 +26,13 @@ inline std::optional<abi_violation> run_clauses(const bnc_clause* table, std::si
 }
 }  // namespace detail
 
+// The descriptor's clauses (bnc_problem_clauses).
+inline std::optional<abi_violation> problem_abi_rules(const bnc_problem* problem) {
+  std::size_t count = 0;
+  const bnc_clause* table = bnc_problem_clauses(&count);
+  return detail::run_clauses(table, count, bnc_forward_call(problem, nullptr, 0), BNC_STATUS_OK);
+}
+
 // The forward clauses whose status is `only` (every clause for BNC_STATUS_OK).
 // keeps_module_state: the kernel's capability of that name.
 inline std::optional<abi_violation> forward_abi_rules(const bnc_problem* problem,

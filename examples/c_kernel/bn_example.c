@@ -84,7 +84,8 @@ static void store(void* base, int64_t i, double value) { ((float*)base)[i] = (fl
 /* The ABI's own rules (a malformed call: BNC_STATUS_BAD_ARGUMENT; batch statistics
  * over one value per channel: BNC_STATUS_INVALID_PROBLEM) are bnconform/validate.h's
  * (docs/abi.md, "Validating arguments"); what follows is only what this kernel does
- * not implement (nor declare): BNC_STATUS_UNSUPPORTED. Fills *g on success. */
+ * not implement (nor declare): BNC_STATUS_UNSUPPORTED, checked once the descriptor is
+ * known to be well formed. Fills *g on success. */
 static bnc_status check_supported(const bnc_problem* p, geometry* g, char* message,
                                   size_t message_size) {
   if (p->profile != BNC_PROFILE_PYTORCH) {
@@ -191,11 +192,14 @@ bnc_status bn_example_forward(void* context, const bnc_problem* problem,
                               const bnc_forward_args* args, char* message, size_t message_size) {
   (void)context;
   if (message != NULL && message_size > 0) message[0] = '\0';
-  /* keeps_module_state = 1: the counter must be there and in range. */
-  bnc_status status = bnc_validate_forward(problem, args, 1, message, message_size);
+  /* The descriptor, then what this kernel implements, then the arguments and the
+   * m == 1 rule; keeps_module_state = 1: the counter must be there and in range. */
+  bnc_status status = bnc_validate_problem(problem, message, message_size);
   if (status != BNC_STATUS_OK) return status;
   geometry g;
   status = check_supported(problem, &g, message, message_size);
+  if (status != BNC_STATUS_OK) return status;
+  status = bnc_validate_forward(problem, args, 1, message, message_size);
   if (status != BNC_STATUS_OK) return status;
   const int batch = uses_batch_statistics(problem);
   const int track = problem->track_running_stats != 0;
@@ -255,10 +259,12 @@ bnc_status bn_example_backward(void* context, const bnc_problem* problem,
                                const bnc_backward_args* args, char* message, size_t message_size) {
   (void)context;
   if (message != NULL && message_size > 0) message[0] = '\0';
-  bnc_status status = bnc_validate_backward(problem, args, message, message_size);
+  bnc_status status = bnc_validate_problem(problem, message, message_size);
   if (status != BNC_STATUS_OK) return status;
   geometry g;
   status = check_supported(problem, &g, message, message_size);
+  if (status != BNC_STATUS_OK) return status;
+  status = bnc_validate_backward(problem, args, message, message_size);
   if (status != BNC_STATUS_OK) return status;
   const int batch = uses_batch_statistics(problem);
   const int affine = problem->affine != 0;

@@ -36,18 +36,18 @@ void fill(void* p, dtype t, std::int64_t count, double v) {
 }  // namespace
 
 problem checked_forward(const bnc_problem* descriptor, const bnc_forward_args* a) {
-  // The adapters keep no module state: the caller's exponential_average_factor is
-  // checked.
-  enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_BAD_ARGUMENT));
+  // The descriptor, the profile, then the arguments and m == 1. The adapters keep no
+  // module state: the caller's exponential_average_factor is checked.
+  enforce(problem_abi_rules(descriptor));
   problem p = supported_problem(descriptor);
-  enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_INVALID_PROBLEM));
+  enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_OK));
   return p;
 }
 
 problem checked_backward(const bnc_problem* descriptor, const bnc_backward_args* a) {
-  enforce(backward_abi_rules(descriptor, a, BNC_STATUS_BAD_ARGUMENT));
+  enforce(problem_abi_rules(descriptor));
   problem p = supported_problem(descriptor);
-  enforce(backward_abi_rules(descriptor, a, BNC_STATUS_INVALID_PROBLEM));
+  enforce(backward_abi_rules(descriptor, a, BNC_STATUS_OK));
   return p;
 }
 

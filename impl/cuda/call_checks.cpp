@@ -72,10 +72,11 @@ bnc_status guarded(char* message, std::size_t size, Body&& body) {
 bnc_status checked_forward(const bnc_problem* descriptor, const bnc_forward_args* a, char* message,
                            std::size_t size, forward_runner run) {
   return guarded(message, size, [&]() -> std::string {
+    // The descriptor, what this kernel implements, then the arguments and m == 1;
     // keeps_module_state = 0: the caller's exponential_average_factor is checked.
-    enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_BAD_ARGUMENT));
+    enforce(problem_abi_rules(descriptor));
     const problem p = supported_problem(descriptor);
-    enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_INVALID_PROBLEM));
+    enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_OK));
     const bool batch = p.uses_batch_statistics();
     const bool update = p.track_running_stats() && p.mode() == mode::training;
     const double f = a->exponential_average_factor;
@@ -103,9 +104,9 @@ bnc_status checked_forward(const bnc_problem* descriptor, const bnc_forward_args
 bnc_status checked_backward(const bnc_problem* descriptor, const bnc_backward_args* a,
                             char* message, std::size_t size, backward_runner run) {
   return guarded(message, size, [&]() -> std::string {
-    enforce(backward_abi_rules(descriptor, a, BNC_STATUS_BAD_ARGUMENT));
+    enforce(problem_abi_rules(descriptor));
     const problem p = supported_problem(descriptor);
-    enforce(backward_abi_rules(descriptor, a, BNC_STATUS_INVALID_PROBLEM));
+    enforce(backward_abi_rules(descriptor, a, BNC_STATUS_OK));
     const bool batch = p.uses_batch_statistics();
     device_backward call;
     call.shape = geometry_of(p);

@@ -23,7 +23,9 @@
  * clause checks one rule and holds vacuously when what it reads is missing (a NULL
  * problem, a rank below 2, ...): an earlier clause reports that.
  * bnc_validate_run() runs the clauses of one status only, for a kernel that checks
- * its own limits between the malformed-call clauses and the m == 1 clause.
+ * its own limits between the malformed-call clauses and the m == 1 clause;
+ * bnc_validate_problem() runs the descriptor's clauses only, for a kernel that
+ * refuses what it does not implement before it looks at the arguments.
  * bnc_validate_declared() runs a third table, bnc_declared_clauses(): a call outside
  * the kernel's bnc_capabilities (operation, dtype, layout, profile, rank range) is
  * BNC_STATUS_UNSUPPORTED.
@@ -578,6 +580,15 @@ static inline bnc_status bnc_clause_rank_declared(const bnc_clause* self, const 
         bnc_clause_one_value_per_channel                                                    \
   }
 
+/* The descriptor's clauses alone (the start of both tables below): for a kernel
+ * that refuses what it does not implement as soon as the problem is known to be
+ * well formed, before it looks at the arguments. */
+static inline const bnc_clause* bnc_problem_clauses(size_t* count) {
+  static const bnc_clause clauses[] = {BNC_VALIDATE_DESCRIPTOR_CLAUSES_};
+  *count = sizeof clauses / sizeof clauses[0];
+  return clauses;
+}
+
 /* The forward clauses, in the order they are checked; *count receives their number. */
 static inline const bnc_clause* bnc_forward_clauses(size_t* count) {
   static const bnc_clause clauses[] = {
@@ -722,6 +733,15 @@ static inline bnc_call bnc_backward_call(const bnc_problem* problem,
   call.capabilities = NULL;
   call.is_backward = 1;
   return call;
+}
+
+/* The descriptor's clauses (bnc_problem_clauses): BNC_STATUS_BAD_ARGUMENT or OK. */
+static inline bnc_status bnc_validate_problem(const bnc_problem* problem, char* message,
+                                              size_t message_size) {
+  size_t count = 0;
+  const bnc_clause* table = bnc_problem_clauses(&count);
+  const bnc_call call = bnc_forward_call(problem, NULL, 0);
+  return bnc_validate_run(table, count, &call, BNC_STATUS_OK, message, message_size);
 }
 
 /* Every forward clause. keeps_module_state: the kernel's capability of that name. */

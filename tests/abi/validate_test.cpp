@@ -514,6 +514,37 @@ TEST(Validate, EveryValidatorWithAClauseDroppedFailsACase) {
   }
 }
 
+// The descriptor's table is where both tables start, and bnc_validate_problem gives
+// the answer of the full validation on every case that breaks the descriptor.
+TEST(Validate, TheProblemTableStartsBothTables) {
+  std::size_t count = 0;
+  const bnc_clause* problem_table = bnc_problem_clauses(&count);
+  std::set<std::string> problem_names;
+  for (const direction d : {fwd, bwd}) {
+    const std::vector<bnc_clause> t = table_of(d);
+    ASSERT_GT(t.size(), count);
+    for (std::size_t i = 0; i < count; ++i) {
+      EXPECT_STREQ(t[i].name, problem_table[i].name);
+      problem_names.insert(problem_table[i].name);
+    }
+  }
+  int compared = 0;
+  for (const broken_case& k : cases()) {
+    if (k.dir != fwd || (k.clause != nullptr && !problem_names.count(k.clause))) continue;
+    call_data c;
+    k.make(c);
+    std::array<char, 256> message{};
+    const bnc_status s = bnc_validate_problem(c.problem_pointer, message.data(), message.size());
+    if (k.clause == nullptr) {
+      EXPECT_EQ(s, BNC_STATUS_OK) << k.what << ": " << message.data();
+      continue;
+    }
+    EXPECT_EQ(mismatch(k, {s, message.data()}), "") << k.what;
+    ++compared;
+  }
+  EXPECT_GT(compared, 20);
+}
+
 // Only the clauses of one status: a kernel checks its own limits in between.
 TEST(Validate, RunsTheClausesOfOneStatus) {
   call_data c;

@@ -208,10 +208,11 @@ struct scaling {
 bnc_status forward_entry(void*, const bnc_problem* descriptor, const bnc_forward_args* a,
                          char* message, std::size_t size) {
   return guarded(message, size, [&] {
+    // The descriptor, what cuDNN implements, then the arguments and m == 1;
     // keeps_module_state = 0: the caller's exponential_average_factor is checked.
-    enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_BAD_ARGUMENT));
+    enforce(problem_abi_rules(descriptor));
     const problem p = checked_problem(descriptor, false);
-    enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_INVALID_PROBLEM));
+    enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_OK));
     const bool batch = p.uses_batch_statistics();
     const bool update = p.track_running_stats() && p.mode() == mode::training;
     const bool has_elements = p.element_count() > 0;
@@ -270,9 +271,9 @@ bnc_status backward_entry(void*, const bnc_problem* descriptor, const bnc_backwa
   return guarded(message, size, [&] {
     // Eval-mode backward is unsupported (checked_problem), so batch statistics are
     // used and save_mean, save_invstd are required.
-    enforce(backward_abi_rules(descriptor, a, BNC_STATUS_BAD_ARGUMENT));
+    enforce(problem_abi_rules(descriptor));
     const problem p = checked_problem(descriptor, true);
-    enforce(backward_abi_rules(descriptor, a, BNC_STATUS_INVALID_PROBLEM));
+    enforce(backward_abi_rules(descriptor, a, BNC_STATUS_OK));
     const bool has_elements = p.element_count() > 0;
     const auto stream = static_cast<cudaStream_t>(a->stream);
     const std::int64_t c = p.channels();
