@@ -6,6 +6,7 @@ set -euo pipefail
 
 required=(
   cmake g++ make ninja-build clang-format
+  clang-tidy         # ctest style_clang_tidy (.clang-tidy, tests/style/check_tidy.sh)
   libboost-dev       # Boost.Multiprecision (header-only): the reference's number type
   librapidcheck-dev  # property-based tests
   libgtest-dev libgmock-dev

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/abi_rules.hpp"
 #include "core/error.hpp"
 #include "reference.hpp"
 
@@ -19,11 +20,6 @@ void write_message(char* buffer, std::size_t size, const std::string& text) {
 bnc_status fail(char* buffer, std::size_t size, bnc_status code, const std::string& text) {
   write_message(buffer, size, text);
   return code;
-}
-
-void require(const void* pointer, bool needed, const char* name) {
-  if (needed && pointer == nullptr)
-    report_error(std::string(name) + " is NULL but the problem needs it");
 }
 
 std::vector<double> read_if(const void* p, bool present, dtype t, std::int64_t count) {
@@ -82,22 +78,17 @@ auto with_enough_bits(void* context, Compute compute) {
 bnc_status forward_entry(void* context, const bnc_problem* descriptor, const bnc_forward_args* a,
                          char* message, std::size_t size) {
   return guarded(message, size, [&]() -> bnc_status {
-    if (descriptor == nullptr || a == nullptr) report_error("problem or args is NULL");
-    if (a->struct_size < sizeof(bnc_forward_args))
-      report_error("bnc_forward_args.struct_size is too small");
+    // The ABI's malformed-call rules (bnconform/validate.h); the reference keeps the
+    // module state. The rules of semantics.md (the profile, m == 1, the counter) are
+    // the engine's, checked again in validate(), which also serves callers that do
+    // not come through the ABI.
+    if (auto v = forward_abi_rules(descriptor, a, 1, BNC_STATUS_BAD_ARGUMENT)) {
+      return fail(message, size, v->code, v->message);
+    }
     const problem p = from_abi(*descriptor);
     const bool batch = p.uses_batch_statistics();
     const bool track = p.track_running_stats();
     const bool has_elements = p.element_count() > 0;
-    require(a->x, has_elements, "x");
-    require(a->y, has_elements, "y");
-    require(a->gamma, p.affine(), "gamma");
-    require(a->beta, p.affine(), "beta");
-    require(a->running_mean, track, "running_mean");
-    require(a->running_var, track, "running_var");
-    require(a->save_mean, batch, "save_mean");
-    require(a->save_invstd, batch, "save_invstd");
-    require(a->num_batches_tracked, track, "num_batches_tracked");
 
     const dtype st = p.stats_type();
     const std::int64_t c = p.channels();
@@ -130,25 +121,16 @@ bnc_status forward_entry(void* context, const bnc_problem* descriptor, const bnc
 bnc_status backward_entry(void* context, const bnc_problem* descriptor, const bnc_backward_args* a,
                           char* message, std::size_t size) {
   return guarded(message, size, [&]() -> bnc_status {
-    if (descriptor == nullptr || a == nullptr) report_error("problem or args is NULL");
-    if (a->struct_size < sizeof(bnc_backward_args))
-      report_error("bnc_backward_args.struct_size is too small");
+    // The ABI's malformed-call rules (bnconform/validate.h). The reference
+    // differentiates the exact forward at x: in training it recomputes the batch
+    // statistics exactly rather than reading the rounded save_mean and save_invstd
+    // (which the ABI still requires).
+    if (auto v = backward_abi_rules(descriptor, a, BNC_STATUS_BAD_ARGUMENT)) {
+      return fail(message, size, v->code, v->message);
+    }
     const problem p = from_abi(*descriptor);
     const bool batch = p.uses_batch_statistics();
     const bool has_elements = p.element_count() > 0;
-    require(a->x, has_elements, "x");
-    require(a->dy, has_elements, "dy");
-    require(a->dx, has_elements, "dx");
-    require(a->gamma, p.affine(), "gamma");
-    require(a->dgamma, p.affine(), "dgamma");
-    require(a->dbeta, p.affine(), "dbeta");
-    // The reference differentiates the exact forward at x: in training it
-    // recomputes the batch statistics exactly rather than reading the rounded
-    // save_mean and save_invstd (which it still requires, as the ABI says).
-    require(a->save_mean, batch, "save_mean");
-    require(a->save_invstd, batch, "save_invstd");
-    require(a->running_mean, !batch, "running_mean");
-    require(a->running_var, !batch, "running_var");
 
     const dtype st = p.stats_type();
     const std::int64_t c = p.channels();

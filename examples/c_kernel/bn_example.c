@@ -1,8 +1,9 @@
 /*
  * bn_example.c: a small, plain C11 batch-normalization kernel behind the bnconform
  * kernel ABI (include/bnconform/kernel.h, docs/abi.md). It is meant to be read and
- * copied: one file, no dependencies but libm, and it passes the bnconform battery at
- * level strict for f32 data.
+ * copied: one file, no dependencies but libm and the ABI's headers (kernel.h, and
+ * validate.h for the argument checks every kernel makes), and it passes the bnconform
+ * battery at level strict for f32 data.
  *
  * Build it on its own (from the repository root):
  *
@@ -34,6 +35,7 @@
  */
 #include "bn_example.h"
 
+#include <bnconform/validate.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,79 +81,18 @@ static void store(void* base, int64_t i, double value) { ((float*)base)[i] = (fl
 /* Validation. A rejected call writes nothing and moves no state (docs/abi.md), so  */
 /* every check runs before the first store.                                        */
 
-/* The problem descriptor: BNC_STATUS_BAD_ARGUMENT when it is malformed,
- * BNC_STATUS_UNSUPPORTED when it is well formed but outside what this kernel
- * declares. Fills *g on success. */
-static bnc_status check_problem(const bnc_problem* p, geometry* g, char* message,
-                                size_t message_size) {
-  if (p == NULL) return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT, "problem is NULL");
-  if (p->struct_size < sizeof(bnc_problem)) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "bnc_problem.struct_size is %u, expected at least %u", (unsigned)p->struct_size,
-                (unsigned)sizeof(bnc_problem));
-  }
-  if (p->rank < 2) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "expected input of rank >= 2 (N, C, ...), got rank %d", (int)p->rank);
-  }
-  if (p->shape == NULL) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT, "bnc_problem.shape is NULL");
-  }
-  /* Every product of extents must fit in 64 bits, also when another extent is 0:
-   * multiply with zeros counted as ones. */
-  int64_t product = 1;
-  for (int32_t d = 0; d < p->rank; ++d) {
-    const int64_t e = p->shape[d];
-    if (e < 0) {
-      return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                  "shape: extent %d is negative (%lld)", (int)d, (long long)e);
-    }
-    if (e > 1 && product > INT64_MAX / e) {
-      return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                  "shape: the element count overflows 64 bits");
-    }
-    if (e > 1) product *= e;
-  }
-  /* Enum values are read as ints: a caller may pass anything. */
-  const int layout = (int)p->layout, data = (int)p->data_dtype, stats = (int)p->stats_dtype;
-  const int mode = (int)p->mode, profile = (int)p->profile;
-  if (layout != BNC_LAYOUT_CHANNELS_FIRST && layout != BNC_LAYOUT_CHANNELS_LAST) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT, "unknown bnc_layout value %d",
-                layout);
-  }
-  if (data < BNC_DTYPE_F64 || data > BNC_DTYPE_BF16 || stats < BNC_DTYPE_F64 ||
-      stats > BNC_DTYPE_BF16) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "unknown bnc_dtype value (data %d, stats %d)", data, stats);
-  }
-  /* semantics.md, Shapes: statistics are f64 for f64 data, f32 for every other dtype. */
-  if (stats != (data == BNC_DTYPE_F64 ? BNC_DTYPE_F64 : BNC_DTYPE_F32)) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "stats dtype %d does not go with data dtype %d (f64 data takes f64 "
-                "statistics, every other dtype f32)",
-                stats, data);
-  }
-  if (mode != BNC_MODE_TRAINING && mode != BNC_MODE_EVAL) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT, "unknown bnc_mode value %d", mode);
-  }
-  if (profile < BNC_PROFILE_PYTORCH || profile > BNC_PROFILE_TF_FUSED) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT, "unknown bnc_profile value %d",
-                profile);
-  }
-  if (!isfinite(p->eps) || p->eps < 0) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "eps: must be finite and >= 0, got %g", p->eps);
-  }
-  if (!p->momentum_is_none && !(p->momentum >= 0 && p->momentum <= 1)) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "momentum: must be in [0, 1] or none, got %g", p->momentum);
-  }
-  /* Well formed; now what this kernel does not implement (nor declare). */
-  if (profile != BNC_PROFILE_PYTORCH) {
+/* The ABI's own rules (a malformed call: BNC_STATUS_BAD_ARGUMENT; batch statistics
+ * over one value per channel: BNC_STATUS_INVALID_PROBLEM) are bnconform/validate.h's
+ * (docs/abi.md, "Validating arguments"); what follows is only what this kernel does
+ * not implement (nor declare): BNC_STATUS_UNSUPPORTED, checked once the descriptor is
+ * known to be well formed. Fills *g on success. */
+static bnc_status check_supported(const bnc_problem* p, geometry* g, char* message,
+                                  size_t message_size) {
+  if (p->profile != BNC_PROFILE_PYTORCH) {
     return fail(message, message_size, BNC_STATUS_UNSUPPORTED,
                 "the example kernel implements only the pytorch profile");
   }
-  if (data != BNC_DTYPE_F32) {
+  if (p->data_dtype != BNC_DTYPE_F32) {
     return fail(message, message_size, BNC_STATUS_UNSUPPORTED,
                 "the example kernel implements only f32 data");
   }
@@ -160,7 +101,7 @@ static bnc_status check_problem(const bnc_problem* p, geometry* g, char* message
   g->spatial = 1;
   for (int32_t d = 2; d < p->rank; ++d) g->spatial *= p->shape[d];
   g->m = g->batch * g->spatial;
-  g->channels_last = layout == BNC_LAYOUT_CHANNELS_LAST;
+  g->channels_last = p->layout == BNC_LAYOUT_CHANNELS_LAST;
   return BNC_STATUS_OK;
 }
 
@@ -169,27 +110,6 @@ static bnc_status check_problem(const bnc_problem* p, geometry* g, char* message
 static int uses_batch_statistics(const bnc_problem* p) {
   return p->mode == BNC_MODE_TRAINING || !p->track_running_stats;
 }
-
-/* PyTorch: "Expected more than 1 value per channel when training" whenever batch
- * statistics are used with m == 1 (semantics.md, Degenerate inputs). */
-static bnc_status check_one_value_per_channel(const bnc_problem* p, const geometry* g,
-                                              char* message, size_t message_size) {
-  if (uses_batch_statistics(p) && g->m == 1) {
-    return fail(message, message_size, BNC_STATUS_INVALID_PROBLEM,
-                "Expected more than 1 value per channel when training, got %lld value(s) per "
-                "channel",
-                (long long)g->m);
-  }
-  return BNC_STATUS_OK;
-}
-
-#define REQUIRE(pointer, needed)                                    \
-  do {                                                              \
-    if ((needed) && (pointer) == NULL) {                            \
-      return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,   \
-                  "%s is NULL but the problem needs it", #pointer); \
-    }                                                               \
-  } while (0)
 
 /* ------------------------------------------------------------------------------ */
 /* Per-channel statistics.                                                         */
@@ -272,34 +192,18 @@ bnc_status bn_example_forward(void* context, const bnc_problem* problem,
                               const bnc_forward_args* args, char* message, size_t message_size) {
   (void)context;
   if (message != NULL && message_size > 0) message[0] = '\0';
-  geometry g;
-  bnc_status status = check_problem(problem, &g, message, message_size);
+  /* The descriptor, then what this kernel implements, then the arguments and the
+   * m == 1 rule; keeps_module_state = 1: the counter must be there and in range. */
+  bnc_status status = bnc_validate_problem(problem, message, message_size);
   if (status != BNC_STATUS_OK) return status;
-  if (args == NULL) return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT, "args is NULL");
-  if (args->struct_size < sizeof(bnc_forward_args)) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "bnc_forward_args.struct_size is too small");
-  }
+  geometry g;
+  status = check_supported(problem, &g, message, message_size);
+  if (status != BNC_STATUS_OK) return status;
+  status = bnc_validate_forward(problem, args, 1, message, message_size);
+  if (status != BNC_STATUS_OK) return status;
   const int batch = uses_batch_statistics(problem);
   const int track = problem->track_running_stats != 0;
   const int affine = problem->affine != 0;
-  const int has_elements = g.m > 0 && g.channels > 0;
-  REQUIRE(args->x, has_elements);
-  REQUIRE(args->y, has_elements);
-  REQUIRE(args->gamma, affine);
-  REQUIRE(args->beta, affine);
-  REQUIRE(args->running_mean, track);
-  REQUIRE(args->running_var, track);
-  REQUIRE(args->save_mean, batch);
-  REQUIRE(args->save_invstd, batch);
-  REQUIRE(args->num_batches_tracked, track);
-  if (track && (*args->num_batches_tracked < 0 || *args->num_batches_tracked == INT64_MAX)) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "num_batches_tracked must be in [0, 2^63 - 1), got %lld",
-                (long long)*args->num_batches_tracked);
-  }
-  status = check_one_value_per_channel(problem, &g, message, message_size);
-  if (status != BNC_STATUS_OK) return status;
 
   /* From here on the call succeeds. This kernel keeps the module state
    * (keeps_module_state = 1): PyTorch's module counts every training batch with
@@ -355,29 +259,15 @@ bnc_status bn_example_backward(void* context, const bnc_problem* problem,
                                const bnc_backward_args* args, char* message, size_t message_size) {
   (void)context;
   if (message != NULL && message_size > 0) message[0] = '\0';
-  geometry g;
-  bnc_status status = check_problem(problem, &g, message, message_size);
+  bnc_status status = bnc_validate_problem(problem, message, message_size);
   if (status != BNC_STATUS_OK) return status;
-  if (args == NULL) return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT, "args is NULL");
-  if (args->struct_size < sizeof(bnc_backward_args)) {
-    return fail(message, message_size, BNC_STATUS_BAD_ARGUMENT,
-                "bnc_backward_args.struct_size is too small");
-  }
+  geometry g;
+  status = check_supported(problem, &g, message, message_size);
+  if (status != BNC_STATUS_OK) return status;
+  status = bnc_validate_backward(problem, args, message, message_size);
+  if (status != BNC_STATUS_OK) return status;
   const int batch = uses_batch_statistics(problem);
   const int affine = problem->affine != 0;
-  const int has_elements = g.m > 0 && g.channels > 0;
-  REQUIRE(args->x, has_elements);
-  REQUIRE(args->dy, has_elements);
-  REQUIRE(args->dx, has_elements);
-  REQUIRE(args->gamma, affine);
-  REQUIRE(args->dgamma, affine);
-  REQUIRE(args->dbeta, affine);
-  REQUIRE(args->save_mean, batch);
-  REQUIRE(args->save_invstd, batch);
-  REQUIRE(args->running_mean, !batch);
-  REQUIRE(args->running_var, !batch);
-  status = check_one_value_per_channel(problem, &g, message, message_size);
-  if (status != BNC_STATUS_OK) return status;
 
   ill_posed_count ill = {0, 0};
   const double m = (double)g.m;

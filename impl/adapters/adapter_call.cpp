@@ -5,6 +5,7 @@
 #include <new>
 #include <vector>
 
+#include "core/abi_rules.hpp"
 #include "core/error.hpp"
 #include "core/tensor.hpp"
 
@@ -12,29 +13,14 @@ namespace bnconform::adapters {
 
 namespace {
 
-void require(const void* pointer, bool needed, const char* name) {
-  if (needed && pointer == nullptr)
-    report_error(std::string(name) + " is NULL but the problem needs it");
+// The ABI's clauses (bnconform/validate.h, docs/abi.md "Validating arguments"):
+// the first violated one rejects the call.
+void enforce(const std::optional<abi_violation>& v) {
+  if (v) throw call_failure(v->code, v->message);
 }
 
-std::string shape_text(const problem& p) {
-  std::string s = "(";
-  for (int i = 0; i < p.rank(); ++i) s += (i ? ", " : "") + std::to_string(p.shape()[i]);
-  return s + ")";
-}
-
-// semantics.md: training with one value per channel (and eval without running
-// statistics, which uses batch statistics) is rejected before anything moves.
-void check_reduction_size(const problem& p) {
-  if (p.uses_batch_statistics() && p.reduction_size() == 1) {
-    throw call_failure(
-        BNC_STATUS_INVALID_PROBLEM,
-        "Expected more than 1 value per channel when training, got input size " + shape_text(p));
-  }
-}
-
-problem checked_problem(const bnc_problem* descriptor) {
-  if (descriptor == nullptr) report_error("problem is NULL");
+// What the adapters do not implement (nor declare): profiles other than pytorch.
+problem supported_problem(const bnc_problem* descriptor) {
   problem p = from_abi(*descriptor);
   if (p.profile() != profile::pytorch) {
     throw call_failure(BNC_STATUS_UNSUPPORTED, "only the pytorch profile is implemented, not " +
@@ -50,48 +36,18 @@ void fill(void* p, dtype t, std::int64_t count, double v) {
 }  // namespace
 
 problem checked_forward(const bnc_problem* descriptor, const bnc_forward_args* a) {
-  problem p = checked_problem(descriptor);
-  if (a == nullptr) report_error("args is NULL");
-  if (a->struct_size < sizeof(bnc_forward_args))
-    report_error("bnc_forward_args.struct_size is too small");
-  const bool batch = p.uses_batch_statistics();
-  const bool track = p.track_running_stats();
-  const bool has_elements = p.element_count() > 0;
-  require(a->x, has_elements, "x");
-  require(a->y, has_elements, "y");
-  require(a->gamma, p.affine(), "gamma");
-  require(a->beta, p.affine(), "beta");
-  require(a->running_mean, track, "running_mean");
-  require(a->running_var, track, "running_var");
-  require(a->save_mean, batch, "save_mean");
-  require(a->save_invstd, batch, "save_invstd");
-  if (p.mode() == mode::training && track) {
-    const double f = a->exponential_average_factor;
-    if (!(f >= 0.0 && f <= 1.0))
-      report_error("exponential_average_factor must be in [0, 1], got " + std::to_string(f));
-  }
-  check_reduction_size(p);
+  // The descriptor, the profile, then the arguments and m == 1. The adapters keep no
+  // module state: the caller's exponential_average_factor is checked.
+  enforce(problem_abi_rules(descriptor));
+  problem p = supported_problem(descriptor);
+  enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_OK));
   return p;
 }
 
 problem checked_backward(const bnc_problem* descriptor, const bnc_backward_args* a) {
-  problem p = checked_problem(descriptor);
-  if (a == nullptr) report_error("args is NULL");
-  if (a->struct_size < sizeof(bnc_backward_args))
-    report_error("bnc_backward_args.struct_size is too small");
-  const bool batch = p.uses_batch_statistics();
-  const bool has_elements = p.element_count() > 0;
-  require(a->x, has_elements, "x");
-  require(a->dy, has_elements, "dy");
-  require(a->dx, has_elements, "dx");
-  require(a->gamma, p.affine(), "gamma");
-  require(a->dgamma, p.affine(), "dgamma");
-  require(a->dbeta, p.affine(), "dbeta");
-  require(a->save_mean, batch, "save_mean");
-  require(a->save_invstd, batch, "save_invstd");
-  require(a->running_mean, !batch, "running_mean");
-  require(a->running_var, !batch, "running_var");
-  check_reduction_size(p);
+  enforce(problem_abi_rules(descriptor));
+  problem p = supported_problem(descriptor);
+  enforce(backward_abi_rules(descriptor, a, BNC_STATUS_OK));
   return p;
 }
 

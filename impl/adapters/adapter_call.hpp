@@ -25,9 +25,10 @@ class call_failure : public std::exception {
   std::string message_;
 };
 
-// Checks the descriptor and the arguments (NULL pointers where the problem needs a
-// buffer, struct sizes) and the m == 1 rule. Throws bnconform::error for a
-// malformed call (BAD_ARGUMENT) and call_failure(INVALID_PROBLEM) for m == 1.
+// Checks the call by the ABI's clauses (bnconform/validate.h: the descriptor, NULL
+// pointers where the problem needs a buffer, struct sizes, the factor, the m == 1
+// rule) and the profile. Throws call_failure with BAD_ARGUMENT, UNSUPPORTED or
+// INVALID_PROBLEM.
 problem checked_forward(const bnc_problem* descriptor, const bnc_forward_args* args);
 problem checked_backward(const bnc_problem* descriptor, const bnc_backward_args* args);
 

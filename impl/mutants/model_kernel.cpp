@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "bnconform/validate.h"
+
 namespace bnconform::mutants {
 
 namespace {
@@ -276,20 +278,14 @@ bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backw
   return BNC_STATUS_OK;
 }
 
-bnc_status reject(const bnc_problem* p, char* message, size_t size) {
-  const geometry g = geometry_of(p);
-  const bool batch_stats = p->mode == BNC_MODE_TRAINING || !p->track_running_stats;
-  if (batch_stats && g.m() == 1) {
-    std::snprintf(message, size, "Expected more than 1 value per channel when training");
-    return BNC_STATUS_INVALID_PROBLEM;
-  }
-  return BNC_STATUS_OK;
-}
-
+// The ABI's clauses (bnconform/validate.h): the models are correct kernels apart
+// from their one flaw, so they reject malformed calls and m == 1 like any other.
 bnc_status forward(void* context, const bnc_problem* p, const bnc_forward_args* a, char* message,
                    size_t size) {
   const model& mo = *static_cast<const model*>(context);
-  if (const bnc_status s = reject(p, message, size); s != BNC_STATUS_OK) return s;
+  const bnc_status s =
+      bnc_validate_forward(p, a, mo.kernel.capabilities.keeps_module_state, message, size);
+  if (s != BNC_STATUS_OK) return s;
   return p->data_dtype == BNC_DTYPE_F64 ? forward_typed<double>(mo, p, a)
                                         : forward_typed<float>(mo, p, a);
 }
@@ -297,7 +293,8 @@ bnc_status forward(void* context, const bnc_problem* p, const bnc_forward_args* 
 bnc_status backward(void* context, const bnc_problem* p, const bnc_backward_args* a, char* message,
                     size_t size) {
   const model& mo = *static_cast<const model*>(context);
-  if (const bnc_status s = reject(p, message, size); s != BNC_STATUS_OK) return s;
+  const bnc_status s = bnc_validate_backward(p, a, message, size);
+  if (s != BNC_STATUS_OK) return s;
   return p->data_dtype == BNC_DTYPE_F64 ? backward_typed<double>(mo, p, a)
                                         : backward_typed<float>(mo, p, a);
 }

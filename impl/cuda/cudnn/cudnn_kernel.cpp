@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/abi_rules.hpp"
 #include "core/error.hpp"
 #include "core/problem.hpp"
 
@@ -51,9 +52,10 @@ void check(cudaError_t e, const char* what) {
          std::string(what) + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
 }
 
-void require(const void* pointer, bool needed, const char* name) {
-  if (needed && pointer == nullptr)
-    report_error(std::string(name) + " is NULL but the problem needs it");
+// The ABI's clauses (bnconform/validate.h, docs/abi.md "Validating arguments"):
+// the first violated one rejects the call.
+void enforce(const std::optional<abi_violation>& v) {
+  if (v) reject(v->code, v->message);
 }
 
 // One handle for the process, created on first use (cudnnCreate is slow) and kept:
@@ -132,12 +134,6 @@ void describe(const problem& p, descriptors& d) {
         "cudnnDeriveBNTensorDescriptor");
 }
 
-std::string shape_text(const problem& p) {
-  std::string s = "(";
-  for (int i = 0; i < p.rank(); ++i) s += (i ? ", " : "") + std::to_string(p.shape()[i]);
-  return s + ")";
-}
-
 problem checked_problem(const bnc_problem* descriptor, bool backward) {
   problem p = from_abi(*descriptor);
   if (p.profile() != profile::pytorch)
@@ -148,10 +144,6 @@ problem checked_problem(const bnc_problem* descriptor, bool backward) {
     reject(BNC_STATUS_UNSUPPORTED,
            "cuDNN's legacy API has no eval-mode backward (cudnnBatchNormalizationBackward "
            "differentiates batch statistics)");
-  if (p.uses_batch_statistics() && p.reduction_size() == 1) {
-    reject(BNC_STATUS_INVALID_PROBLEM,
-           "Expected more than 1 value per channel when training, got input size " + shape_text(p));
-  }
   return p;
 }
 
@@ -216,25 +208,15 @@ struct scaling {
 bnc_status forward_entry(void*, const bnc_problem* descriptor, const bnc_forward_args* a,
                          char* message, std::size_t size) {
   return guarded(message, size, [&] {
-    if (descriptor == nullptr || a == nullptr) report_error("problem or args is NULL");
-    if (a->struct_size < sizeof(bnc_forward_args))
-      report_error("bnc_forward_args.struct_size is too small");
+    // The descriptor, what cuDNN implements, then the arguments and m == 1;
+    // keeps_module_state = 0: the caller's exponential_average_factor is checked.
+    enforce(problem_abi_rules(descriptor));
     const problem p = checked_problem(descriptor, false);
+    enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_OK));
     const bool batch = p.uses_batch_statistics();
-    const bool track = p.track_running_stats();
-    const bool update = track && p.mode() == mode::training;
+    const bool update = p.track_running_stats() && p.mode() == mode::training;
     const bool has_elements = p.element_count() > 0;
-    require(a->x, has_elements, "x");
-    require(a->y, has_elements, "y");
-    require(a->gamma, p.affine(), "gamma");
-    require(a->beta, p.affine(), "beta");
-    require(a->running_mean, track, "running_mean");
-    require(a->running_var, track, "running_var");
-    require(a->save_mean, batch, "save_mean");
-    require(a->save_invstd, batch, "save_invstd");
     const double f = a->exponential_average_factor;
-    if (update && !(f >= 0 && f <= 1))
-      report_error("exponential_average_factor must be in [0, 1], got " + std::to_string(f));
     const auto stream = static_cast<cudaStream_t>(a->stream);
     const std::int64_t c = p.channels();
     if (c == 0) return;
@@ -287,19 +269,12 @@ bnc_status forward_entry(void*, const bnc_problem* descriptor, const bnc_forward
 bnc_status backward_entry(void*, const bnc_problem* descriptor, const bnc_backward_args* a,
                           char* message, std::size_t size) {
   return guarded(message, size, [&] {
-    if (descriptor == nullptr || a == nullptr) report_error("problem or args is NULL");
-    if (a->struct_size < sizeof(bnc_backward_args))
-      report_error("bnc_backward_args.struct_size is too small");
+    // Eval-mode backward is unsupported (checked_problem), so batch statistics are
+    // used and save_mean, save_invstd are required.
+    enforce(problem_abi_rules(descriptor));
     const problem p = checked_problem(descriptor, true);
+    enforce(backward_abi_rules(descriptor, a, BNC_STATUS_OK));
     const bool has_elements = p.element_count() > 0;
-    require(a->x, has_elements, "x");
-    require(a->dy, has_elements, "dy");
-    require(a->dx, has_elements, "dx");
-    require(a->gamma, p.affine(), "gamma");
-    require(a->dgamma, p.affine(), "dgamma");
-    require(a->dbeta, p.affine(), "dbeta");
-    require(a->save_mean, true, "save_mean");
-    require(a->save_invstd, true, "save_invstd");
     const auto stream = static_cast<cudaStream_t>(a->stream);
     const std::int64_t c = p.channels();
     if (c == 0) return;
