@@ -7,10 +7,12 @@
 #include "certify/certifier.hpp"
 #include "certify/report.hpp"
 #include "core/error.hpp"
+#include "failure_files.hpp"
 #include "install_paths.hpp"
 #include "kernel_registry.hpp"
 #include "oracle_option.hpp"
 #include "output_file.hpp"
+#include "run_identity.hpp"
 
 namespace bnconform::cli {
 
@@ -26,9 +28,7 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
       "certify",
       "Run the whole battery against a kernel and write a certificate (docs/certify.md)");
   add_oracle_option(c);
-  c->add_option("--kernel", o.kernel_name,
-                "'cpu', 'reference', another built-in name, or a path to a kernel shared library")
-      ->required();
+  c->add_option("--kernel", o.kernel_name, kernel_option_help())->required();
   c->add_option("--level", o.level, "strict or standard (default standard)");
   c->add_option("--profile", o.profile, "Semantics to certify against (default pytorch)");
   c->add_option("--budget", o.budget_seconds,
@@ -36,7 +36,10 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
       ->check(CLI::NonNegativeNumber);
   c->add_option("--seed", o.seed, "Seed of every generated case (default 1)");
   c->add_option("--report", o.report_directory,
-                "Directory for certificate.json and junit.xml (created if missing)");
+                "Directory for certificate.json, junit.xml and failures/ (created if missing)");
+  c->add_option("--save-failures", o.failures_directory,
+                "Directory for a case file per failing item, which `bnconform check` replays "
+                "(default: REPORTDIR/failures with --report)");
   c->add_option("--case-timeout", o.case_timeout_seconds,
                 "Seconds of silence after which a case counts as hung (default 60)")
       ->check(CLI::PositiveNumber);
@@ -85,6 +88,19 @@ certify::settings settings_from(const certify_options& o) {
   return s;
 }
 
+// Where the failing items' case files go: --save-failures, else REPORTDIR/failures
+// under --report, else nowhere. Checked (and created) before any kernel runs.
+std::string failures_directory(const certify_options& o) {
+  if (!o.failures_directory.empty()) {
+    prepare_failure_directory(o.failures_directory, "--save-failures");
+    return o.failures_directory;
+  }
+  if (o.report_directory.empty()) return "";
+  const std::string dir = (std::filesystem::path(o.report_directory) / "failures").string();
+  prepare_failure_directory(dir, "--report");
+  return dir;
+}
+
 }  // namespace
 
 int execute_certify(const certify_options& o, const std::string& suite_version) {
@@ -108,17 +124,20 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
     const loaded_kernel k = load_kernel(name, 0);
     use(k.get());
   };
+  const std::string failures = failures_directory(o);
   std::error_code ec;
   if (!o.report_directory.empty()) {
     std::filesystem::create_directories(o.report_directory, ec);
     if (ec) report_error("--report: cannot create '" + o.report_directory + "': " + ec.message());
   }
-  const certify::certification c = certify::certify(source, s, o.only, std::cerr);
+  certify::certification c = certify::certify(source, s, o.only, std::cerr);
+  if (!failures.empty()) save_failures(c, failures);
   std::cout << certify::summary_text(c) << std::flush;
   if (!o.report_directory.empty()) {
     const std::filesystem::path dir(o.report_directory);
-    write_file_atomically((dir / "certificate.json").string(),
-                          certify::certificate_json(c, suite_version));
+    write_file_atomically(
+        (dir / "certificate.json").string(),
+        certify::certificate_json(c, identify_run(o.kernel_name, suite_version, o.command_line)));
     write_file_atomically((dir / "junit.xml").string(), certify::junit_xml(c));
     std::cerr << "certify: wrote " << (dir / "certificate.json").string() << " and "
               << (dir / "junit.xml").string() << '\n';

@@ -21,6 +21,8 @@ struct certify_options {
   std::string only;
   std::vector<std::string> groups;
   std::string golden_directory;
+  std::string failures_directory;         // --save-failures (default REPORTDIR/failures)
+  std::vector<std::string> command_line;  // argv, for the certificate
 };
 
 CLI::App* add_certify_command(CLI::App& app, certify_options& options);
