@@ -162,8 +162,9 @@ TEST(ErrorModelVerdicts, F64SubnormalDataWithZeroEpsHasUnboundedBudgets) {
   EXPECT_EQ(c.result, verdict::pass) << c.describe();
 }
 
-// docs/error-model.md, "Reading the report": ULPs are measured only where a budget
-// bounds the value; an unbounded element (above) may be any finite value.
+// docs/error-model.md, "Max ULP": ULPs are measured only where a budget bounds the
+// value (an unbounded element, above, may be any finite value) and the exact value
+// is normal in the output dtype.
 TEST(ErrorModelVerdicts, MaxUlpLeavesOutElementsWithAnUnboundedBudget) {
   const problem p = problem::parse("shape=4x1,dtype=f64,eps=0");
   const double inf = std::numeric_limits<double>::infinity();
@@ -172,6 +173,14 @@ TEST(ErrorModelVerdicts, MaxUlpLeavesOutElementsWithAnUnboundedBudget) {
   const check::comparison a = unbounded.finish(verdict::pass);
   EXPECT_EQ(a.result, verdict::pass);
   EXPECT_EQ(a.max_ulp, 0.0);
+  // An exact zero (or subnormal) output: its ULP is 2^-1074, so 2^-60 would read
+  // 1e305 ULPs while far within its budget.
+  check::judge at_zero(p, level::strict);
+  at_zero.element("dx", dtype::f64, {0, 0}, 0.0, 0.0, 0x1p-60, 0x1p-50);
+  at_zero.element("dx", dtype::f64, {1, 0}, 0x1p-1070, 0.0, 0x1p-60, 0x1p-50);
+  const check::comparison z = at_zero.finish(verdict::pass);
+  EXPECT_EQ(z.result, verdict::pass);
+  EXPECT_EQ(z.max_ulp, 0.0);
   check::judge bounded(p, level::strict);
   bounded.element("y", dtype::f64, {0, 0}, 1.0, 0.0, 1.0 + 0x1p-50, 1.0);
   EXPECT_EQ(bounded.finish(verdict::pass).max_ulp, 4.0);
