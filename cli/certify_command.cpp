@@ -89,16 +89,15 @@ certify::settings settings_from(const certify_options& o) {
 }
 
 // Where the failing items' case files go: --save-failures, else REPORTDIR/failures
-// under --report, else nowhere. Checked (and created) before any kernel runs.
-std::string failures_directory(const certify_options& o) {
-  if (!o.failures_directory.empty()) {
-    prepare_failure_directory(o.failures_directory, "--save-failures");
-    return o.failures_directory;
-  }
-  if (o.report_directory.empty()) return "";
-  const std::string dir = (std::filesystem::path(o.report_directory) / "failures").string();
-  prepare_failure_directory(dir, "--report");
-  return dir;
+// under --report, else nowhere; and the option to name in an error.
+struct failure_destination {
+  std::string directory, option;
+};
+
+failure_destination failures_directory(const certify_options& o) {
+  if (!o.failures_directory.empty()) return {o.failures_directory, "--save-failures"};
+  if (o.report_directory.empty()) return {};
+  return {(std::filesystem::path(o.report_directory) / "failures").string(), "--report"};
 }
 
 }  // namespace
@@ -124,14 +123,19 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
     const loaded_kernel k = load_kernel(name, 0);
     use(k.get());
   };
-  const std::string failures = failures_directory(o);
+  // Every output directory is checked before any is created, and all of them
+  // before any kernel runs: a bad one leaves nothing behind.
+  const failure_destination failures = failures_directory(o);
+  if (!o.report_directory.empty()) check_writable_directory(o.report_directory, "--report");
+  if (!failures.directory.empty()) check_writable_directory(failures.directory, failures.option);
   std::error_code ec;
   if (!o.report_directory.empty()) {
     std::filesystem::create_directories(o.report_directory, ec);
     if (ec) report_error("--report: cannot create '" + o.report_directory + "': " + ec.message());
   }
+  if (!failures.directory.empty()) prepare_failure_directory(failures.directory, failures.option);
   certify::certification c = certify::certify(source, s, o.only, std::cerr);
-  if (!failures.empty()) save_failures(c, failures);
+  if (!failures.directory.empty()) save_failures(c, failures.directory);
   std::cout << certify::summary_text(c) << std::flush;
   if (!o.report_directory.empty()) {
     const std::filesystem::path dir(o.report_directory);

@@ -10,6 +10,22 @@
 
 namespace bnconform::cli {
 
+void check_writable_directory(const std::string& directory, const std::string& option) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path at = fs::absolute(directory, ec);
+  if (ec) report_error(option + ": '" + directory + "': " + ec.message());
+  // The nearest part of the path that exists decides.
+  while (!fs::exists(at, ec) && at.has_relative_path()) at = at.parent_path();
+  if (!fs::is_directory(at, ec)) {
+    report_error(option + ": cannot create '" + directory + "': '" + at.string() +
+                 "' is not a directory");
+  }
+  if (::access(at.c_str(), W_OK | X_OK) != 0) {
+    report_error(option + ": cannot write in '" + at.string() + "'");
+  }
+}
+
 void prepare_failure_directory(const std::string& directory, const std::string& option) {
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);

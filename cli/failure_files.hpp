@@ -8,6 +8,12 @@
 
 namespace bnconform::cli {
 
+// Whether `directory` can be made and written, without making it: it is a
+// writable directory, or its nearest existing ancestor is. A usage error
+// (bnconform::error naming `option`) otherwise, so that every output directory is
+// checked before any is created and nothing is left half-written.
+void check_writable_directory(const std::string& directory, const std::string& option);
+
 // Creates `directory` (and its parents) and makes sure files can be written in
 // it; a usage error (bnconform::error naming `option`) otherwise, before any
 // kernel runs.

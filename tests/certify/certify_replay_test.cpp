@@ -107,6 +107,14 @@ TEST(CertifyReplay, AFailureDirectoryThatCannotBeWrittenIsAUsageErrorBeforeAnyth
   EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "not one line: " << o.err;
   EXPECT_TRUE(o.out.empty()) << o.out;
   EXPECT_FALSE(fs::exists(report));
+  // The other way round: a bad --report leaves no failure directory either.
+  const fs::path failures = dir / "failures";
+  const command_outcome r = bnconform(
+      "unwritable-report", {"certify", "--kernel", "cpu", "--save-failures", failures.string(),
+                            "--report", (dir / "a-file" / "report").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.err.rfind("bnconform: error: --report: cannot create", 0), 0u) << r.err;
+  EXPECT_FALSE(fs::exists(failures));
 }
 
 TEST(CertifyReplay, TheCertificateSaysWhichSuiteMachineAndCommandMadeIt) {
