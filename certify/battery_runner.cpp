@@ -51,19 +51,8 @@ void fold(item_outcome& o, const check::comparison& c, const std::string& where)
 void run_coverage(const kernel& k, const item& it, const settings& s, item_outcome& o) {
   const std::optional<cell> c = parse_cell(it.subject);
   if (!c) report_error("coverage: unknown cell '" + it.subject + "'");
-  const bool backward =
-      c->operation == BNC_OP_BACKWARD_TRAINING || c->operation == BNC_OP_BACKWARD_EVAL;
-  const bool training =
-      c->operation == BNC_OP_FORWARD_TRAINING || c->operation == BNC_OP_BACKWARD_TRAINING;
-  // Rank 4 (4x3x5x2) unless the kernel declares a narrower range of ranks.
-  constexpr std::array<std::string_view, 4> shapes{"12x3", "4x3x10", "4x3x5x2", "2x3x5x2x2"};
-  const int low = std::clamp(k.capabilities().min_rank, 2, 5);
-  const int rank = std::clamp(4, low, std::clamp(k.capabilities().max_rank, low, 5));
-  const problem p =
-      problem::parse("shape=" + std::string(shapes[static_cast<std::size_t>(rank - 2)]) +
-                     ",dtype=" + std::string(name_of(c->data_type)) +
-                     ",layout=" + std::string(name_of(c->memory_layout)) +
-                     ",mode=" + (training ? "train" : "eval"));
+  const bool backward = is_backward(*c);
+  const problem p = coverage_problem(*c, k.capabilities());
   const properties::case_inputs in = inputs_for(p, s.seed);
   const check::comparison cmp =
       backward ? check::run_backward(k, p, in.x, in.dy, in.state, compare_options(s))
@@ -181,7 +170,8 @@ check::verdict verdict_of(properties::property_verdict v) {
 }
 
 // Errors of the suite (a stale golden file, a broken catalog) are not the kernel's:
-// they leave the item unjudged, and certify refuses to certify around them.
+// they leave the item unjudged (item_outcome::suite_error), and certify refuses to
+// certify around them. The prefix is for the reader.
 constexpr std::string_view suite_error_prefix = "suite error: ";
 
 template <class Body>
@@ -194,6 +184,7 @@ item_outcome timed(const item& it, const repro_context& r, Body body) {
     body(o);
   } catch (const std::exception& e) {
     o.result = check::verdict::mistrusted;
+    o.suite_error = true;
     o.reason = std::string(suite_error_prefix) + e.what();
   }
   o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -202,6 +193,23 @@ item_outcome timed(const item& it, const repro_context& r, Body body) {
 }
 
 }  // namespace
+
+bool is_backward(const cell& c) {
+  return c.operation == BNC_OP_BACKWARD_TRAINING || c.operation == BNC_OP_BACKWARD_EVAL;
+}
+
+problem coverage_problem(const cell& c, const bnc_capabilities& caps) {
+  const bool training =
+      c.operation == BNC_OP_FORWARD_TRAINING || c.operation == BNC_OP_BACKWARD_TRAINING;
+  // Rank 4 (4x3x5x2) unless the kernel declares a narrower range of ranks.
+  constexpr std::array<std::string_view, 4> shapes{"12x3", "4x3x10", "4x3x5x2", "2x3x5x2x2"};
+  const int low = std::clamp(caps.min_rank, 2, 5);
+  const int rank = std::clamp(4, low, std::clamp(caps.max_rank, low, 5));
+  return problem::parse("shape=" + std::string(shapes[static_cast<std::size_t>(rank - 2)]) +
+                        ",dtype=" + std::string(name_of(c.data_type)) +
+                        ",layout=" + std::string(name_of(c.memory_layout)) +
+                        ",mode=" + (training ? "train" : "eval"));
+}
 
 std::string repro_command(const repro_context& r, const std::string& item_name) {
   std::ostringstream out;
@@ -255,6 +263,7 @@ item_outcome run_round(const kernel& k, std::int64_t round, const repro_context&
     if (p.failure) {
       o.reason =
           "property " + std::string(properties::name_of(id)) + " fails on " + p.failure->repro;
+      o.counterexample = p.failure->repro;
       std::istringstream lines(p.failure->detail);
       for (std::string line; std::getline(lines, line) && o.details.size() < 12;) {
         o.details.push_back(line);

@@ -18,6 +18,11 @@ struct repro_context {
   const settings* options = nullptr;
 };
 
+// The coverage case's problem of a cell: 3 channels, 120 elements, rank 4 unless
+// the capabilities declare a narrower range of ranks.
+problem coverage_problem(const cell& c, const bnc_capabilities& caps);
+bool is_backward(const cell& c);
+
 // `repro`: the command that reruns just this item.
 std::string repro_command(const repro_context& r, const std::string& item_name);
 

@@ -44,10 +44,8 @@ struct assignment {
   double budget_left = 0;  // seconds of rounds beyond `rounds.last`
 };
 
-bool stops_a_fail_fast_run(const item_outcome& o) {
-  return o.result == check::verdict::fail || o.result == check::verdict::crashed ||
-         o.result == check::verdict::timed_out;
-}
+// What stops a --fail-fast run: a failure (check::is_failure).
+bool stops_a_fail_fast_run(const item_outcome& o) { return o.failed(); }
 
 // What a kernel prints goes to stderr: stdout carries only certify's summary.
 void keep_stdout_for_the_summary() { ::dup2(STDERR_FILENO, STDOUT_FILENO); }
@@ -165,6 +163,7 @@ item_outcome isolation_failure(const item& it, const std::string& last_case, con
       e.kind == child_exit::how::timed_out ? check::verdict::timed_out : check::verdict::crashed;
   o.reason = "the kernel's process " + e.describe() + " in " + it.name;
   if (!last_case.empty()) o.reason += " on case " + last_case;
+  o.counterexample = last_case;
   if (const std::optional<cell> c = cell_of_crash(it, last_case)) o.add(*c, o.result, 0, 0);
   o.repro = repro_command(ctx, it.name);
   return o;
@@ -196,7 +195,7 @@ class progress_printer {
  public:
   progress_printer(std::ostream& out, std::size_t fixed) : out_(out), fixed_(fixed) {}
   void outcome(const item_outcome& o, std::size_t done, int failures) {
-    if (stops_a_fail_fast_run(o)) {
+    if (o.failed()) {
       out_ << "certify: " << check::name_of(o.result) << " " << o.name << ": " << o.reason << '\n';
     }
     const bool new_group = o.kind != last_group_;
@@ -451,6 +450,7 @@ void summarize(certification& c, const plan& p) {
         if (f.where != where) continue;
         row.calls += f.calls;
         row.worst_ratio = std::max(row.worst_ratio, f.worst_ratio);
+        row.failed_worst_ratio = std::max(row.failed_worst_ratio, f.failed_worst_ratio);
         row.max_ulp = std::max(row.max_ulp, f.max_ulp);
         judged = true;
         if (f.failed > 0 && check::severity(o.result) > check::severity(row.result))
@@ -470,7 +470,7 @@ void summarize(certification& c, const plan& p) {
       s.cases += o.cases;
       if (o.passed())
         ++s.passed;
-      else if (stops_a_fail_fast_run(o))
+      else if (o.failed())
         ++s.failed;
       else if (o.result == check::verdict::unsupported)
         ++s.unsupported;
@@ -487,9 +487,8 @@ void decide(certification& c, bool complete) {
   if (!complete) why.push_back("a partial run (--only or --groups) certifies nothing");
   int failed = 0, suite_errors = 0;
   for (const item_outcome& o : c.items) {
-    if (stops_a_fail_fast_run(o)) ++failed;
-    if (o.result == check::verdict::mistrusted && o.reason.rfind("suite error: ", 0) == 0)
-      ++suite_errors;
+    if (o.failed()) ++failed;
+    if (o.suite_error) ++suite_errors;
   }
   if (failed > 0) why.push_back(std::to_string(failed) + " item(s) failed, crashed or timed out");
   if (suite_errors > 0) {

@@ -36,7 +36,9 @@ struct cell_summary {
   bool declared = false;
   check::verdict result = check::verdict::unsupported;  // the worst of its calls
   int calls = 0;
-  double worst_ratio = 0;
+  double worst_ratio = 0;  // over every call
+  double failed_worst_ratio =
+      0;  // over the failing calls (report.cpp shows this one for a failing cell)
   double max_ulp = 0;
 };
 
@@ -44,6 +46,13 @@ struct group_summary {
   group kind = group::coverage;
   int items = 0, passed = 0, failed = 0, unsupported = 0, not_judged = 0;
   int cases = 0;
+};
+
+// A failing item's case file (failure_case.hpp), where one was written.
+struct saved_failure {
+  std::string item;      // the item's report name
+  std::string path;      // the case file; empty when there is none
+  std::string why_none;  // then: why
 };
 
 struct certification {
@@ -62,6 +71,7 @@ struct certification {
   bool certified = false;
   std::vector<std::string> verdict_reasons;  // why not (empty when certified)
   double seconds = 0;
+  std::vector<saved_failure> saved_failures;  // filled by whoever writes them (--save-failures)
 };
 
 // Runs the certification; progress lines go to `progress` (stderr in the command).

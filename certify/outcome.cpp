@@ -37,11 +37,12 @@ void item_outcome::add(const cell& where, check::verdict v, double worst_ratio, 
     it = cells.end() - 1;
   }
   ++it->calls;
-  if (v == check::verdict::fail || v == check::verdict::crashed || v == check::verdict::timed_out) {
-    ++it->failed;
-  }
   // NaN ratios (nothing judged) leave the worst as it was.
   if (worst_ratio > it->worst_ratio) it->worst_ratio = worst_ratio;
+  if (check::is_failure(v)) {
+    ++it->failed;
+    if (worst_ratio > it->failed_worst_ratio) it->failed_worst_ratio = worst_ratio;
+  }
   if (max_ulp > it->max_ulp) it->max_ulp = max_ulp;
 }
 
@@ -52,12 +53,20 @@ std::string to_json_line(const item_outcome& o) {
                      {"calls", f.calls},
                      {"failed", f.failed},
                      {"worst_ratio", number(f.worst_ratio)},
+                     {"failed_worst_ratio", number(f.failed_worst_ratio)},
                      {"max_ulp", number(f.max_ulp)}});
   }
-  const json j = {
-      {"group", name_of(o.kind)}, {"name", o.name},   {"verdict", check::name_of(o.result)},
-      {"reason", o.reason},       {"repro", o.repro}, {"details", o.details},
-      {"cells", cells},           {"cases", o.cases}, {"seconds", o.seconds}};
+  const json j = {{"group", name_of(o.kind)},
+                  {"name", o.name},
+                  {"verdict", check::name_of(o.result)},
+                  {"reason", o.reason},
+                  {"repro", o.repro},
+                  {"details", o.details},
+                  {"cells", cells},
+                  {"cases", o.cases},
+                  {"seconds", o.seconds},
+                  {"suite_error", o.suite_error},
+                  {"counterexample", o.counterexample}};
   // Replace invalid UTF-8 (a kernel's message may hold anything) rather than throw.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -76,10 +85,13 @@ item_outcome outcome_from_json(const std::string& text) {
       const std::optional<cell> where = parse_cell(c.at("cell").get<std::string>());
       if (!where) report_error("unknown cell " + c.at("cell").dump());
       o.cells.push_back({*where, c.at("calls").get<int>(), c.at("failed").get<int>(),
-                         number_from(c.at("worst_ratio")), number_from(c.at("max_ulp"))});
+                         number_from(c.at("worst_ratio")), number_from(c.at("failed_worst_ratio")),
+                         number_from(c.at("max_ulp"))});
     }
     o.cases = j.at("cases").get<int>();
     o.seconds = j.at("seconds").get<double>();
+    o.suite_error = j.at("suite_error").get<bool>();
+    o.counterexample = j.at("counterexample").get<std::string>();
     return o;
   } catch (const json::exception& e) {
     report_error(std::string("certify: a malformed result from the worker: ") + e.what());

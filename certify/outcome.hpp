@@ -18,6 +18,7 @@ struct cell_figures {
   int calls = 0;
   int failed = 0;
   double worst_ratio = 0;
+  double failed_worst_ratio = 0;  // over the failing calls only (certify/README.md, "Ratios")
   double max_ulp = 0;
 };
 
@@ -31,10 +32,17 @@ struct item_outcome {
   std::vector<cell_figures> cells;
   int cases = 0;  // cases judged (calls, or property cases)
   double seconds = 0;
+  // Not judged because of an error of the suite (a stale golden file, a broken
+  // catalog): result is mistrusted, and certify refuses to certify around it.
+  bool suite_error = false;
+  // The generated case a property round failed or crashed on (its repro line,
+  // properties::generated_case); empty otherwise.
+  std::string counterexample;
 
   bool passed() const {
     return result == check::verdict::pass || result == check::verdict::ill_posed;
   }
+  bool failed() const { return check::is_failure(result); }
   // A call's figures added to its cell.
   void add(const cell& where, check::verdict v, double worst_ratio, double max_ulp);
 };

@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "check/ratio_text.hpp"
+#include "failure_case.hpp"
+
 namespace bnconform::certify {
 
 namespace {
@@ -24,9 +27,25 @@ json number(double v) {
   return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
 }
 
-bool is_failure(const item_outcome& o) {
-  return o.result == check::verdict::fail || o.result == check::verdict::crashed ||
-         o.result == check::verdict::timed_out;
+// The ratio a row shows: over every call of a cell that passes; over the failing
+// calls of one that fails, "n/a" where none of them exceeded a budget
+// (check/ratio_text.hpp).
+std::string row_ratio(const cell_summary& row) {
+  if (!check::is_failure(row.result)) return figure(row.worst_ratio);
+  return check::ratio_text(row.result, row.failed_worst_ratio, 3);
+}
+
+json row_ratio_json(const cell_summary& row) {
+  if (!check::is_failure(row.result)) return number(row.worst_ratio);
+  if (!check::ratio_explains(row.result, row.failed_worst_ratio)) return "n/a";
+  return number(row.failed_worst_ratio);
+}
+
+const saved_failure* saved_failure_of(const certification& c, const std::string& item) {
+  for (const saved_failure& s : c.saved_failures) {
+    if (s.item == item) return &s;
+  }
+  return nullptr;
 }
 
 std::string verdict_word(const certification& c) {
@@ -72,6 +91,7 @@ std::string summary_text(const certification& c) {
       << "layout" << std::setw(13) << "verdict" << std::right << std::setw(7) << "cases"
       << std::setw(13) << "worst ratio" << std::setw(10) << "max ulp"
       << "\n";
+  bool footnote = false;
   for (const cell_summary& row : c.cells) {
     out << std::left << std::setw(19) << operation_name(row.where.operation) << std::setw(6)
         << name_of(row.where.data_type) << std::setw(16) << name_of(row.where.memory_layout);
@@ -80,11 +100,20 @@ std::string summary_text(const certification& c) {
                                                  : std::string(check::name_of(row.result));
     out << std::setw(13) << verdict << std::right << std::setw(7) << row.calls;
     if (row.calls > 0) {
-      out << std::setw(13) << figure(row.worst_ratio) << std::setw(10) << figure(row.max_ulp);
+      std::string ratio = row_ratio(row);
+      if (ratio == "n/a") {
+        ratio += "*";
+        footnote = true;
+      }
+      out << std::setw(13) << ratio << std::setw(10) << figure(row.max_ulp);
     } else {
       out << std::setw(13) << "-" << std::setw(10) << "-";
     }
     out << "\n";
+  }
+  if (footnote) {
+    out << "* failed on a rule with no budget ratio (a non-finite mismatch, an exact rule, a "
+           "status, a guard, nondeterminism, a property, a crash): see the failures below\n";
   }
   out << "\n";
   for (const group_summary& g : c.groups) {
@@ -94,15 +123,22 @@ std::string summary_text(const certification& c) {
   }
   int failures = 0;
   for (const item_outcome& o : c.items) {
-    if (!is_failure(o)) continue;
+    if (!o.failed()) continue;
     if (failures++ == 0) out << "\nfailures:\n";
     out << "  " << check::name_of(o.result) << " " << o.name << ": " << o.reason << "\n";
     for (std::size_t i = 0; i < o.details.size() && i < 5; ++i)
       out << "      " << o.details[i] << "\n";
     out << "    repro: " << o.repro << "\n";
+    if (const saved_failure* s = saved_failure_of(c, o.name)) {
+      if (s->path.empty()) {
+        out << "    no case file: " << s->why_none << "\n";
+      } else {
+        out << "    replay: " << replay_command(c, s->path) << "\n";
+      }
+    }
   }
   for (const item_outcome& o : c.items) {
-    if (o.result == check::verdict::mistrusted && o.reason.rfind("suite error: ", 0) == 0) {
+    if (o.suite_error) {
       out << "  not judged " << o.name << ": " << o.reason << "\n";
     }
   }
@@ -124,7 +160,7 @@ std::string summary_text(const certification& c) {
   return out.str();
 }
 
-std::string certificate_json(const certification& c, const std::string& suite_version) {
+std::string certificate_json(const certification& c, const run_identity& run) {
   json cells = json::array();
   for (const cell_summary& row : c.cells) {
     cells.push_back({{"operation", operation_name(row.where.operation)},
@@ -135,7 +171,7 @@ std::string certificate_json(const certification& c, const std::string& suite_ve
                                  : row.calls == 0 ? "not-judged"
                                                   : std::string(check::name_of(row.result))},
                      {"cases", row.calls},
-                     {"worst_ratio", number(row.worst_ratio)},
+                     {"worst_ratio", row_ratio_json(row)},
                      {"max_ulp", number(row.max_ulp)}});
   }
   json groups = json::array();
@@ -151,23 +187,32 @@ std::string certificate_json(const certification& c, const std::string& suite_ve
   json failures = json::array();
   json items = json::array();
   for (const item_outcome& o : c.items) {
-    double worst = 0, ulp = 0;
+    double worst = 0, failed_worst = 0, ulp = 0;
     for (const cell_figures& f : o.cells) {
       worst = std::max(worst, f.worst_ratio);
+      failed_worst = std::max(failed_worst, f.failed_worst_ratio);
       ulp = std::max(ulp, f.max_ulp);
     }
+    const json item_ratio = !o.failed()                                     ? number(worst)
+                            : check::ratio_explains(o.result, failed_worst) ? number(failed_worst)
+                                                                            : json("n/a");
     items.push_back({{"name", o.name},
                      {"verdict", check::name_of(o.result)},
                      {"cases", o.cases},
-                     {"worst_ratio", number(worst)},
+                     {"worst_ratio", item_ratio},
                      {"max_ulp", number(ulp)},
                      {"seconds", o.seconds}});
-    if (is_failure(o)) {
-      failures.push_back({{"name", o.name},
-                          {"verdict", check::name_of(o.result)},
-                          {"reason", o.reason},
-                          {"details", o.details},
-                          {"repro", o.repro}});
+    if (o.failed()) {
+      json failure = {{"name", o.name},
+                      {"verdict", check::name_of(o.result)},
+                      {"reason", o.reason},
+                      {"details", o.details},
+                      {"repro", o.repro}};
+      if (const saved_failure* s = saved_failure_of(c, o.name)) {
+        failure["case_file"] = s->path.empty() ? json(nullptr) : json(s->path);
+        if (s->path.empty()) failure["no_case_file"] = s->why_none;
+      }
+      failures.push_back(failure);
     }
   }
   const bnc_capabilities& caps = c.identity.capabilities;
@@ -185,24 +230,30 @@ std::string certificate_json(const certification& c, const std::string& suite_ve
   const std::time_t now = std::time(nullptr);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  const json j = {{"format", "bnconform-certificate/1"},
-                  {"suite", {{"name", "bnconform"}, {"version", suite_version}}},
-                  {"kernel", kernel},
-                  {"level", check::name_of(c.options.level)},
-                  {"profile", c.options.profile},
-                  {"seed", seed.str()},
-                  {"budget_seconds", c.options.budget_seconds},
-                  {"case_timeout_seconds", c.options.case_timeout_seconds},
-                  {"only", c.only.empty() ? json(nullptr) : json(c.only)},
-                  {"written", when},
-                  {"seconds", c.seconds},
-                  {"certified", c.certified},
-                  {"verdict", c.certified ? "certified" : "not-certified"},
-                  {"reasons", c.verdict_reasons},
-                  {"cells", cells},
-                  {"groups", groups},
-                  {"failures", failures},
-                  {"items", items}};
+  const json j = {
+      {"format", "bnconform-certificate/1"},
+      {"suite",
+       {{"name", "bnconform"}, {"version", run.suite_version}, {"revision", run.suite_revision}}},
+      {"kernel", kernel},
+      {"machine",
+       {{"cpu_model", run.cpu_model},
+        {"kernel_variant", run.kernel_variant.empty() ? json(nullptr) : json(run.kernel_variant)}}},
+      {"command_line", run.command_line},
+      {"level", check::name_of(c.options.level)},
+      {"profile", c.options.profile},
+      {"seed", seed.str()},
+      {"budget_seconds", c.options.budget_seconds},
+      {"case_timeout_seconds", c.options.case_timeout_seconds},
+      {"only", c.only.empty() ? json(nullptr) : json(c.only)},
+      {"written", when},
+      {"seconds", c.seconds},
+      {"certified", c.certified},
+      {"verdict", c.certified ? "certified" : "not-certified"},
+      {"reasons", c.verdict_reasons},
+      {"cells", cells},
+      {"groups", groups},
+      {"failures", failures},
+      {"items", items}};
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -210,8 +261,8 @@ std::string junit_xml(const certification& c) {
   int tests = 0, failures = 0, skipped = 0;
   for (const item_outcome& o : c.items) {
     ++tests;
-    failures += is_failure(o) ? 1 : 0;
-    skipped += (!o.passed() && !is_failure(o)) ? 1 : 0;
+    failures += o.failed() ? 1 : 0;
+    skipped += (!o.passed() && !o.failed()) ? 1 : 0;
   }
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -235,7 +286,7 @@ std::string junit_xml(const certification& c) {
       if (o.kind != g.kind) continue;
       out << "    <testcase classname=\"bnconform." << name_of(g.kind) << "\" name=\""
           << xml_escaped(o.name) << "\" time=\"" << o.seconds << "\">\n";
-      if (is_failure(o)) {
+      if (o.failed()) {
         std::string body;
         for (const std::string& d : o.details) body += d + "\n";
         body += "repro: " + o.repro + "\n";

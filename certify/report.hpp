@@ -2,17 +2,27 @@
 // What certify writes: the summary a person reads on stdout, the JSON certificate
 // and the JUnit XML file for CI dashboards (docs/certify.md describes all three).
 #include <string>
+#include <vector>
 
 #include "certifier.hpp"
 
 namespace bnconform::certify {
 
+// What makes a certificate traceable besides the run itself: which bnconform,
+// on which machine, from which command.
+struct run_identity {
+  std::string suite_version;              // the CMake project version
+  std::string suite_revision;             // git revision at build time, or "unknown"
+  std::vector<std::string> command_line;  // argv as given
+  std::string cpu_model;                  // /proc/cpuinfo "model name", or "unknown"
+  std::string kernel_variant;             // the built-in cpu kernel's variant; empty otherwise
+};
+
 // The table (operation x dtype x layout), the groups, every failure with its repro
 // line, and the verdict.
 std::string summary_text(const certification& c);
 
-// `suite_version`: bnconform's version.
-std::string certificate_json(const certification& c, const std::string& suite_version);
+std::string certificate_json(const certification& c, const run_identity& run);
 std::string junit_xml(const certification& c);
 
 }  // namespace bnconform::certify

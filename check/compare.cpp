@@ -178,6 +178,7 @@ comparison compare_forward(const problem& p, const tensor& x, const module_state
   report_guards(j, got.guards);
   std::optional<comparison> early;
   if (!statuses_agree(j, expected.status, got.status, state_before, state_after, early)) {
+    if (early) early->reference_needs_more_bits = expected.needs_more_bits;
     return early ? *early : j.finish(verdict::pass);
   }
   const budget_model model(p, opt.judged_at);
@@ -273,6 +274,7 @@ comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
   report_guards(j, got.guards);
   std::optional<comparison> early;
   if (!statuses_agree(j, expected.status, got.status, state, state, early)) {
+    if (early) early->reference_needs_more_bits = expected.needs_more_bits;
     return early ? *early : j.finish(verdict::pass);
   }
   const budget_model model(p, opt.judged_at);

@@ -58,10 +58,7 @@ template <class Run>
 comparison with_enough_precision(options o, Run run) {
   comparison cmp = run(o);
   for (const int bits : {512, 1024}) {
-    if (cmp.result != verdict::mistrusted || bits <= o.reference_bits ||
-        cmp.reason.find("higher precision") == std::string::npos) {
-      break;
-    }
+    if (!cmp.reference_needs_more_bits || bits <= o.reference_bits) break;
     o.reference_bits = bits;
     cmp = run(o);
   }

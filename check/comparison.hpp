@@ -23,6 +23,9 @@ struct comparison {
   double max_ulp = 0, max_abs = 0, max_rel = 0;
   std::int64_t elements_judged = 0;
   bool call_rejected = false;  // the call is invalid and the kernel rejected it as it must
+  // Mistrusted because the reference's self-check cannot vouch at its precision: a
+  // higher precision may judge the call (compare.hpp, with_enough_precision).
+  bool reference_needs_more_bits = false;
   std::vector<std::string> first_mismatches;  // up to 10
   std::vector<std::string> notes;             // guard findings, ill-posed channels, ...
   // A command that reproduces the call; callers that generated the inputs from a

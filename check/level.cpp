@@ -35,6 +35,10 @@ verdict parse_verdict(std::string_view text) {
   report_error("unknown verdict '" + std::string(text) + "'");
 }
 
+bool is_failure(verdict v) {
+  return v == verdict::fail || v == verdict::crashed || v == verdict::timed_out;
+}
+
 int severity(verdict v) {
   switch (v) {
     case verdict::pass: return 0;

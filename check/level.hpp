@@ -20,6 +20,9 @@ verdict parse_verdict(std::string_view text);  // throws bnconform::error
 // How bad a verdict is, for folding several into one (the worst decides): pass,
 // ill-posed, unsupported, mistrusted, timed-out, crashed, fail.
 int severity(verdict v);
+// A verdict against the kernel: fail, crashed or timed-out. Everything else
+// (pass, ill-posed, unsupported, mistrusted) is not the kernel's failure.
+bool is_failure(verdict v);
 
 // u_c: the compute precision a kernel for this problem claims. f64 data computes
 // in f64; f32, f16 and bf16 data compute in f32 (tolerance.md).

@@ -10,10 +10,12 @@
 #include "certify/report.hpp"
 #include "certify/shapes_file.hpp"
 #include "core/error.hpp"
+#include "failure_files.hpp"
 #include "install_paths.hpp"
 #include "kernel_registry.hpp"
 #include "oracle_option.hpp"
 #include "output_file.hpp"
+#include "run_identity.hpp"
 
 namespace bnconform::cli {
 
@@ -37,9 +39,7 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
       "certify",
       "Run the whole battery against a kernel and write a certificate (docs/certify.md)");
   add_oracle_option(c);
-  c->add_option("--kernel", o.kernel_name,
-                "'cpu', 'reference', another built-in name, or a path to a kernel shared library")
-      ->required();
+  c->add_option("--kernel", o.kernel_name, kernel_option_help())->required();
   c->add_option("--level", o.level, "strict or standard (default standard)");
   c->add_option("--profile", o.profile, "Semantics to certify against (default pytorch)");
   c->add_option("--budget", o.budget_seconds,
@@ -47,7 +47,10 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
       ->check(CLI::NonNegativeNumber);
   c->add_option("--seed", o.seed, "Seed of every generated case (default 1)");
   c->add_option("--report", o.report_directory,
-                "Directory for certificate.json and junit.xml (created if missing)");
+                "Directory for certificate.json, junit.xml and failures/ (created if missing)");
+  c->add_option("--save-failures", o.failures_directory,
+                "Directory for a case file per failing item, which `bnconform check` replays "
+                "(default: REPORTDIR/failures with --report)");
   c->add_option("--case-timeout", o.case_timeout_seconds,
                 "Seconds of silence after which a case counts as hung (default 60)")
       ->check(CLI::PositiveNumber);
@@ -108,6 +111,18 @@ certify::settings settings_from(const certify_options& o) {
   return s;
 }
 
+// Where the failing items' case files go: --save-failures, else REPORTDIR/failures
+// under --report, else nowhere; and the option to name in an error.
+struct failure_destination {
+  std::string directory, option;
+};
+
+failure_destination failures_directory(const certify_options& o) {
+  if (!o.failures_directory.empty()) return {o.failures_directory, "--save-failures"};
+  if (o.report_directory.empty()) return {};
+  return {(std::filesystem::path(o.report_directory) / "failures").string(), "--report"};
+}
+
 }  // namespace
 
 int execute_certify(const certify_options& o, const std::string& suite_version) {
@@ -131,17 +146,25 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
     const loaded_kernel k = load_kernel(name, 0);
     use(k.get());
   };
+  // Every output directory is checked before any is created, and all of them
+  // before any kernel runs: a bad one leaves nothing behind.
+  const failure_destination failures = failures_directory(o);
+  if (!o.report_directory.empty()) check_writable_directory(o.report_directory, "--report");
+  if (!failures.directory.empty()) check_writable_directory(failures.directory, failures.option);
   std::error_code ec;
   if (!o.report_directory.empty()) {
     std::filesystem::create_directories(o.report_directory, ec);
     if (ec) report_error("--report: cannot create '" + o.report_directory + "': " + ec.message());
   }
-  const certify::certification c = certify::certify(source, s, o.only, std::cerr);
+  if (!failures.directory.empty()) prepare_failure_directory(failures.directory, failures.option);
+  certify::certification c = certify::certify(source, s, o.only, std::cerr);
+  if (!failures.directory.empty()) save_failures(c, failures.directory);
   std::cout << certify::summary_text(c) << std::flush;
   if (!o.report_directory.empty()) {
     const std::filesystem::path dir(o.report_directory);
-    write_file_atomically((dir / "certificate.json").string(),
-                          certify::certificate_json(c, suite_version));
+    write_file_atomically(
+        (dir / "certificate.json").string(),
+        certify::certificate_json(c, identify_run(o.kernel_name, suite_version, o.command_line)));
     write_file_atomically((dir / "junit.xml").string(), certify::junit_xml(c));
     std::cerr << "certify: wrote " << (dir / "certificate.json").string() << " and "
               << (dir / "junit.xml").string() << '\n';

@@ -23,6 +23,8 @@ struct certify_options {
   std::string golden_directory;
   std::string shapes_file;
   int jobs = 0;  // 0: one per online CPU
+  std::string failures_directory;         // --save-failures (default REPORTDIR/failures)
+  std::vector<std::string> command_line;  // argv, for the certificate
 };
 
 CLI::App* add_certify_command(CLI::App& app, certify_options& options);

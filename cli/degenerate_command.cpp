@@ -13,8 +13,7 @@ CLI::App* add_degenerate_command(CLI::App& app, degenerate_options& o) {
   CLI::App* cmd = app.add_subcommand("degenerate",
                                      "Run the degenerate catalog of semantics.md against a kernel");
   cmd->add_option("names", o.names, "Case names (default: every case of the default tier)");
-  cmd->add_option("--kernel", o.kernel_name,
-                  "A built-in kernel name or a path to a kernel shared library");
+  cmd->add_option("--kernel", o.kernel_name, kernel_option_help());
   cmd->add_option("--level", o.level, "strict (default) or standard");
   cmd->add_flag("--large", o.large, "Include the large tier (minutes, gigabytes)");
   cmd->add_flag("--list", o.list, "List the cases and their rules, run nothing");

@@ -21,9 +21,7 @@ CLI::App* add_fuzz_command(CLI::App& app, fuzz_options& o) {
       "fuzz", "Fuzz a kernel against the reference; save every failure, shrunk, in a corpus");
   add_oracle_option(fuzz);
   fuzz->require_subcommand(0, 1);
-  fuzz->add_option("--kernel", o.kernel_name,
-                   "Kernel to fuzz: a built-in name (cpu, reference, model-*, mutant-*) or a "
-                   "path to a kernel shared library");
+  fuzz->add_option("--kernel", o.kernel_name, kernel_option_help());
   fuzz->add_option("--precision", o.precision_bits,
                    "Bits of the reference kernel, when fuzzing it");
   auto* minutes = fuzz->add_option("--minutes", o.minutes, "Time budget in minutes (default 1)");

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "check/ratio_text.hpp"
 #include "core/error.hpp"
 #include "golden/catalog.hpp"
 #include "golden/checker.hpp"
@@ -154,7 +155,7 @@ int check_command(const golden_options& o) {
       ++counts[v.result];
       std::cout << check::name_of(v.result) << ' ' << name;
       if (!v.passed() || o.verbose) {
-        std::cout << " (worst budget ratio " << v.worst_ratio << ")"
+        std::cout << " (worst budget ratio " << check::ratio_text(v.result, v.worst_ratio, 6) << ")"
                   << (v.reason.empty() ? "" : ": " + v.reason);
       }
       std::cout << '\n';
@@ -191,7 +192,7 @@ int import_onnx(const golden_options& o) {
     for (const check::comparison& c : golden::check_external(g, check::level::standard)) {
       std::cout << check::name_of(c.result) << ' ' << g.name
                 << " (ONNX's outputs against the reference, "
-                << "worst budget ratio " << c.worst_ratio << ")"
+                << "worst budget ratio " << check::ratio_text(c.result, c.worst_ratio, 6) << ")"
                 << (c.passed() ? "" : ": " + c.reason) << '\n';
       disagreements += c.passed() ? 0 : 1;
     }
@@ -217,9 +218,7 @@ CLI::App* add_golden_command(CLI::App& app, golden_options& o) {
       golden->add_subcommand("check", "Run the golden cases against a kernel, print verdicts");
   add_oracle_option(check_cmd);
   check_cmd->add_option("filter", o.filter, "Case names: a substring, or a glob (* ? [])");
-  check_cmd->add_option("--kernel", o.kernel_name,
-                        "A built-in kernel name (reference, model-wide, ...; an unknown name lists "
-                        "them) or a path to a kernel shared library (default reference)");
+  check_cmd->add_option("--kernel", o.kernel_name, kernel_option_help("reference"));
   check_cmd->add_option("--precision", o.precision_bits,
                         "Bits of the reference kernel: 128, 256 (default), 512, 1024");
   check_cmd->add_option("--level", o.level, "Error-model level: strict (default) or standard");

@@ -77,6 +77,15 @@ std::vector<std::string> kernel_names() {
   return names;
 }
 
+std::string kernel_option_help(const std::string& default_name) {
+  std::string text = "A built-in kernel (";
+  const std::vector<std::string> names = kernel_names();
+  for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : ", ") + names[i];
+  text += ") or the path of a kernel shared library";
+  if (!default_name.empty()) text += " (default " + default_name + ")";
+  return text;
+}
+
 loaded_kernel load_kernel(const std::string& name, int precision_bits) {
   if (is_kernel_path(name)) {
     if (precision_bits != 0) {

@@ -31,6 +31,10 @@ bool is_kernel_path(std::string_view name);
 // Every built-in name load_kernel knows, in the order a user is told them.
 std::vector<std::string> kernel_names();
 
+// The help text of a --kernel option: every built-in name, from kernel_names(), or
+// a path; `default_name` when the option has a default.
+std::string kernel_option_help(const std::string& default_name = "");
+
 // Built-in names: "reference", and "cuda" and "cudnn" where impl/cuda built them
 // (they need a CUDA device: without one, loading says why).
 // precision_bits: 0 when not given; otherwise only valid for "reference".

@@ -37,6 +37,7 @@ int run_main(int argc, char** argv) {
   bnconform::cli::degenerate_options degenerate_options;
   CLI::App* degenerate = bnconform::cli::add_degenerate_command(app, degenerate_options);
   bnconform::cli::certify_options certify_options;
+  certify_options.command_line.assign(argv, argv + argc);
   CLI::App* certify = bnconform::cli::add_certify_command(app, certify_options);
   bnconform::cli::check_options check_options;
   CLI::App* check = bnconform::cli::add_check_command(app, check_options);

@@ -24,8 +24,7 @@ CLI::App* add_run_command(CLI::App& app, run_options& o) {
   run->add_flag("--print-case", o.print_case, "Print the generated case instead of running it")
       ->needs(problem_opt);
   case_opt->excludes(problem_opt);
-  run->add_option("--kernel", o.kernel_name,
-                  "'reference', 'cpu' or a path to a kernel shared library (default reference)");
+  run->add_option("--kernel", o.kernel_name, kernel_option_help("reference"));
   run->add_option("--precision", o.precision_bits,
                   "Bits of the reference's arithmetic: 128, 256 (default), 512, 1024");
   run->add_flag("--hex", o.hex, "Write every value as a hex-float string");

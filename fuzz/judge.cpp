@@ -20,10 +20,7 @@ judgement from(const check::comparison& c, const char* op) {
 
 }  // namespace
 
-bool judgement::is_finding() const {
-  return result == check::verdict::fail || result == check::verdict::crashed ||
-         result == check::verdict::timed_out;
-}
+bool judgement::is_finding() const { return check::is_failure(result); }
 
 fuzz_inputs inputs_of(const kernel& k, const properties::generated_case& c) {
   properties::case_inputs made = properties::make_inputs(c);

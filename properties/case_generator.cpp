@@ -55,10 +55,19 @@ std::vector<std::int64_t> long_channel_shape(int rank, std::int64_t min_batch,
   return shape;
 }
 
-}  // namespace
+// What the generator may choose from: the declared capabilities that fit the needs.
+struct choices {
+  std::vector<dtype> dtypes;
+  std::vector<layout> layouts;
+  std::vector<mode> modes;
+  int min_rank = 2, max_rank = 5;
 
-rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
-                                       const generation_limits& limits) {
+  bool empty() const {
+    return dtypes.empty() || layouts.empty() || modes.empty() || min_rank > max_rank;
+  }
+};
+
+choices choices_for(const kernel& k, const case_needs& needs) {
   const bnc_capabilities caps = k.capabilities();
   // Shrinking moves toward the first entry of each list: the plainest choice.
   std::vector<dtype> dtypes;
@@ -78,13 +87,28 @@ rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
       !needs.forward_training) {
     modes.push_back(mode::eval);
   }
-  std::vector<value_kind> kinds = needs.kinds;
-  if (kinds.empty()) kinds.assign(all_value_kinds().begin(), all_value_kinds().end());
-  const int min_rank = std::max(2, caps.min_rank);
-  const int max_rank = std::min(5, caps.max_rank);
-  if (dtypes.empty() || layouts.empty() || modes.empty() || min_rank > max_rank) {
+  return {dtypes, layouts, modes, std::max(2, caps.min_rank), std::min(5, caps.max_rank)};
+}
+
+}  // namespace
+
+bool declares_a_case(const kernel& k, const case_needs& needs) {
+  return !choices_for(k, needs).empty();
+}
+
+rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
+                                       const generation_limits& limits) {
+  const choices allowed = choices_for(k, needs);
+  if (allowed.empty()) {
     return rc::gen::exec([]() -> generated_case { throw rc::GenerationFailure(no_declared_case); });
   }
+  const std::vector<dtype>& dtypes = allowed.dtypes;
+  const std::vector<layout>& layouts = allowed.layouts;
+  const std::vector<mode>& modes = allowed.modes;
+  const int min_rank = allowed.min_rank;
+  const int max_rank = allowed.max_rank;
+  std::vector<value_kind> kinds = needs.kinds;
+  if (kinds.empty()) kinds.assign(all_value_kinds().begin(), all_value_kinds().end());
 
   return rc::gen::resize(
       rc::kNominalSize, rc::gen::exec([=]() {

@@ -10,9 +10,12 @@
 
 namespace bnconform::properties {
 
-// The generation failure of a kernel that declares no case a property needs (the
-// runner reports the property unsupported).
+// Why a property is unsupported when the kernel declares no case it needs.
 inline constexpr const char* no_declared_case = "the kernel declares no case this property needs";
+
+// Whether the kernel declares some case the property needs (dtype, layout, mode,
+// rank); the runner asks before generating, and reports the property unsupported.
+bool declares_a_case(const kernel& k, const case_needs& needs);
 
 rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
                                        const generation_limits& limits);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <string>
+#include <unordered_map>
 
 #include "case_generator.hpp"
 
@@ -75,6 +77,11 @@ property_report run_one(const kernel& k, property_id id, const run_options& opt)
     }
     needs.kinds = kinds;
   }
+  if (!declares_a_case(k, needs)) {
+    report.verdict = property_verdict::unsupported;
+    report.reason = no_declared_case;
+    return report;
+  }
   const rc::Gen<generated_case> gen = case_generator(k, needs, opt.limits);
   property_options popt;
   popt.level = opt.level;
@@ -109,8 +116,12 @@ property_report run_one(const kernel& k, property_id id, const run_options& opt)
   metadata.id = std::string(name_of(id));
   metadata.description = metadata.id;
   listener events(report, opt);
+  // Every parameter comes from here and nothing to reproduce from the environment:
+  // RapidCheck's global configuration (RC_PARAMS) is never loaded, so it never
+  // prints its "Using configuration" line among a report's lines.
+  const std::unordered_map<std::string, rc::detail::Reproduce> nothing_to_reproduce;
   const rc::detail::TestResult result =
-      rc::detail::checkTestable(property, metadata, params, events);
+      rc::detail::checkTestable(property, metadata, params, events, nothing_to_reproduce);
   rc::detail::SuccessResult success;
   rc::detail::FailureResult failure;
   rc::detail::GaveUpResult gave_up;
@@ -131,9 +142,6 @@ property_report run_one(const kernel& k, property_id id, const run_options& opt)
     report.verdict =
         unsupported_cases > 0 ? property_verdict::unsupported : property_verdict::gave_up;
     report.reason = gave_up.description;
-  } else if (result.match(error) && error.description.find(no_declared_case) != std::string::npos) {
-    report.verdict = property_verdict::unsupported;
-    report.reason = error.description;
   } else if (result.match(error)) {
     report.verdict = property_verdict::failed;
     report.failure = counterexample{"", "RapidCheck error: " + error.description};

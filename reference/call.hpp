@@ -60,6 +60,10 @@ struct forward_result {
   std::int64_t num_batches_tracked = 0;
   std::vector<std::int64_t> ill_posed_channels;  // eps == 0 and zero variance
   std::vector<unsettled_element> unsettled;
+  // The self-check cannot vouch for this call at this precision (inputs spanning
+  // too many binary orders, or elements left unsettled): status is an internal
+  // error, and a higher precision may judge it.
+  bool needs_more_bits = false;
   // Elements the self-check could not settle but accepted as negligible
   // (negligible.hpp): there the value is known only to within `spread`.
   std::vector<unsettled_element> forgiven;
@@ -74,6 +78,10 @@ struct backward_result {
   output dgamma, dbeta;  // when affine
   std::vector<std::int64_t> ill_posed_channels;
   std::vector<unsettled_element> unsettled;
+  // The self-check cannot vouch for this call at this precision (inputs spanning
+  // too many binary orders, or elements left unsettled): status is an internal
+  // error, and a higher precision may judge it.
+  bool needs_more_bits = false;
   // Elements the self-check could not settle but accepted as negligible
   // (negligible.hpp): there the value is known only to within `spread`.
   std::vector<unsettled_element> forgiven;

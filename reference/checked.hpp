@@ -129,6 +129,7 @@ forward_result checked_forward(const problem& p, const call_inputs& in) {
   if (auto refusal = span_refusal(p, in, Bits)) {
     forward_result r;
     r.status = *refusal;
+    r.needs_more_bits = true;
     return r;
   }
   const auto low = engine<mp_float<Bits>>(p, in).forward();
@@ -147,7 +148,10 @@ forward_result checked_forward(const problem& p, const call_inputs& in) {
   if (!r.unsettled.empty()) {
     forgive_negligible(p, in, checked_quantities<Bits>(p, in), Bits, r.unsettled, &r.forgiven);
   }
-  if (!r.unsettled.empty()) r.status = unsettled_status(r.unsettled, Bits);
+  if (!r.unsettled.empty()) {
+    r.status = unsettled_status(r.unsettled, Bits);
+    r.needs_more_bits = true;
+  }
   return r;
 }
 
@@ -156,6 +160,7 @@ backward_result checked_backward(const problem& p, const call_inputs& in) {
   if (auto refusal = span_refusal(p, in, Bits)) {
     backward_result r;
     r.status = *refusal;
+    r.needs_more_bits = true;
     return r;
   }
   const auto low = engine<mp_float<Bits>>(p, in).backward();
@@ -168,7 +173,10 @@ backward_result checked_backward(const problem& p, const call_inputs& in) {
   if (!r.unsettled.empty()) {
     forgive_negligible(p, in, checked_quantities<Bits>(p, in), Bits, r.unsettled, &r.forgiven);
   }
-  if (!r.unsettled.empty()) r.status = unsettled_status(r.unsettled, Bits);
+  if (!r.unsettled.empty()) {
+    r.status = unsettled_status(r.unsettled, Bits);
+    r.needs_more_bits = true;
+  }
   return r;
 }
 

@@ -66,10 +66,7 @@ auto with_enough_bits(void* context, Compute compute) {
   auto r = compute(choice.bits);
   if (!choice.escalates) return r;
   for (const int bits : supported_precisions()) {
-    if (bits <= choice.bits || r.status.ok() || r.status.code != BNC_STATUS_INTERNAL_ERROR ||
-        r.status.message.find("use a higher precision") == std::string::npos) {
-      continue;
-    }
+    if (bits <= choice.bits || !r.needs_more_bits) continue;
     r = compute(bits);
   }
   return r;

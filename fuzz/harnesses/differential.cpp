@@ -96,8 +96,7 @@ check::comparison judged(Run run) {
   opt.judged_at = check::level::strict;
   opt.reference_bits = 128;
   check::comparison c = run(opt);
-  if (c.result == check::verdict::mistrusted &&
-      c.reason.find("higher precision") != std::string::npos) {
+  if (c.reference_needs_more_bits) {
     opt.reference_bits = 256;
     c = run(opt);
   }

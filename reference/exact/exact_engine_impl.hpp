@@ -155,6 +155,7 @@ std::optional<Result> refused(const problem& p, const call_inputs& in, unsigned 
   if (auto refusal = span_refusal(p, in, static_cast<int>(bits))) {
     Result r;
     r.status = *refusal;
+    r.needs_more_bits = true;
     return r;
   }
   return std::nullopt;
@@ -167,7 +168,10 @@ Result conclude(const problem& p, const call_inputs& in, unsigned bits, Result r
                 Quantities&& quantities) {
   if (r.unsettled.empty()) return r;
   forgive_negligible(p, in, quantities(), bits, r.unsettled, &r.forgiven);
-  if (!r.unsettled.empty()) r.status = unsettled_status(r.unsettled, static_cast<int>(bits));
+  if (!r.unsettled.empty()) {
+    r.status = unsettled_status(r.unsettled, static_cast<int>(bits));
+    r.needs_more_bits = true;
+  }
   return r;
 }
 

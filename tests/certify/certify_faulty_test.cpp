@@ -148,7 +148,7 @@ void expect_unloadable(const char* path, const std::string& why) {
   EXPECT_FALSE(c.certified);
   EXPECT_THAT(c.load_error, HasSubstr(why));
   EXPECT_THAT(summary_text(c), HasSubstr("could not be loaded"));
-  EXPECT_THAT(certificate_json(c, "test"), HasSubstr("\"load_error\""));
+  EXPECT_THAT(certificate_json(c, run_identity{}), HasSubstr("\"load_error\""));
 }
 
 TEST(CertifyFaulty, LibrariesThatCannotBeLoadedAreNotCertified) {

@@ -66,7 +66,7 @@ void expect_certified(const certification& c) {
 TEST(Certify, TheCpuKernelIsCertifiedAtStrict) {
   const certification c = run(built_in("cpu"), quick(check::level::strict));
   expect_certified(c);
-  const nlohmann::json j = nlohmann::json::parse(certificate_json(c, "test"));
+  const nlohmann::json j = nlohmann::json::parse(certificate_json(c, run_identity{}));
   EXPECT_EQ(j.at("format"), "bnconform-certificate/1");
   EXPECT_EQ(j.at("certified"), true);
   EXPECT_EQ(j.at("kernel").at("name"), "cpu");
@@ -141,6 +141,63 @@ TEST(Certify, ALibraryThatCannotBeLoadedIsNotCertified) {
   EXPECT_FALSE(c.certified);
   EXPECT_THAT(c.load_error, HasSubstr("not a kernel library"));
   EXPECT_THAT(junit_xml(c), HasSubstr("failures=\"1\""));
+}
+
+// The facts certify decides on travel as fields, never as words of a message.
+TEST(Certify, AnOutcomeKeepsItsTypedFactsAcrossTheWorkerPipe) {
+  item_outcome o;
+  o.kind = group::properties;
+  o.name = "properties/batch-permutation#0";
+  o.result = check::verdict::mistrusted;
+  o.reason = "a reason that mentions no suite error";
+  o.suite_error = true;
+  o.counterexample = "problem=shape=2x3 kind=normal seed=0x1";
+  const cell where = *parse_cell("forward-training f32 channels_first");
+  o.add(where, check::verdict::pass, 0.75, 1);
+  o.add(where, check::verdict::fail, 0.25, 2);
+  const item_outcome back = outcome_from_json(to_json_line(o));
+  EXPECT_TRUE(back.suite_error);
+  EXPECT_EQ(back.counterexample, o.counterexample);
+  ASSERT_EQ(back.cells.size(), 1u);
+  EXPECT_EQ(back.cells[0].worst_ratio, 0.75);
+  EXPECT_EQ(back.cells[0].failed_worst_ratio, 0.25);
+  EXPECT_EQ(back.cells[0].failed, 1);
+}
+
+// A failing cell shows the ratio of its failing calls; "n/a*" where none of them
+// exceeded a budget, with the footnote that says why.
+TEST(Certify, AFailingRowShowsTheRatioOfWhatFailedIt) {
+  certification c;
+  c.loaded = true;
+  cell_summary rule_broken{*parse_cell("forward-training f32 channels_first"),
+                           true,
+                           check::verdict::fail,
+                           5,
+                           0.508,
+                           0.25,
+                           0.5};
+  cell_summary out_of_budget{*parse_cell("forward-training f32 channels_last"),
+                             true,
+                             check::verdict::fail,
+                             5,
+                             3.5,
+                             3.5,
+                             40};
+  cell_summary passing{
+      *parse_cell("forward-eval f32 channels_first"), true, check::verdict::pass, 5, 0.508, 0, 0.5};
+  c.cells = {rule_broken, out_of_budget, passing};
+  const std::string text = summary_text(c);
+  EXPECT_THAT(text, HasSubstr("forward-training   f32   channels_first  fail               5"
+                              "         n/a*"));
+  EXPECT_THAT(text, HasSubstr("forward-training   f32   channels_last   fail               5"
+                              "          3.5"));
+  EXPECT_THAT(text, HasSubstr("forward-eval       f32   channels_first  pass               5"
+                              "        0.508"));
+  EXPECT_THAT(text, HasSubstr("\n* failed on a rule with no budget ratio"));
+  const nlohmann::json j = nlohmann::json::parse(certificate_json(c, run_identity{}));
+  EXPECT_EQ(j.at("cells").at(0).at("worst_ratio"), "n/a");
+  EXPECT_EQ(j.at("cells").at(1).at("worst_ratio"), 3.5);
+  EXPECT_EQ(j.at("cells").at(2).at("worst_ratio"), 0.508);
 }
 
 }  // namespace

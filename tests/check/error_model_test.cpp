@@ -13,6 +13,8 @@
 
 #include "battery_cases.hpp"
 #include "check/budget.hpp"
+#include "check/comparison.hpp"
+#include "check/ratio_text.hpp"
 #include "impl/mutants/model_kernel.hpp"
 #include "reference/reference.hpp"
 
@@ -158,6 +160,43 @@ TEST(ErrorModelVerdicts, F64SubnormalDataWithZeroEpsHasUnboundedBudgets) {
   const kernel k(reference::reference_kernel(1024));
   const auto c = check::run_forward(k, p, x, module_state::initial(p), opt);
   EXPECT_EQ(c.result, verdict::pass) << c.describe();
+}
+
+// docs/error-model.md, "Max ULP": ULPs are measured only where a budget bounds the
+// value (an unbounded element, above, may be any finite value) and the exact value
+// is normal in the output dtype.
+TEST(ErrorModelVerdicts, MaxUlpLeavesOutElementsWithAnUnboundedBudget) {
+  const problem p = problem::parse("shape=4x1,dtype=f64,eps=0");
+  const double inf = std::numeric_limits<double>::infinity();
+  check::judge unbounded(p, level::strict);
+  unbounded.element("y", dtype::f64, {0, 0}, 1.0, 0.0, 0x1p1000, inf);
+  const check::comparison a = unbounded.finish(verdict::pass);
+  EXPECT_EQ(a.result, verdict::pass);
+  EXPECT_EQ(a.max_ulp, 0.0);
+  // An exact zero (or subnormal) output: its ULP is 2^-1074, so 2^-60 would read
+  // 1e305 ULPs while far within its budget.
+  check::judge at_zero(p, level::strict);
+  at_zero.element("dx", dtype::f64, {0, 0}, 0.0, 0.0, 0x1p-60, 0x1p-50);
+  at_zero.element("dx", dtype::f64, {1, 0}, 0x1p-1070, 0.0, 0x1p-60, 0x1p-50);
+  const check::comparison z = at_zero.finish(verdict::pass);
+  EXPECT_EQ(z.result, verdict::pass);
+  EXPECT_EQ(z.max_ulp, 0.0);
+  check::judge bounded(p, level::strict);
+  bounded.element("y", dtype::f64, {0, 0}, 1.0, 0.0, 1.0 + 0x1p-50, 1.0);
+  EXPECT_EQ(bounded.finish(verdict::pass).max_ulp, 4.0);
+}
+
+// check/ratio_text.hpp: a failure that no budget explains shows no ratio.
+TEST(ErrorModelVerdicts, TheRatioOfAFailureWithinBudgetReadsNotApplicable) {
+  EXPECT_EQ(check::ratio_text(verdict::fail, 0.5, 3), "n/a");
+  EXPECT_EQ(check::ratio_text(verdict::crashed, 0, 3), "n/a");
+  EXPECT_EQ(check::ratio_text(verdict::fail, 1.0, 3), "n/a");
+  EXPECT_EQ(check::ratio_text(verdict::fail, 2.5, 3), "2.5");
+  EXPECT_EQ(check::ratio_text(verdict::fail, std::numeric_limits<double>::infinity(), 3), "inf");
+  EXPECT_EQ(check::ratio_text(verdict::pass, 0.123456, 3), "0.123");
+  EXPECT_EQ(check::ratio_text(verdict::mistrusted, 0, 3), "0");
+  EXPECT_TRUE(check::is_failure(verdict::timed_out));
+  EXPECT_FALSE(check::is_failure(verdict::mistrusted));
 }
 
 // docs/tolerance.md#exact-results: exact fills.

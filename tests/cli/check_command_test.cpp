@@ -46,6 +46,25 @@ TEST(CheckCommand, AMutantFailsWithItsReasonAndRepro) {
       << o.out;
 }
 
+TEST(CheckCommand, AFailureWithNoElementBeyondItsBudgetShowsNoRatio) {
+  // The tail of y is left unwritten (the harness's NaN sentinel): a non-finite
+  // mismatch and a guard finding, while every written element is within budget.
+  const outcome o = run({"check", "--problem", "shape=8x3x5,dtype=f32", "--seed", "3", "--kernel",
+                         "mutant-unwritten-tail"});
+  EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
+  EXPECT_EQ(o.out.rfind("check: fail at strict, worst budget ratio n/a (no element beyond its "
+                        "budget: see the reason)",
+                        0),
+            0u)
+      << o.out;
+  // A failure that does exceed a budget keeps its figure.
+  const outcome budget = run({"check", "--problem", "shape=8x3x5,dtype=f32", "--seed", "3",
+                              "--kernel", "mutant-eps-outside-sqrt"});
+  EXPECT_EQ(budget.exit_code, 1) << budget.out << budget.err;
+  EXPECT_EQ(budget.out.rfind("check: fail at strict, worst budget ratio ", 0), 0u) << budget.out;
+  EXPECT_EQ(budget.out.find("n/a"), std::string::npos) << budget.out;
+}
+
 TEST(CheckCommand, BothOraclesGiveTheSameVerdict) {
   for (const char* kernel : {"cpu", "mutant-flipped-momentum"}) {
     const std::vector<std::string> base = {"check", example_case("momentum_none.json"), "--kernel",
