@@ -157,6 +157,14 @@ failure_case failure_case_of(const item_outcome& o, const std::vector<item>& fix
   } else if (it->kind == group::golden) {
     replay = golden::read_golden_file(it->subject).inputs;
     replay->finding.reset();
+  } else if (it->kind == group::realistic && !it->subject.empty()) {
+    // The item's inputs are those of a generated case of its problem (normal values).
+    const properties::generated_case g{problem::parse(it->subject), properties::value_kind::normal,
+                                       c.options.seed};
+    replay = generated_case_file(g.repro(), c.identity.capabilities);
+    replay->description = "certify's realistic item " + it->name;
+  } else if (it->kind == group::realistic) {
+    f.why_none = "the kernel declares nothing the realistic group can run";
   } else {
     f.why_none =
         "a gradient check compares the kernel with its own finite differences, which a case "
