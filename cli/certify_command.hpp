@@ -22,7 +22,7 @@ struct certify_options {
   std::vector<std::string> groups;
   std::string golden_directory;
   std::string shapes_file;
-  int jobs = 0;  // 0: one per online CPU
+  int jobs = 0;                           // 0: one per online CPU
   std::string failures_directory;         // --save-failures (default REPORTDIR/failures)
   std::vector<std::string> command_line;  // argv, for the certificate
 };

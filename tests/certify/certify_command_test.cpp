@@ -81,8 +81,9 @@ TEST(CertifyCommand, ABadShapesLineIsAUsageErrorWithItsLine) {
   const fs::path shapes = dir / "shapes.txt";
   std::ofstream(shapes) << "# mine\n32x64x7x7\n\n32x-1x7\n";
   const fs::path report = dir / "report";
-  const command_outcome o = certify(
-      "bad-shapes", {"--kernel", "cpu", "--shapes", shapes.string(), "--report", report.string()});
+  const command_outcome o =
+      certify("bad-shapes-run",
+              {"--kernel", "cpu", "--shapes", shapes.string(), "--report", report.string()});
   expect_usage_error(o, shapes.string() + ":4: ");
   EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << o.err;  // one line
   EXPECT_FALSE(fs::exists(report));

@@ -93,6 +93,7 @@ TEST(Realistic, EveryNetworkMeetsEveryDeclaredPairAndEveryLayer) {
 
 TEST(Realistic, OnlyDeclaredRanksPairsAndModesArePlanned) {
   bnc_capabilities c = all_declared();
+  c.min_rank = 4;
   c.max_rank = 4;
   c.operations = BNC_OP_FORWARD_EVAL;
   c.dtypes = 1u << BNC_DTYPE_F32;

@@ -127,10 +127,14 @@ bnc_kernel crashing_kernel() {
 TEST_F(FuzzCampaign, CrashesAndHangsAreFindings) {
   const bnc_kernel description = crashing_kernel();
   const kernel k(&description);
-  campaign_options opt = options("crashing", 16);
+  campaign_options opt = options("crashing", 32);
   opt.case_timeout = std::chrono::milliseconds(500);
+  // Only the planted crashes and hangs may end a case: no wide or long cases that
+  // take longer than the timeout to judge.
+  opt.draw.limits.long_one_in = 0;
+  opt.draw.limits.wide_one_in = 0;
   const campaign_summary s = run_campaign(k, opt);
-  EXPECT_EQ(s.cases, 16u) << "every case is judged, the crashed ones included";
+  EXPECT_EQ(s.cases, 32u) << "every case is judged, the crashed ones included";
   ASSERT_GT(s.failures.count("crashed"), 0u) << s.describe();
   ASSERT_GT(s.failures.count("timed-out"), 0u) << s.describe();
   EXPECT_GT(s.worker_restarts, 0);

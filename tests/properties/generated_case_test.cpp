@@ -183,7 +183,8 @@ TEST(GeneratedCase, TheEdgeCasesAreReached) {
                      value_kind::constant_channels,
                      value_kind::heavy_tail,
                      value_kind::raw_bits,
-                     value_kind::sprinkled_nonfinite};
+                     value_kind::sprinkled_nonfinite,
+                     value_kind::offset_gradient};
   report = run_properties(model, all_kinds);
   EXPECT_TRUE(report.passed()) << report.describe();
   for (const value_kind kind : all_value_kinds()) {

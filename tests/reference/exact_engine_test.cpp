@@ -187,19 +187,19 @@ TEST(ExactEngine, AgreesWithMultiprecisionOnEveryGeneratorFamily) {
 }
 
 // Ziv's test on an interval that straddles a rounding boundary: v = 1 + 2^-24 (an
-// f32 midpoint) minus 2^-80, with an error bound of 2^-70, may stand for values
+// f32 midpoint) minus 2^-45, with an error bound of 2^-40, may stand for values
 // that round to 1 and values that round to 1 + 2^-23, so it must not settle; the
-// same value with a bound of 2^-90 lies wholly below the midpoint and settles to 1.
+// same value with a bound of 2^-50 lies wholly below the midpoint and settles to 1.
 // (BrokenCopiesFailTheDifferentialSuite shows a whole engine without the test failing.)
 TEST(ExactEngine, ZivsTestRefusesAnIntervalAcrossARoundingBoundary) {
   using namespace reference::exact;
   const binary_format f32 = format_of(dtype::f32);
-  const word2 v = fast_two_sum(1 + 0x1p-24, -0x1p-80);
-  ASSERT_EQ(round_to_format(1 + 0x1p-24 + 0x1p-70, f32), 1 + 0x1p-23);  // the ends differ
-  ASSERT_EQ(round_to_format(1 + 0x1p-24 - 0x1p-70, f32), 1.0);
-  EXPECT_FALSE(settle_rounding(bounded{v, 0x1p-70, true}, f32).has_value());
-  EXPECT_FALSE(settle_element(bounded{v, 0x1p-70, true}, f32).has_value());
-  const std::optional<double> tight = settle_rounding(bounded{v, 0x1p-90, true}, f32);
+  const double v = 1 + 0x1p-24 - 0x1p-45;                     // a double: 46 significant bits
+  ASSERT_EQ(round_to_format(v + 0x1p-40, f32), 1 + 0x1p-23);  // the ends round apart
+  ASSERT_EQ(round_to_format(v - 0x1p-40, f32), 1.0);
+  EXPECT_FALSE(settle_rounding(bounded{{v, 0}, 0x1p-40, true}, f32).has_value());
+  EXPECT_FALSE(settle_element(bounded{{v, 0}, 0x1p-40, true}, f32).has_value());
+  const std::optional<double> tight = settle_rounding(bounded{{v, 0}, 0x1p-50, true}, f32);
   ASSERT_TRUE(tight.has_value());
   EXPECT_EQ(*tight, 1.0);
 }

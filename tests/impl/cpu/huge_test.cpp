@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "reference/reference.hpp"
 #include "support.hpp"
 
 namespace bnconform::testing {
