@@ -25,6 +25,12 @@ double underflow_unit(dtype t) {
 // infinity, never as a product 0 * inf, which would be NaN and demand exactness.
 bool unbounded(const channel_terms& c) { return std::isinf(c.rel_d_invstd); }
 
+// The profiles whose momentum q weights the OLD value and whose running variance is
+// the biased one: new = q old + (1 - q) batch (docs/semantics.md#profiles).
+bool old_weighted(bnconform::profile p) {
+  return p == profile::onnx || p == profile::keras || p == profile::flax;
+}
+
 }  // namespace
 
 budget_model::budget_model(const problem& p, level l)
@@ -37,7 +43,8 @@ budget_model::budget_model(const problem& p, level l)
       eta_s_(underflow_unit(p.stats_type())),
       eps_(p.eps()),
       m_(p.reduction_size()),
-      batch_statistics_(p.uses_batch_statistics()) {}
+      batch_statistics_(p.uses_batch_statistics()),
+      profile_(p.profile()) {}
 
 channel_terms budget_model::terms(const reference::channel_quantities& q, double gamma,
                                   double beta) const {
@@ -125,6 +132,17 @@ double budget_model::save_invstd(const channel_terms& c) const {
 
 double budget_model::running_mean(const channel_terms& c, double old, double f,
                                   double updated) const {
+  if (old_weighted(profile_)) {
+    // q old + (1 - q) mean with q = f: two products and a sum; q rounded to the
+    // compute type moves the result by d q (old - mean), |d| <= u; 1 - q rounded
+    // adds u (1 - q) |mean|; then storage.
+    const double q = f, w = 1 - f;
+    return 2 * u_ * (q * abs(old) + w * abs(c.mean)) + u_ * q * (abs(old) + abs(c.mean)) +
+           u_ * w * abs(c.mean) + w * c.d_mean + u_s_ * abs(updated) + eta_s_;
+  }
+  // tf-fused with f == 1 stores the batch mean and never reads the old value (which
+  // may be NaN or infinite): save_mean's budget.
+  if (profile_ == profile::tf_fused && f == 1) return c.d_mean + u_s_ * abs(updated) + eta_s_;
   // (1 - f) old + f mean: two products and a sum, then storage. The factor itself
   // (a double in the ABI) rounded to the compute type moves the result by
   // f d (mean - old), |d| <= u: with f near 1, far more than u |1 - f| |old|.
@@ -134,8 +152,21 @@ double budget_model::running_mean(const channel_terms& c, double old, double f,
 
 double budget_model::running_var(const channel_terms& c, double old, double f,
                                  double updated) const {
+  if (old_weighted(profile_)) {
+    // As running_mean, with the biased variance and no correction factor.
+    const double q = f, w = 1 - f;
+    return 2 * u_ * (q * abs(old) + w * c.var) + u_ * q * (abs(old) + c.var) + u_ * w * c.var +
+           w * c.d_var + u_s_ * abs(updated) + eta_s_;
+  }
+  // pytorch and tf-fused store b var, b = m / (m - 1), and 1 when m <= 1 (tf-fused's
+  // m / max(m - 1, 1); pytorch rejects m == 1 and keeps the old values when m == 0).
   const double bessel = c.m > 1 ? c.m / (c.m - 1) : 1.0;
   const double unbiased = c.var * bessel;
+  // tf-fused with f == 1 stores b var alone, the old value unread: b's rounding and
+  // the product (2 u), the variance's error scaled by b, storage.
+  if (profile_ == profile::tf_fused && f == 1) {
+    return bessel * c.d_var + 2 * u_ * unbiased + u_s_ * abs(updated) + eta_s_;
+  }
   // As running_mean, with the unbiased variance and its correction factor (m/(m-1)
   // is one more rounded product).
   return 2 * u_ * (abs(1 - f) * abs(old) + f * unbiased) + u_ * f * (abs(old) + unbiased) +

@@ -38,8 +38,9 @@ class budget_model {
   double y(const channel_terms& c, double x, double y_value) const;
   double save_mean(const channel_terms& c) const;
   double save_invstd(const channel_terms& c) const;
-  // `old` is the running value before the call, f the exponential average factor,
-  // `updated` the exact new value.
+  // `old` is the running value before the call, f the step's factor as the ABI
+  // passes it (the momentum, or 1 / k), whose meaning is the problem's profile's
+  // (docs/tolerance.md#budget-per-output-element), `updated` the exact new value.
   double running_mean(const channel_terms& c, double old, double f, double updated) const;
   double running_var(const channel_terms& c, double old, double f, double updated) const;
   double dbeta(const channel_terms& c) const;
@@ -68,6 +69,7 @@ class budget_model {
   double eps_;
   std::int64_t m_;
   bool batch_statistics_;
+  bnconform::profile profile_;
 };
 
 }  // namespace bnconform::check

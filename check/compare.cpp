@@ -250,6 +250,18 @@ comparison compare_forward(const problem& p, const tensor& x, const module_state
         }
         continue;
       }
+      if (m == 0) {
+        // An empty batch: the running statistics are kept (pytorch, onnx) or NaN
+        // (keras, tf-fused, flax), by rule (docs/semantics.md#profiles).
+        const bool kept = p.profile() == profile::pytorch || p.profile() == profile::onnx;
+        const char* why = kept ? "an empty batch leaves the running statistics alone"
+                               : "an empty batch makes the running statistics NaN";
+        j.exact("running_mean", p.stats_type(), {c}, expected.running_mean.rounded[k],
+                state_after.running_mean.get(c), why);
+        j.exact("running_var", p.stats_type(), {c}, expected.running_var.rounded[k],
+                state_after.running_var.get(c), why);
+        continue;
+      }
       j.element("running_mean", p.stats_type(), {c}, expected.running_mean.rounded[k],
                 expected.running_mean.residual[k], state_after.running_mean.get(c),
                 model.running_mean(t, old_mean, f, expected.running_mean.rounded[k]));

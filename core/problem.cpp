@@ -24,6 +24,7 @@ std::string_view name_of(profile p) {
     case profile::onnx: return "onnx";
     case profile::keras: return "keras";
     case profile::tf_fused: return "tf-fused";
+    case profile::flax: return "flax";
   }
   return "?";
 }
@@ -109,11 +110,28 @@ mode parse_mode(std::string_view v) {
 }
 
 profile parse_profile(std::string_view v) {
-  for (profile p : {profile::pytorch, profile::onnx, profile::keras, profile::tf_fused}) {
+  for (profile p :
+       {profile::pytorch, profile::onnx, profile::keras, profile::tf_fused, profile::flax}) {
     if (v == name_of(p)) return p;
   }
   report_error("profile: unknown '" + std::string(v) +
-               "' (expected pytorch, onnx, keras or tf-fused)");
+               "' (expected pytorch, onnx, keras, tf-fused or flax)");
+}
+
+struct profile_defaults {
+  double eps;
+  double momentum;
+};
+
+profile_defaults defaults_of(profile p) {
+  switch (p) {
+    case profile::pytorch: return {1e-5, 0.1};
+    case profile::onnx: return {1e-5, 0.9};      // momentum weights the old value
+    case profile::keras: return {1e-3, 0.99};    // momentum weights the old value
+    case profile::tf_fused: return {1e-4, 1.0};  // the op's epsilon, exponential_avg_factor
+    case profile::flax: return {1e-5, 0.99};     // momentum weights the old value
+  }
+  return {1e-5, 0.1};
 }
 
 std::string_view trim(std::string_view s) {
@@ -174,9 +192,11 @@ problem problem::parse(std::string_view text) {
     }
   }
   if (!has_shape) report_error("problem string: shape=... is required");
-  // semantics.md: the onnx profile's momentum defaults to ONNX's 0.9 (it weights
-  // the old value there), not PyTorch's 0.1.
-  if (f.profile == profile::onnx && !seen.contains("momentum")) f.momentum = 0.9;
+  // semantics.md#conventions-by-profile: a profile's own defaults where the string
+  // leaves eps or momentum out (the canonical string always states both).
+  const profile_defaults d = defaults_of(f.profile);
+  if (!seen.contains("eps")) f.eps = d.eps;
+  if (!seen.contains("momentum")) f.momentum = d.momentum;
   return problem(std::move(f));
 }
 
@@ -305,7 +325,7 @@ problem from_abi(const bnc_problem& p) {
   }
   f.mode = mode_value == BNC_MODE_TRAINING ? mode::training : mode::eval;
   const int profile_value = raw_value(p.profile);
-  if (profile_value < BNC_PROFILE_PYTORCH || profile_value > BNC_PROFILE_TF_FUSED) {
+  if (profile_value < BNC_PROFILE_PYTORCH || profile_value > BNC_PROFILE_FLAX) {
     report_error("unknown bnc_profile value " + std::to_string(profile_value));
   }
   f.profile = static_cast<profile>(profile_value);

@@ -20,7 +20,7 @@ namespace bnconform {
 
 enum class layout : std::uint8_t { channels_first, channels_last };
 enum class mode : std::uint8_t { training, eval };
-enum class profile : std::uint8_t { pytorch, onnx, keras, tf_fused };
+enum class profile : std::uint8_t { pytorch, onnx, keras, tf_fused, flax };
 
 std::string_view name_of(layout l);
 std::string_view name_of(mode m);
@@ -28,7 +28,8 @@ std::string_view name_of(profile p);
 
 class problem {
  public:
-  // Everything that defines a problem; defaults are PyTorch's module defaults.
+  // Everything that defines a problem; defaults are PyTorch's module defaults
+  // (parse() gives a profile's own eps and momentum when the string omits them).
   struct fields {
     std::vector<std::int64_t> shape;  // N, C, S1, ..., Sk
     bnconform::layout layout = layout::channels_first;

@@ -1,10 +1,11 @@
 #pragma once
 // Batch normalization in a multiprecision type, written to read like
-// docs/semantics.md (the pytorch profile, and the onnx profile's running
-// statistics). No rounding to a target dtype happens here: the engine returns
-// values of `Real`; checked.hpp rounds them once.
+// docs/semantics.md (the pytorch profile, and every profile's running statistics
+// in update_running). No rounding to a target dtype happens here: the engine
+// returns values of `Real`; checked.hpp rounds them once.
 // Validation (status codes, sizes) happens before the engine is called.
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -120,21 +121,50 @@ class engine {
   }
 
   // The running statistics after a training call (in place); unchanged otherwise.
+  // f is factor(): the problem's momentum, whose meaning is the profile's
+  // (docs/semantics.md#conventions-by-profile), or 1 / counter (pytorch only).
   void update_running(Real& rm, Real& rv, const channel_statistics<Real>& st, const Real& f) const {
-    // m == 0 leaves the running statistics as they were (there are no batch
-    // statistics to blend in); m == 1 never gets here (rejected before).
-    if (p_.mode() != mode::training || p_.reduction_size() == 0) return;
-    if (p_.profile() == profile::onnx) {
-      // ONNX BatchNormalization-15, training_mode=1: momentum weights the old
-      // value and the stored variance is the biased (population) one.
-      rm = rm * f + st.mean * Real(Real(1) - f);
-      rv = rv * f + st.var * Real(Real(1) - f);
-    } else {
-      // Written as PyTorch writes it, so that non-finite values propagate alike
-      // (e.g. factor 0 with an infinite mean gives NaN).
-      rm = f * st.mean + Real(Real(1) - f) * rm;
-      rv = f * st.unbiased_var + Real(Real(1) - f) * rv;
+    if (p_.mode() != mode::training) return;
+    const std::int64_t m = p_.reduction_size();
+    const profile pr = p_.profile();
+    if (m == 0) {
+      // pytorch and onnx keep the running statistics (no batch statistic to blend
+      // in); keras and flax blend in the mean of no values, 0 / 0, and tf-fused's
+      // op writes NaN: NaN whatever the momentum is.
+      if (pr == profile::pytorch || pr == profile::onnx) return;
+      rm = rv = Real(std::numeric_limits<double>::quiet_NaN());
+      return;
     }
+    // m == 1 reaches here only where it is no error (keras, tf-fused, flax): the
+    // biased variance is 0.
+    switch (pr) {
+      case profile::onnx:
+      case profile::keras:
+      case profile::flax:
+        // The momentum weights the OLD value and the stored variance is the biased
+        // one, products as written (momentum 1 with a NaN mean gives NaN).
+        rm = rm * f + st.mean * Real(Real(1) - f);
+        rv = rv * f + st.var * Real(Real(1) - f);
+        return;
+      case profile::tf_fused: {
+        // FusedBatchNormV3: f weights the batch value, the stored variance is
+        // b * var with b = m / max(m - 1, 1), and f == 1 does not read the old values.
+        const Real unbiased = m > 1 ? st.unbiased_var : st.var;  // b = 1 when m == 1
+        if (f == Real(1)) {
+          rm = st.mean;
+          rv = unbiased;
+          return;
+        }
+        rm = Real(Real(1) - f) * rm + f * st.mean;
+        rv = Real(Real(1) - f) * rv + f * unbiased;
+        return;
+      }
+      case profile::pytorch: break;
+    }
+    // Written as PyTorch writes it, so that non-finite values propagate alike
+    // (e.g. factor 0 with an infinite mean gives NaN).
+    rm = f * st.mean + Real(Real(1) - f) * rm;
+    rv = f * st.unbiased_var + Real(Real(1) - f) * rv;
   }
 
   backward_sums<Real> sums(std::int64_t c, const channel_statistics<Real>& st) const {

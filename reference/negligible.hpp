@@ -45,11 +45,23 @@ inline double element_scale(const problem& p, const call_inputs& in,
   }
   if (e.output == "save_mean") return k.mean_abs;
   if (e.output == "save_invstd") return k.invstd;
+  // The running statistics' terms by the profile's update (docs/semantics.md#profiles):
+  // the momentum weights the old value in onnx, keras and flax (biased variance);
+  // tf-fused with f == 1 does not read the old value, and its factor b is 1 at m == 1.
+  const profile pr = p.profile();
+  const bool old_weighted = pr == profile::onnx || pr == profile::keras || pr == profile::flax;
+  const auto old_term = [&](const std::vector<double>& v) {
+    if (old_weighted) return f * abs(at(v, c, 0.0));
+    if (pr == profile::tf_fused && f == 1) return 0.0;
+    return abs(1 - f) * abs(at(v, c, 0.0));
+  };
   if (e.output == "running_mean") {
-    return abs(1 - f) * abs(at(in.running_mean, c, 0.0)) + f * k.mean_abs;
+    return old_term(in.running_mean) + (old_weighted ? 1 - f : f) * k.mean_abs;
   }
   if (e.output == "running_var") {
-    return abs(1 - f) * abs(at(in.running_var, c, 0.0)) + f * k.var * m / (m - 1);
+    if (old_weighted) return old_term(in.running_var) + (1 - f) * k.var;
+    if (pr == profile::tf_fused && m == 1) return old_term(in.running_var) + f * k.var;
+    return old_term(in.running_var) + f * k.var * m / (m - 1);
   }
   if (e.output == "dgamma") return k.sum_abs_dy_xhat;
   if (e.output == "dbeta") return k.sum_abs_dy;

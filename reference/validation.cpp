@@ -24,16 +24,12 @@ std::string shape_text(const problem& p) {
 }  // namespace
 
 std::optional<call_status> validate(const problem& p, const call_inputs& in, bool backward) {
-  if (p.profile() != profile::pytorch && p.profile() != profile::onnx) {
-    return call_status{BNC_STATUS_UNSUPPORTED,
-                       "the reference implements the pytorch and onnx profiles, not " +
-                           std::string(name_of(p.profile()))};
-  }
-  // ONNX has no cumulative moving average: its momentum is always a number.
-  if (p.profile() == profile::onnx && !p.momentum()) {
-    return call_status{BNC_STATUS_UNSUPPORTED,
-                       "momentum=none is not defined for the onnx profile (ONNX's momentum is a "
-                       "number, default 0.9)"};
+  // Only PyTorch has a cumulative moving average: every other profile's momentum is
+  // a number (docs/semantics.md#conventions-by-profile).
+  if (p.profile() != profile::pytorch && !p.momentum()) {
+    return call_status{BNC_STATUS_UNSUPPORTED, "momentum=none is not defined for the " +
+                                                   std::string(name_of(p.profile())) +
+                                                   " profile (its momentum is a number)"};
   }
   const std::int64_t c = p.channels();
   const std::int64_t affine_count = p.affine() ? c : 0;
@@ -54,8 +50,11 @@ std::optional<call_status> validate(const problem& p, const call_inputs& in, boo
                            std::to_string(in.num_batches_tracked)};
   }
   // PyTorch: "Expected more than 1 value per channel when training". It applies
-  // whenever batch statistics are used, eval without running statistics included.
-  if (p.uses_batch_statistics() && p.reduction_size() == 1) {
+  // whenever batch statistics are used, eval without running statistics included,
+  // in the pytorch and onnx profiles; keras, tf-fused and flax normalize one value
+  // per channel with var = 0.
+  const bool m1_is_error = p.profile() == profile::pytorch || p.profile() == profile::onnx;
+  if (m1_is_error && p.uses_batch_statistics() && p.reduction_size() == 1) {
     return call_status{
         BNC_STATUS_INVALID_PROBLEM,
         "Expected more than 1 value per channel when training, got input size " + shape_text(p)};

@@ -75,7 +75,8 @@ typedef enum bnc_profile {
   BNC_PROFILE_PYTORCH = 0,
   BNC_PROFILE_ONNX = 1,
   BNC_PROFILE_KERAS = 2,
-  BNC_PROFILE_TF_FUSED = 3
+  BNC_PROFILE_TF_FUSED = 3,
+  BNC_PROFILE_FLAX = 4 /* additive within ABI 1.0: older kernels never declare it */
 } bnc_profile;
 
 typedef enum bnc_memory { BNC_MEMORY_HOST = 0, BNC_MEMORY_DEVICE = 1 } bnc_memory;

@@ -64,7 +64,8 @@ std::vector<problem> many_problems() {
   for (dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
     for (layout l : {layout::channels_first, layout::channels_last}) {
       for (mode m : {mode::training, mode::eval}) {
-        for (profile pr : {profile::pytorch, profile::onnx, profile::keras, profile::tf_fused}) {
+        for (profile pr :
+             {profile::pytorch, profile::onnx, profile::keras, profile::tf_fused, profile::flax}) {
           for (int rank = 2; rank <= 6; ++rank) {
             for (const auto& momentum : momenta) {
               for (double eps : epsilons) {
@@ -98,7 +99,7 @@ std::vector<problem> many_problems() {
 
 TEST(ProblemString, RoundTripsEveryCombination) {
   const std::vector<problem> problems = many_problems();
-  ASSERT_EQ(problems.size(), 4u * 2 * 2 * 4 * 5 * 4 * 4 * 2 * 2);
+  ASSERT_EQ(problems.size(), 4u * 2 * 2 * 5 * 5 * 4 * 4 * 2 * 2);
   for (const problem& p : problems) {
     const std::string text = p.to_string();
     const problem back = problem::parse(text);
@@ -283,6 +284,40 @@ TEST(ProblemParse, ErrorsQuoteTheOffendingText) {
   EXPECT_THAT(parse_error("shape=2x3,momentum=1.5"), HasSubstr("1.5"));
 }
 
+// An unknown profile is one line that lists every known one.
+TEST(ProblemParse, UnknownProfileListsTheKnownOnes) {
+  const std::string e = parse_error("shape=2x3,profile=jax");
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  for (const char* name : {"pytorch", "onnx", "keras", "tf-fused", "flax"}) {
+    EXPECT_THAT(e, HasSubstr(name));
+  }
+}
+
+// docs/semantics.md#conventions-by-profile: each profile's eps and momentum when the
+// string leaves them out; a value given is kept whatever the profile.
+TEST(ProblemParse, DefaultsAreTheProfiles) {
+  struct defaults {
+    const char* name;
+    double eps, momentum;
+  };
+  for (const defaults& d :
+       {defaults{"pytorch", 1e-5, 0.1}, defaults{"onnx", 1e-5, 0.9}, defaults{"keras", 1e-3, 0.99},
+        defaults{"tf-fused", 1e-4, 1.0}, defaults{"flax", 1e-5, 0.99}}) {
+    const problem p = problem::parse(std::string("shape=2x3,profile=") + d.name);
+    EXPECT_EQ(p.eps(), d.eps) << d.name;
+    EXPECT_EQ(p.momentum(), d.momentum) << d.name;
+    const problem given =
+        problem::parse(std::string("shape=2x3,eps=0.5,momentum=0.25,profile=") + d.name);
+    EXPECT_EQ(given.eps(), 0.5) << d.name;
+    EXPECT_EQ(given.momentum(), 0.25) << d.name;
+    EXPECT_FALSE(problem::parse(std::string("shape=2x3,momentum=none,profile=") + d.name)
+                     .momentum()
+                     .has_value());
+    // The canonical string states both, so it means the same under every default.
+    EXPECT_EQ(problem::parse(p.to_string()), p) << d.name;
+  }
+}
+
 TEST(ProblemFields, ConstructorValidates) {
   auto error_of = [](problem::fields f) -> std::string {
     try {
@@ -458,6 +493,8 @@ TEST(ProblemAbi, DescriptorFieldsMatchTheHeader) {
   EXPECT_EQ(d64.data_dtype, BNC_DTYPE_F64);
   EXPECT_EQ(d64.stats_dtype, BNC_DTYPE_F64);
   EXPECT_EQ(d64.profile, BNC_PROFILE_TF_FUSED);
+  EXPECT_EQ(problem::parse("shape=2x3,profile=flax").to_abi().profile, BNC_PROFILE_FLAX);
+  EXPECT_EQ(static_cast<int>(BNC_PROFILE_FLAX), 4);  // the value is ABI: never renumbered
   EXPECT_EQ(d64.layout, BNC_LAYOUT_CHANNELS_FIRST);
   EXPECT_EQ(d64.mode, BNC_MODE_TRAINING);
 }
@@ -509,7 +546,7 @@ TEST(ProblemAbi, FromAbiRejectsMalformedDescriptors) {
   store_raw(d.mode, 7);
   EXPECT_THAT(abi_error(d), HasSubstr("bnc_mode"));
   d = good;
-  store_raw(d.profile, 4);
+  store_raw(d.profile, 5);  // one past BNC_PROFILE_FLAX
   EXPECT_THAT(abi_error(d), HasSubstr("bnc_profile"));
   d = good;
   store_raw(d.profile, -1);

@@ -23,7 +23,7 @@ TEST(GoldenCatalog, CoversWhatTheIssueAsks) {
   const std::vector<case_spec> specs = read_spec_directory(specs_directory());
   EXPECT_GE(specs.size(), 200u);
   std::set<int> ranks;
-  std::set<std::string> layouts, dtypes, momenta, ops;
+  std::set<std::string> layouts, dtypes, momenta, ops, profiles;
   std::set<std::pair<bool, bool>> affine_track;
   bool eval_running = false, eval_batch = false, multi_step_none = false;
   for (const case_spec& s : specs) {
@@ -32,6 +32,7 @@ TEST(GoldenCatalog, CoversWhatTheIssueAsks) {
     layouts.insert(std::string(name_of(p.layout())));
     dtypes.insert(std::string(name_of(p.data_type())));
     momenta.insert(p.momentum() ? std::to_string(*p.momentum()) : "none");
+    profiles.insert(std::string(name_of(p.profile())));
     affine_track.insert({p.affine(), p.track_running_stats()});
     for (const std::string& step : s.steps) {
       const bool eval =
@@ -51,6 +52,8 @@ TEST(GoldenCatalog, CoversWhatTheIssueAsks) {
     EXPECT_TRUE(momenta.contains(m)) << m;
   }
   EXPECT_EQ(affine_track.size(), 4u);
+  // Every profile but onnx, whose cases are ONNX's own (imported, counted below).
+  EXPECT_EQ(profiles, (std::set<std::string>{"pytorch", "keras", "tf-fused", "flax"}));
   EXPECT_TRUE(eval_running);
   EXPECT_TRUE(eval_batch);
   EXPECT_TRUE(multi_step_none);

@@ -126,8 +126,9 @@ TEST(ReferenceErrorRules, SizeMismatchIsRejectedBeforeComputing) {
   EXPECT_TRUE(r.y.rounded.empty());
 }
 
-TEST(ReferenceErrorRules, ProfilesOtherThanPytorchAndOnnxAreUnsupportedForNow) {
-  for (const char* name : {"keras", "tf-fused"}) {
+// docs/semantics.md#profiles: the reference implements every profile.
+TEST(ReferenceErrorRules, EveryProfileIsImplemented) {
+  for (const char* name : {"pytorch", "onnx", "keras", "tf-fused", "flax"}) {
     const problem p = problem::parse(std::string("shape=4x3,profile=") + name);
     reference::call_inputs in;
     in.x.assign(12, 1.0);
@@ -135,7 +136,57 @@ TEST(ReferenceErrorRules, ProfilesOtherThanPytorchAndOnnxAreUnsupportedForNow) {
     in.beta.assign(3, 0.0);
     in.running_mean.assign(3, 0.0);
     in.running_var.assign(3, 1.0);
-    EXPECT_EQ(reference::forward(p, in).status.code, BNC_STATUS_UNSUPPORTED) << name;
+    EXPECT_TRUE(reference::forward(p, in).status.ok()) << name;
+  }
+}
+
+// Only pytorch has a cumulative average: momentum=none is UNSUPPORTED elsewhere,
+// in every mode (an eval call does not use the momentum, but the problem is not one
+// of the profile's).
+TEST(ReferenceErrorRules, MomentumNoneIsUnsupportedOutsidePytorch) {
+  for (const char* name : {"onnx", "keras", "tf-fused", "flax"}) {
+    for (const char* mode_text : {"train", "eval"}) {
+      const problem p = problem::parse(std::string("shape=4x3,momentum=none,mode=") + mode_text +
+                                       ",profile=" + name);
+      reference::call_inputs in;
+      in.x.assign(12, 1.0);
+      in.gamma.assign(3, 1.0);
+      in.beta.assign(3, 0.0);
+      in.running_mean.assign(3, 0.0);
+      in.running_var.assign(3, 1.0);
+      const auto r = reference::forward(p, in);
+      EXPECT_EQ(r.status.code, BNC_STATUS_UNSUPPORTED) << name << " " << mode_text;
+      EXPECT_NE(r.status.message.find(name), std::string::npos) << r.status.message;
+      EXPECT_TRUE(r.y.rounded.empty());
+    }
+  }
+}
+
+// m == 1 with batch statistics is an error in pytorch and onnx only
+// (docs/semantics.md#conventions-by-profile): training, and eval without tracking.
+TEST(ReferenceErrorRules, OneValuePerChannelIsAnErrorOnlyInPytorchAndOnnx) {
+  for (const char* track : {"true", "false"}) {
+    const std::string mode_text = std::string(track) == "true" ? "train" : "eval";
+    for (const char* name : {"pytorch", "onnx", "keras", "tf-fused", "flax"}) {
+      const problem p = problem::parse("shape=1x2,momentum=0.5,mode=" + mode_text +
+                                       ",track=" + track + ",profile=" + name);
+      reference::call_inputs in;
+      in.x = {1, 2};
+      in.gamma.assign(2, 1.0);
+      in.beta.assign(2, 0.0);
+      if (p.track_running_stats()) {
+        in.running_mean.assign(2, 0.0);
+        in.running_var.assign(2, 1.0);
+      }
+      const bool error = std::string(name) == "pytorch" || std::string(name) == "onnx";
+      EXPECT_EQ(reference::forward(p, in).status.code,
+                error ? BNC_STATUS_INVALID_PROBLEM : BNC_STATUS_OK)
+          << name << " " << mode_text;
+      in.dy = {1, 1};
+      EXPECT_EQ(reference::backward(p, in).status.code,
+                error ? BNC_STATUS_INVALID_PROBLEM : BNC_STATUS_OK)
+          << name << " backward " << mode_text;
+    }
   }
 }
 

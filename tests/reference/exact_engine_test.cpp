@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <tuple>
 
 #include "core/rounding.hpp"
@@ -74,7 +75,9 @@ double draw(random_source& rng, family f, dtype t, std::int64_t i) {
   return 0;
 }
 
-problem random_problem(random_source& rng) {
+// A random problem; `forced` replaces the drawn profile (the draws stay the same,
+// so the sequence of the default is unchanged).
+problem random_problem(random_source& rng, std::optional<profile> forced = std::nullopt) {
   static const dtype dtypes[] = {dtype::f64, dtype::f32, dtype::f16, dtype::bf16};
   problem::fields f;
   const int rank = 2 + static_cast<int>(rng.below(4));
@@ -87,9 +90,10 @@ problem random_problem(random_source& rng) {
   f.affine = rng.below(4) != 0;
   f.track_running_stats = rng.below(4) != 0;
   f.profile = rng.below(4) == 0 ? profile::onnx : profile::pytorch;
+  if (forced) f.profile = *forced;
   const std::int64_t e = rng.below(4);
   f.eps = e == 0 ? 0.0 : e == 1 ? 1e-30 : 1e-5;
-  if (f.profile == profile::onnx || rng.below(3) != 0)
+  if (f.profile != profile::pytorch || rng.below(3) != 0)
     f.momentum = rng.uniform(0, 1);
   else
     f.momentum = std::nullopt;
@@ -136,6 +140,41 @@ TEST(ExactEngine, AgreesWithMultiprecisionOnEveryFamily) {
   // The double-word path settles most elements; the fallback count is reported.
   RecordProperty("fallback_elements", std::to_string(fallbacks));
   RecordProperty("elements", std::to_string(elements));
+}
+
+// Every profile's running statistics (docs/semantics.md#profiles), over the same
+// families, with m == 1 and m == 0 drawn often (no error in keras, tf-fused and
+// flax), momenta 0 and 1 among the draws, and non-finite old running values.
+TEST(ExactEngine, AgreesWithMultiprecisionOnEveryProfile) {
+  random_source rng(2026);
+  const profile profiles[] = {profile::pytorch, profile::onnx, profile::keras, profile::tf_fused,
+                              profile::flax};
+  const double special[] = {0.0, 1.0, std::numeric_limits<double>::infinity(),
+                            -std::numeric_limits<double>::infinity(),
+                            std::numeric_limits<double>::quiet_NaN()};
+  for (int round = 0; round < 2; ++round) {
+    for (profile pr : profiles) {
+      for (int fx = 0; fx < static_cast<int>(family::count); ++fx) {
+        problem p = random_problem(rng, pr);
+        problem::fields f = p.spec();
+        const std::int64_t shape_kind = rng.below(4);
+        if (shape_kind == 0) f.shape = {1, f.shape[1]};  // m == 1
+        if (shape_kind == 1) f.shape[0] = 0;             // m == 0
+        const std::int64_t momentum_kind = rng.below(4);
+        if (momentum_kind < 2) f.momentum = static_cast<double>(momentum_kind);  // 0 or 1
+        p = problem(f);
+        const family fdy = static_cast<family>(rng.below(static_cast<int>(family::count)));
+        reference::call_inputs in = inputs_for(p, rng, static_cast<family>(fx), fdy);
+        if (p.track_running_stats() && p.channels() > 0 && rng.below(3) == 0) {
+          in.running_mean[0] = special[rng.below(5)];
+          in.running_var[static_cast<std::size_t>(p.channels() - 1)] = special[2 + rng.below(3)];
+        }
+        const std::string d = testing::engines_differ(p, in);
+        EXPECT_EQ(d, "") << p.to_string() << " x family " << fx << " dy family "
+                         << static_cast<int>(fdy);
+      }
+    }
+  }
 }
 
 TEST(ExactEngine, SettlesOrdinaryDataWithoutFallback) {

@@ -59,5 +59,39 @@ TEST(ReferenceNegligible, AnUncertaintyThatMattersStillFailsTheCall) {
   EXPECT_EQ(unsettled[0].index, 0);
 }
 
+// The running statistics' terms follow the profile's update: keras at m == 1
+// blends the old variance with weight q and var = 0 with weight 1 - q (scale
+// 0.5 * 2 = 1, so 2^-200 is below 2^-128 of it); pytorch's form would divide by
+// m - 1 = 0. tf-fused with f == 1 does not read an infinite old mean (scale: the
+// batch's mean |x|, 3).
+TEST(ReferenceNegligible, RunningStatisticsTermsFollowTheProfile) {
+  {
+    const problem p = problem::parse("shape=1x1,dtype=f64,momentum=0.5,profile=keras");
+    reference::call_inputs in;
+    in.x = {3};
+    in.gamma = {1};
+    in.beta = {0};
+    in.running_mean = {0};
+    in.running_var = {2};
+    std::vector<reference::unsettled_element> unsettled{{"running_var", 0, 0x1p-200},
+                                                        {"running_var", 0, 0x1p-100}};
+    reference::forgive_negligible(p, in, reference::quantities(p, in), 256, unsettled);
+    ASSERT_EQ(unsettled.size(), 1u);
+    EXPECT_EQ(unsettled[0].spread, 0x1p-100);
+  }
+  {
+    const problem p = problem::parse("shape=2x1,dtype=f64,profile=tf-fused");
+    reference::call_inputs in;
+    in.x = {2, 4};
+    in.gamma = {1};
+    in.beta = {0};
+    in.running_mean = {INFINITY};
+    in.running_var = {1};
+    std::vector<reference::unsettled_element> unsettled{{"running_mean", 0, 0x1p-200}};
+    reference::forgive_negligible(p, in, reference::quantities(p, in), 256, unsettled);
+    EXPECT_TRUE(unsettled.empty());
+  }
+}
+
 }  // namespace
 }  // namespace bnconform
