@@ -298,7 +298,7 @@ static inline bnc_status bnc_clause_profile(const bnc_clause* self, const bnc_ca
                                             char* message, size_t message_size) {
   if (!bnc_validate_problem_readable_(call)) return BNC_STATUS_OK;
   const int v = bnc_validate_raw_(&call->problem->profile);
-  if (v >= BNC_PROFILE_PYTORCH && v <= BNC_PROFILE_TF_FUSED) return BNC_STATUS_OK;
+  if (v >= BNC_PROFILE_PYTORCH && v <= BNC_PROFILE_FLAX) return BNC_STATUS_OK;
   return bnc_validate_reject_(self, message, message_size, "unknown bnc_profile value %d", v);
 }
 
@@ -522,7 +522,7 @@ static inline bnc_status bnc_clause_layout_declared(const bnc_clause* self, cons
 static inline bnc_status bnc_clause_profile_declared(const bnc_clause* self, const bnc_call* call,
                                                      char* message, size_t message_size) {
   if (!bnc_validate_declared_readable_(call)) return BNC_STATUS_OK;
-  return bnc_validate_declared_bit_(self, bnc_validate_raw_(&call->problem->profile), 4,
+  return bnc_validate_declared_bit_(self, bnc_validate_raw_(&call->problem->profile), 5,
                                     call->capabilities->profiles, "profile", message, message_size);
 }
 

@@ -172,7 +172,7 @@ std::vector<broken_case> cases() {
        [](call_data& c) { set_dtypes(c, BNC_DTYPE_F32, BNC_DTYPE_BF16); }},
       {"mode_2", both, bad, "mode_known", [](call_data& c) { set_raw(c.problem.mode, 2); }},
       {"mode_negative", both, bad, "mode_known", [](call_data& c) { set_raw(c.problem.mode, -1); }},
-      {"profile_4", both, bad, "profile_known", [](call_data& c) { set_raw(c.problem.profile, 4); }},
+      {"profile_5", both, bad, "profile_known", [](call_data& c) { set_raw(c.problem.profile, 5); }},
       {"profile_negative", both, bad, "profile_known",
        [](call_data& c) { set_raw(c.problem.profile, -1); }},
       {"eps_negative", both, bad, "eps_finite_nonnegative",
@@ -212,6 +212,8 @@ std::vector<broken_case> cases() {
          c.problem.profile = BNC_PROFILE_TF_FUSED;
          c.problem.mode = BNC_MODE_EVAL;
        }},
+      {"flax_profile", both, ok, nullptr,
+       [](call_data& c) { c.problem.profile = BNC_PROFILE_FLAX; }},
       {"rank_2", both, ok, nullptr,
        [](call_data& c) {
          c.problem.rank = 2;
