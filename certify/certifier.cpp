@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "battery_runner.hpp"
@@ -191,26 +192,29 @@ std::optional<std::int64_t> parse_round_name(const std::string& name) {
   return std::nullopt;
 }
 
+// Lanes finish items out of plan order: the counts are of fixed items and of
+// rounds done so far, and a group's first outcome prints at once.
 class progress_printer {
  public:
   progress_printer(std::ostream& out, std::size_t fixed) : out_(out), fixed_(fixed) {}
-  void outcome(const item_outcome& o, std::size_t done, int failures) {
+  void outcome(const item_outcome& o, int failures) {
     if (o.failed()) {
       out_ << "certify: " << check::name_of(o.result) << " " << o.name << ": " << o.reason << '\n';
     }
-    const bool new_group = o.kind != last_group_;
+    const bool rounds = o.kind == group::properties;
+    ++(rounds ? rounds_done_ : fixed_done_);
+    const bool new_group = seen_.insert(o.kind).second;
     if (new_group || seconds_since(last_) >= 2.0) {
       out_ << "certify: " << name_of(o.kind);
-      if (o.kind == group::properties) {
-        out_ << " round " << (done - fixed_);
+      if (rounds) {
+        out_ << " round " << rounds_done_;
       } else {
-        out_ << " " << done << "/" << fixed_;
+        out_ << " " << fixed_done_ << "/" << fixed_;
       }
       out_ << ", " << failures << " failed so far, " << std::fixed << std::setprecision(1)
            << seconds_since(start_) << " s\n"
            << std::defaultfloat;
       last_ = clock_type::now();
-      last_group_ = o.kind;
     }
     out_.flush();
   }
@@ -218,8 +222,9 @@ class progress_printer {
  private:
   std::ostream& out_;
   std::size_t fixed_;
+  std::size_t fixed_done_ = 0, rounds_done_ = 0;
+  std::set<group> seen_;
   clock_type::time_point start_ = clock_type::now(), last_ = start_;
-  group last_group_ = group::properties;
 };
 
 // One worker process's share of the plan, and what the certifier knows of the
@@ -300,7 +305,7 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
   const auto record = [&](std::int64_t position, item_outcome o) {
     failures += stops_a_fail_fast_run(o) ? 1 : 0;
     found.emplace_back(position, std::move(o));
-    printer.outcome(found.back().second, found.size(), failures);
+    printer.outcome(found.back().second, failures);
     if (options.fail_fast && failures > 0) stopping = true;
   };
   const auto forget = [](std::vector<std::size_t>& items, std::size_t i) {
