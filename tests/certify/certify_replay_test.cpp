@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "cli/kernel_registry.hpp"
@@ -18,6 +17,12 @@
 
 namespace bnconform {
 namespace {
+
+// Lowercase hex digits, `length` of them (std::regex trips GCC 12's
+// maybe-uninitialized warning in the sanitizer build).
+bool is_hex(const std::string& s, std::size_t length) {
+  return s.size() == length && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
 
 namespace fs = std::filesystem;
 using testing::command_outcome;
@@ -130,7 +135,9 @@ TEST(CertifyReplay, TheCertificateSaysWhichSuiteMachineAndCommandMadeIt) {
   const nlohmann::json cert = json_file(report / "certificate.json");
   EXPECT_EQ(cert.at("suite").at("version"), BNCONFORM_VERSION);
   const std::string revision = cert.at("suite").at("revision");
-  EXPECT_TRUE(std::regex_match(revision, std::regex("[0-9a-f]{40}(-dirty)?|unknown"))) << revision;
+  const std::string hash =
+      revision.substr(0, revision.rfind("-dirty") == 40 ? 40 : revision.size());
+  EXPECT_TRUE(revision == "unknown" || is_hex(hash, 40)) << revision;
   EXPECT_EQ(cert.at("machine").at("cpu_model"), cli::cpu_model_name());
   EXPECT_TRUE(cert.at("machine").at("kernel_variant").is_string());
   EXPECT_FALSE(cert.at("machine").at("kernel_variant").get<std::string>().empty());
@@ -156,7 +163,7 @@ TEST(CertifyReplay, ALibraryKernelIsIdentifiedByItsSha256) {
   EXPECT_THAT(o.out, Not(HasSubstr("failures:")));
   const nlohmann::json cert = json_file(report / "certificate.json");
   const std::string sha = cert.at("kernel").at("sha256");
-  EXPECT_TRUE(std::regex_match(sha, std::regex("[0-9a-f]{64}"))) << sha;
+  EXPECT_TRUE(is_hex(sha, 64)) << sha;
   EXPECT_TRUE(cert.at("machine").at("kernel_variant").is_null());
 }
 
