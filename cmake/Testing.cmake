@@ -3,6 +3,14 @@
 # Labels: unit, property, golden, gpu, slow. The default test presets run all but
 # slow; gpu tests skip (GTEST_SKIP with a message) where there is no device.
 set(BNCONFORM_TEST_LABELS unit property golden gpu slow)
+# Test executables of these labels are not built (the ASan preset skips the tiers its
+# test preset does not run: slow, golden).
+set(BNCONFORM_SKIP_TEST_LABELS "" CACHE STRING "Labels whose test executables are not built")
+# Test code is compiled at -Og with line tables: half the compile time of -O2 -g, and
+# the code under test (the libraries) keeps the build type's flags. The compiler
+# takes the last -O and -g, so these override CMAKE_CXX_FLAGS_<CONFIG>.
+set(BNCONFORM_TEST_COMPILE_OPTIONS "$<$<NOT:$<CONFIG:Debug>>:-Og;-g1>" CACHE STRING
+  "Compile options of the test executables' own sources")
 
 function(bnconform_add_test name)
   cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
@@ -21,11 +29,15 @@ function(bnconform_add_test name)
       message(FATAL_ERROR "bnconform_add_test(${name}): unknown label '${label}' (known: ${BNCONFORM_TEST_LABELS})")
     endif()
   endforeach()
+  if(arg_LABELS IN_LIST BNCONFORM_SKIP_TEST_LABELS)
+    return()
+  endif()
   if(NOT arg_TIMEOUT)
     set(arg_TIMEOUT 300)
   endif()
   add_executable(${name} ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE ${arg_LIBS} GTest::gtest GTest::gtest_main bnconform::warnings)
+  target_compile_options(${name} PRIVATE ${BNCONFORM_TEST_COMPILE_OPTIONS})
   # Shared test helpers: #include "tests/support/...".
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   gtest_discover_tests(${name}
