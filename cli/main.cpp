@@ -13,6 +13,7 @@
 #include "fuzz_command.hpp"
 #endif
 #include "golden_command.hpp"
+#include "huge_pages.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -70,6 +71,7 @@ int run_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bnconform::cli::reexecute_with_huge_pages(argv);
   try {
     return run_main(argc, argv);
   } catch (const bnconform::error& e) {

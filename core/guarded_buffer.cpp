@@ -1,7 +1,8 @@
 #include "guarded_buffer.hpp"
 
-#include <algorithm>
+#include <array>
 #include <cstring>
+#include <span>
 #include <utility>
 
 #include "error.hpp"
@@ -29,7 +30,7 @@ std::string span_note(std::size_t first, std::size_t count) {
 }
 
 // The first changed byte and how many changed, or nothing.
-void check_canary(const std::vector<std::byte>& pad, const char* side, const std::string& name,
+void check_canary(std::span<const std::byte> pad, const char* side, const std::string& name,
                   std::vector<guard_finding>& findings) {
   std::size_t changed = 0;
   std::size_t first = 0;
@@ -71,11 +72,15 @@ guarded_buffer::guarded_buffer(memory_space& space, std::string name, role r,
     : space_(space), name_(std::move(name)), role_(r), original_(contents) {
   if (role_ == role::output) fill_sentinel(original_);
   const std::size_t bytes = original_.byte_size();
-  std::vector<std::byte> image(bytes + 2 * canary_bytes, canary_byte);
-  std::copy(original_.bytes().begin(), original_.bytes().end(), image.begin() + canary_bytes);
-  base_ = static_cast<std::byte*>(space_.allocate(image.size()));
+  base_ = static_cast<std::byte*>(space_.allocate(bytes + 2 * canary_bytes));
+  // Canary, contents, canary: three copies into the space, no staging image of the
+  // whole buffer (a realistic layer's tensors are hundreds of MB).
+  std::array<std::byte, canary_bytes> pad;
+  pad.fill(canary_byte);
   try {
-    space_.upload(base_, image.data(), image.size());
+    space_.upload(base_, pad.data(), canary_bytes);
+    space_.upload(base_ + canary_bytes, original_.data(), bytes);
+    space_.upload(base_ + canary_bytes + bytes, pad.data(), canary_bytes);
   } catch (...) {
     space_.release(base_);
     throw;
@@ -86,13 +91,14 @@ guarded_buffer::~guarded_buffer() { space_.release(base_); }
 
 tensor guarded_buffer::collect(bool must_be_written, std::vector<guard_finding>& findings) const {
   const std::size_t bytes = original_.byte_size();
-  std::vector<std::byte> image(bytes + 2 * canary_bytes);
-  space_.download(image.data(), base_, image.size());
-  check_canary({image.begin(), image.begin() + canary_bytes}, "before", name_, findings);
-  check_canary({image.end() - canary_bytes, image.end()}, "after", name_, findings);
+  std::array<std::byte, canary_bytes> pad;
+  space_.download(pad.data(), base_, canary_bytes);
+  check_canary(pad, "before", name_, findings);
+  space_.download(pad.data(), base_ + canary_bytes + bytes, canary_bytes);
+  check_canary(pad, "after", name_, findings);
 
   tensor result(original_.type(), original_.size());
-  std::copy(image.begin() + canary_bytes, image.end() - canary_bytes, result.bytes().begin());
+  space_.download(result.data(), base_ + canary_bytes, bytes);
   if (role_ == role::input && !result.bitwise_equal(original_)) {
     std::int64_t changed = 0;
     std::int64_t first = -1;
