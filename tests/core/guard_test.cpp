@@ -214,10 +214,11 @@ TEST(HarnessGuards, DeviceKernelsGetTheirBuffersFromTheDeviceSpace) {
   module_state state = module_state::initial(p);
   const forward_outputs out = k.forward(p, tensor(p.data_type(), p.element_count()), state);
   g_mode = misbehaviour::none;
-  // x, y, gamma, beta, running mean and var, save mean and invstd.
+  // x, y, gamma, beta, running mean and var, save mean and invstd; each copied as its
+  // leading canary, its contents and its trailing canary.
   EXPECT_EQ(device.allocations, 8);
-  EXPECT_EQ(device.uploads, 8);
-  EXPECT_EQ(device.downloads, 8);
+  EXPECT_EQ(device.uploads, 3 * 8);
+  EXPECT_EQ(device.downloads, 3 * 8);
   EXPECT_EQ(device.synchronizations, 1);
   EXPECT_EQ(g_stream_seen, &device);
   expect_single(out.guards, guard_kind::out_of_bounds, "y", "after the buffer");
