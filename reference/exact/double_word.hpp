@@ -69,6 +69,10 @@ struct bounded {
   word2 value;
   double error = 0;
   bool trusted = true;
+  // The value is exactly zero, and value.hi carries the sign that the multiprecision
+  // engine's arithmetic gives it (IEEE's rules for signed zeros, which Boost's
+  // cpp_bin_float follows). Other zeros are handed back to that engine.
+  bool exact_zero = false;
 };
 
 namespace detail {
@@ -81,5 +85,8 @@ inline bool in_range(double v) {
 
 // An exact double (untrusted outside detail::in_range).
 inline bounded exact_value(double v) { return {{v, 0}, 0, detail::in_range(v)}; }
+
+// An exact zero of the given sign (bounded::exact_zero).
+inline bounded exact_zero(bool negative) { return {{negative ? -0.0 : 0.0, 0}, 0, true, true}; }
 
 }  // namespace bnconform::reference::exact

@@ -49,9 +49,29 @@ struct affine_constants {
   }
 };
 
+// Whether |v| exceeds its error bound, so that the sign of v is the sign of the value
+// it approximates.
+inline bool sign_settled(double v, double error) { return std::fabs(v) > error; }
+
 inline bounded affine_element(double x, const affine_constants& k) {
   const word2 d = deviation(x, k.mean);
-  if (d.hi == 0 && k.mean.error == 0) return exact_value(k.shift);  // x is the mean
+  const bool x_is_mean = d.hi == 0 && k.mean.error == 0;
+  if (x_is_mean || (k.scale.value.hi == 0 && k.scale.error == 0)) {
+    // A zero product (x is the mean, or gamma is a zero): y is the shift exactly. A
+    // zero y takes the sign of IEEE arithmetic, as the multiprecision engine computes
+    // gamma * ((x - mean) invstd) + beta: x - mean is +0 when x is the mean, the
+    // product's sign is the exclusive or of its factors', and only -0 + -0 is -0.
+    if (k.shift != 0) return exact_value(k.shift);
+    bool deviation_negative = false;
+    if (!x_is_mean) {
+      if (!sign_settled(d.hi, 2 * (2 * u2 * std::fabs(d.hi) * wide + k.mean.error))) {
+        return {d, 0, false};
+      }
+      deviation_negative = std::signbit(d.hi);
+    }
+    const bool product_negative = std::signbit(k.scale.value.hi) != deviation_negative;
+    return exact_zero(product_negative && std::signbit(k.shift));
+  }
   const word2 p = dw_times_dw(k.scale.value, d);
   const word2 y = dw_plus_fp(p, k.shift);
   const bool dropped = fault_is(fault::no_product_error);
@@ -85,6 +105,17 @@ inline bounded gradient_element(double x, double dy, const gradient_constants& k
   const word2 t1 = dw_plus_fp(negate(k.a.value), dy);
   const word2 t2 = dw_times_dw(d, k.b.value);
   const word2 t3 = dw_plus_dw(t1, negate(t2));
+  if (k.scale.value.hi == 0 && k.scale.error == 0) {
+    // gamma is a zero: dx is a zero whose sign is the exclusive or of gamma's and the
+    // bracket's (m dy - sum dy - xhat sum dy xhat = m t3), where t3's bound settles it:
+    //   err(t3) <= e_a + 2u^2|t1| + |d| (e_b + 7u^2 |b|) + |b| e_mean + 4u^2|t3|.
+    const double bb = std::fabs(k.b.value.hi) * wide + k.b.error;
+    const double t3_error = 2 * (k.a.error + 2 * u2 * std::fabs(t1.hi) * wide +
+                                 std::fabs(d.hi) * wide * (k.b.error + 7 * u2 * bb) +
+                                 bb * k.mean.error + 4 * u2 * std::fabs(t3.hi) * wide);
+    if (!sign_settled(t3.hi, t3_error)) return {t3, 0, false};
+    return exact_zero(std::signbit(k.scale.value.hi) != std::signbit(t3.hi));
+  }
   const word2 dx = dw_times_dw(k.scale.value, t3);
   const bool dropped = fault_is(fault::no_product_error);
   const double error =
@@ -100,6 +131,10 @@ inline bounded gradient_element(double x, double dy, const gradient_constants& k
 
 // dx = scale * dy, the backward with running statistics: err <= 2u^2|dx| + |dy| e_scale.
 inline bounded scaled_element(double dy, const channel_word& scale) {
+  // A zero factor: dy * (gamma invstd) is a zero with the exclusive or of the signs.
+  if (dy == 0 || (scale.value.hi == 0 && scale.error == 0)) {
+    return exact_zero(std::signbit(dy) != std::signbit(scale.value.hi));
+  }
   const word2 dx = dw_times_fp(scale.value, dy);
   const double error = 4 * u2 * std::fabs(dx.hi) * wide + 2 * std::fabs(dy) * scale.error;
   return {dx, error, in_safe_range(dx.hi) && in_safe_range(dy)};

@@ -130,7 +130,11 @@ struct grid_answer {
 // exactly zero is left to the multiprecision computation, which alone decides the
 // sign of a zero the same way in both engines.
 inline std::optional<settled_element> settle_element(const bounded& b, binary_format f) {
-  if (b.value.hi == 0) return std::nullopt;
+  if (b.value.hi == 0) {
+    // A zero in every format, with a +0 residual (as the multiprecision engine settles it).
+    if (b.exact_zero && b.trusted && b.error == 0) return settled_element{b.value.hi, 0.0};
+    return std::nullopt;
+  }
   const std::optional<double> rounded = settle_rounding(b, f);
   if (!rounded || *rounded == 0) return std::nullopt;
   // v - rounded: hi - rounded is exact (Sterbenz: they are within a factor 2).
