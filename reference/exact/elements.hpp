@@ -56,8 +56,8 @@ inline bool sign_settled(double v, double error) { return std::fabs(v) > error; 
 inline bounded affine_element(double x, const affine_constants& k) {
   const word2 d = deviation(x, k.mean);
   const bool x_is_mean = d.hi == 0 && k.mean.error == 0;
-  if (x_is_mean || (k.scale.value.hi == 0 && k.scale.error == 0)) {
-    // A zero product (x is the mean, or gamma is a zero): y is the shift exactly. A
+  if (x_is_mean || (k.scale.value.hi == 0 && k.scale.error == 0 && std::isfinite(d.hi))) {
+    // A zero product (x is the mean, or gamma is a zero and x finite): y is the shift exactly. A
     // zero y takes the sign of IEEE arithmetic, as the multiprecision engine computes
     // gamma * ((x - mean) invstd) + beta: x - mean is +0 when x is the mean, the
     // product's sign is the exclusive or of its factors', and only -0 + -0 is -0.
@@ -105,7 +105,7 @@ inline bounded gradient_element(double x, double dy, const gradient_constants& k
   const word2 t1 = dw_plus_fp(negate(k.a.value), dy);
   const word2 t2 = dw_times_dw(d, k.b.value);
   const word2 t3 = dw_plus_dw(t1, negate(t2));
-  if (k.scale.value.hi == 0 && k.scale.error == 0) {
+  if (k.scale.value.hi == 0 && k.scale.error == 0 && std::isfinite(t3.hi)) {
     // gamma is a zero: dx is a zero whose sign is the exclusive or of gamma's and the
     // bracket's (m dy - sum dy - xhat sum dy xhat = m t3), where t3's bound settles it:
     //   err(t3) <= e_a + 2u^2|t1| + |d| (e_b + 7u^2 |b|) + |b| e_mean + 4u^2|t3|.
@@ -131,8 +131,9 @@ inline bounded gradient_element(double x, double dy, const gradient_constants& k
 
 // dx = scale * dy, the backward with running statistics: err <= 2u^2|dx| + |dy| e_scale.
 inline bounded scaled_element(double dy, const channel_word& scale) {
-  // A zero factor: dy * (gamma invstd) is a zero with the exclusive or of the signs.
-  if (dy == 0 || (scale.value.hi == 0 && scale.error == 0)) {
+  // A zero factor (and a finite other: 0 * inf is NaN): dy * (gamma invstd) is a zero
+  // with the exclusive or of the signs.
+  if (std::isfinite(dy) && (dy == 0 || (scale.value.hi == 0 && scale.error == 0))) {
     return exact_zero(std::signbit(dy) != std::signbit(scale.value.hi));
   }
   const word2 dx = dw_times_fp(scale.value, dy);
