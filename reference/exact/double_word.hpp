@@ -15,6 +15,8 @@
 // An untrusted value is never rounded; the caller falls back.
 #include <cmath>
 
+#include "fault.hpp"
+
 namespace bnconform::reference::exact {
 
 struct word2 {
@@ -87,6 +89,9 @@ inline bool in_range(double v) {
 inline bounded exact_value(double v) { return {{v, 0}, 0, detail::in_range(v)}; }
 
 // An exact zero of the given sign (bounded::exact_zero).
-inline bounded exact_zero(bool negative) { return {{negative ? -0.0 : 0.0, 0}, 0, true, true}; }
+inline bounded exact_zero(bool negative) {
+  if (fault_is(fault::zero_sign_lost)) negative = false;
+  return {{negative ? -0.0 : 0.0, 0}, 0, true, true};
+}
 
 }  // namespace bnconform::reference::exact

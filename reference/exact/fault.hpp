@@ -10,6 +10,7 @@ enum class fault {
   none,
   no_fallback,       // round the double word even where Ziv's test fails
   no_product_error,  // drop the error terms of a double-word product from the bound
+  zero_sign_lost,    // settle every exact zero as +0
 };
 
 inline std::atomic<fault>& injected_fault() {

@@ -324,6 +324,38 @@ reference::call_inputs cancelling_inputs(const problem& p) {
   return in;
 }
 
+// Channels whose gamma is a zero: every y (where beta is a zero too) and every dx is
+// a zero, signed as IEEE arithmetic signs it. The exact engine settles them without
+// the multiprecision fallback and with the referee's bits, signs included; a copy
+// that loses the signs is caught.
+TEST(ExactEngine, SettlesTheZerosOfAZeroGammaWithTheirSigns) {
+  for (const char* text : {"shape=5x4x3x3,dtype=f32", "shape=5x4x3x3,dtype=bf16,mode=eval",
+                           "shape=7x4,dtype=f64,layout=channels_last"}) {
+    SCOPED_TRACE(text);
+    const problem p = problem::parse(text);
+    random_source rng(11);
+    reference::call_inputs in = inputs_for(p, rng, family::offset, family::uniform);
+    in.gamma = {0.0, -0.0, 0.0, -0.0};
+    in.beta = {0.0, -0.0, -0.0, 0.5};
+    int negative_zeros = 0;
+    const reference::forward_result f = reference::forward(p, in);
+    const reference::backward_result b = reference::backward(p, in);
+    ASSERT_TRUE(f.status.ok()) << f.status.message;
+    ASSERT_TRUE(b.status.ok()) << b.status.message;
+    EXPECT_EQ(f.fallback_elements, 0);
+    EXPECT_EQ(b.fallback_elements, 0);
+    for (const std::vector<double>* v : {&f.y.rounded, &b.dx.rounded}) {
+      for (double e : *v) negative_zeros += e == 0 && std::signbit(e) ? 1 : 0;
+    }
+    EXPECT_GT(negative_zeros, 0);
+    EXPECT_EQ(testing::engines_differ(p, in), "");
+    reference::exact::injected_fault() = reference::exact::fault::zero_sign_lost;
+    const std::string broken = testing::engines_differ(p, in);
+    reference::exact::injected_fault() = reference::exact::fault::none;
+    EXPECT_NE(broken, "") << "a copy that settles every zero as +0 was not caught";
+  }
+}
+
 TEST(ExactEngine, BrokenCopiesFailTheDifferentialSuite) {
   using reference::exact::fault;
   const problem p = problem::parse("shape=6x64,dtype=f64");
