@@ -62,7 +62,11 @@ std::optional<oracle> parse_oracle(std::string_view name) {
   return std::nullopt;
 }
 
-forward_result forward(const problem& p, const call_inputs& in, const options& opt) {
+namespace {
+
+// The forward call, with or without y (the multiprecision engine always forms it).
+forward_result forward_of(const problem& p, const call_inputs& in, const options& opt,
+                          bool with_y) {
   if (auto failure = validate(p, in, false)) {
     forward_result r;
     r.status = *failure;
@@ -70,21 +74,19 @@ forward_result forward(const problem& p, const call_inputs& in, const options& o
   }
   return dispatch<forward_result>(opt.precision_bits, [&](auto bits) {
     constexpr unsigned b = decltype(bits)::value;
-    return opt.engine == oracle::exact ? exact::exact_forward<b>(p, in) : checked_forward<b>(p, in);
+    return opt.engine == oracle::exact ? exact::exact_forward<b>(p, in, with_y)
+                                       : checked_forward<b>(p, in);
   });
 }
 
+}  // namespace
+
+forward_result forward(const problem& p, const call_inputs& in, const options& opt) {
+  return forward_of(p, in, opt, true);
+}
+
 forward_result forward_statistics(const problem& p, const call_inputs& in, const options& opt) {
-  if (opt.engine != oracle::exact) return forward(p, in, opt);
-  if (auto failure = validate(p, in, false)) {
-    forward_result r;
-    r.status = *failure;
-    return r;
-  }
-  return dispatch<forward_result>(opt.precision_bits, [&](auto bits) {
-    constexpr unsigned b = decltype(bits)::value;
-    return exact::exact_forward<b>(p, in, false);
-  });
+  return forward_of(p, in, opt, false);
 }
 
 backward_result backward(const problem& p, const call_inputs& in, const options& opt) {
