@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/huge_pages.hpp"
 #include "core/rounding.hpp"
 #include "reference/reference.hpp"
 
@@ -90,6 +91,8 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As the bnconform command runs the engines: malloc in transparent huge pages.
+  bnconform::cli::reexecute_with_huge_pages(argv);
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
