@@ -126,6 +126,26 @@ case_file generated_case_file(const std::string& repro, const bnc_capabilities& 
   return out;
 }
 
+// A realistic item as certify ran it: the inputs of a generated case of its problem
+// (normal values), the forward step and the backward judged on its own (with the
+// reference's saved statistics), each where the kernel declares it.
+case_file realistic_case_file(const item& it, const certification& c) {
+  const properties::generated_case g{problem::parse(it.subject), properties::value_kind::normal,
+                                     c.options.seed};
+  const properties::case_inputs in = properties::make_inputs(g);
+  const bnc_capabilities& caps = c.identity.capabilities;
+  const bool rank_ok = g.p.rank() >= caps.min_rank && g.p.rank() <= caps.max_rank;
+  case_file out = with_state(g.p, in.state);
+  out.description = "certify's realistic item " + it.name;
+  if (rank_ok && declared(caps, cell_of(g.p, false))) {
+    out.steps.push_back(forward_step(g.p, g.p, in.x));
+  }
+  if (rank_ok && declared(caps, cell_of(g.p, true))) {
+    out.steps.push_back(lone_backward(g.p, g.p, in.x, in.dy, in.state));
+  }
+  return out;
+}
+
 std::int64_t largest_step_of(const case_file& c) {
   std::int64_t most = 0;
   for (const case_step& s : c.steps) most = std::max(most, s.prob.element_count());
@@ -158,11 +178,7 @@ failure_case failure_case_of(const item_outcome& o, const std::vector<item>& fix
     replay = golden::read_golden_file(it->subject).inputs;
     replay->finding.reset();
   } else if (it->kind == group::realistic && !it->subject.empty()) {
-    // The item's inputs are those of a generated case of its problem (normal values).
-    const properties::generated_case g{problem::parse(it->subject), properties::value_kind::normal,
-                                       c.options.seed};
-    replay = generated_case_file(g.repro(), c.identity.capabilities);
-    replay->description = "certify's realistic item " + it->name;
+    replay = realistic_case_file(*it, c);
   } else if (it->kind == group::realistic) {
     f.why_none = "the kernel declares nothing the realistic group can run";
   } else {

@@ -100,6 +100,33 @@ TEST(CertifyReplay, EveryFailureOfAMutantReplaysWithCheckToTheSameVerdict) {
   EXPECT_EQ(groups, (std::set<std::string>{"coverage", "degenerate", "golden", "properties"}));
 }
 
+// A realistic item's case holds the forward step and the backward as certify judged
+// it: on its own, with x and the reference's saved statistics given (not the
+// kernel's own, which a replay would otherwise take from the forward step).
+TEST(CertifyReplay, ARealisticItemReplaysItsBackwardOnItsOwn) {
+  const fs::path report = testing::scratch_directory(suite, "realistic-report");
+  const fs::path shapes = testing::scratch_directory(suite, "realistic-shapes") / "shapes.txt";
+  std::ofstream(shapes) << "shape=4x3x5x5,dtype=f32,mode=training\n";
+  const command_outcome o = bnconform(
+      "realistic", {"certify", "--kernel", "mutant-missing-mean-dy", "--groups", "realistic",
+                    "--shapes", shapes.string(), "--report", report.string()});
+  ASSERT_EQ(o.exit_code, 1) << o.out << o.err;
+  const nlohmann::json failures = json_file(report / "certificate.json").at("failures");
+  ASSERT_EQ(failures.size(), 1u) << failures.dump();
+  const fs::path file = failures[0].at("case_file").get<std::string>();
+  const nlohmann::json steps = json_file(file).at("steps");
+  ASSERT_EQ(steps.size(), 2u) << steps.dump();
+  EXPECT_EQ(steps[0].at("op"), "forward");
+  EXPECT_EQ(steps[1].at("op"), "backward");
+  EXPECT_TRUE(steps[1].contains("x"));
+  EXPECT_TRUE(steps[1].contains("save_mean"));
+  const command_outcome replay = bnconform(
+      "realistic-replay",
+      {"check", file.string(), "--kernel", "mutant-missing-mean-dy", "--level", "standard"});
+  EXPECT_EQ(check_verdict(replay.out), failures[0].at("verdict").get<std::string>())
+      << replay.out << replay.err;
+}
+
 TEST(CertifyReplay, AFailureDirectoryThatCannotBeWrittenIsAUsageErrorBeforeAnythingRuns) {
   const fs::path dir = testing::scratch_directory(suite, "unwritable");
   std::ofstream(dir / "a-file") << "not a directory\n";
