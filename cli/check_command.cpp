@@ -27,8 +27,10 @@ CLI::App* add_check_command(CLI::App& app, check_options& o) {
   cmd->add_option("--seed", o.seed, "Seed of the values of a generated case (default 0)")
       ->needs(problem_opt);
   case_opt->excludes(problem_opt);
-  cmd->add_option("--kernel", o.kernel_name, kernel_option_help())->required();
-  cmd->add_option("--level", o.level, "strict (default) or standard");
+  cmd->add_option("--kernel", o.kernel_name,
+                  kernel_option_help() + " (default: the kernel the case file's finding names)");
+  cmd->add_option("--level", o.level,
+                  "strict or standard (default: the case file's finding's, else strict)");
   return cmd;
 }
 
@@ -59,17 +61,28 @@ std::string repro_line(const check_options& o) {
 
 }  // namespace
 
-int execute_check(const check_options& o) {
-  if (o.case_path.empty() == o.problem_text.empty()) {
+int execute_check(const check_options& given) {
+  if (given.case_path.empty() == given.problem_text.empty()) {
     report_error("check: give a case file or --problem \"shape=...\" (one of them)");
   }
+  check_options o = given;
+  std::optional<case_file> c;
+  if (o.problem_text.empty()) c = read_case_file(o.case_path);
+  // A file that certify or fuzz wrote says which kernel failed it, and at which level.
+  const case_finding* finding = c && c->finding ? &*c->finding : nullptr;
+  if (o.kernel_name.empty()) {
+    if (finding == nullptr) {
+      report_error(o.problem_text.empty()
+                       ? "check: --kernel is required (the case file has no finding that names one)"
+                       : "check: --kernel is required with --problem");
+    }
+    o.kernel_name = finding->kernel;
+  }
+  if (o.level.empty()) o.level = finding != nullptr ? finding->level : "strict";
   const auto lv = check::parse_level(o.level);
   if (!lv) report_error("--level: expected strict or standard, got '" + o.level + "'");
   const loaded_kernel k = load_kernel(o.kernel_name, 0);
-  std::optional<case_file> c;
-  if (o.problem_text.empty()) {
-    c = read_case_file(o.case_path);
-  } else {
+  if (!o.problem_text.empty()) {
     problem p = [&] {
       try {
         return problem::parse(o.problem_text);

@@ -13,8 +13,8 @@ struct check_options {
   std::string case_path;
   std::string problem_text;
   std::uint64_t seed = 0;
-  std::string kernel_name;
-  std::string level = "strict";
+  std::string kernel_name;  // empty: the case file's finding names it
+  std::string level;        // empty: the finding's level, else strict
 };
 
 CLI::App* add_check_command(CLI::App& app, check_options& options);

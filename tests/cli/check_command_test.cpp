@@ -80,6 +80,28 @@ TEST(CheckCommand, BothOraclesGiveTheSameVerdict) {
   }
 }
 
+// A case file that certify or fuzz wrote names the kernel that failed it and the
+// level: check takes them when no --kernel or --level is given.
+TEST(CheckCommand, ACaseFilesFindingGivesTheKernelAndLevel) {
+  const fs::path file = scratch("with-finding.json");
+  std::string text = bnconform::testing::file_text(example_case("momentum_none.json"));
+  text.insert(text.rfind('}'),
+              ",\"finding\": {\"kernel\": \"mutant-flipped-momentum\", \"level\": \"standard\", "
+              "\"verdict\": \"fail\", \"reason\": \"running_mean\", \"seed\": \"0x1/0\", "
+              "\"repro\": \"\"}\n");
+  std::ofstream(file) << text;
+  const outcome found = run({"check", file.string()});
+  EXPECT_EQ(found.exit_code, 1) << found.out << found.err;
+  EXPECT_EQ(found.out.rfind("check: fail at standard", 0), 0u) << found.out;
+  EXPECT_NE(found.out.find("--kernel 'mutant-flipped-momentum' --level standard"),
+            std::string::npos)
+      << found.out;
+  // What the command line gives wins.
+  const outcome given = run({"check", file.string(), "--kernel", "cpu", "--level", "strict"});
+  EXPECT_EQ(given.exit_code, 0) << given.out << given.err;
+  EXPECT_EQ(given.out.rfind("check: pass at strict", 0), 0u) << given.out;
+}
+
 TEST(CheckCommand, BadInputIsOneLineAndExitTwo) {
   const fs::path bad = scratch("malformed.json");
   std::ofstream(bad) << "{\"problem\": \"shape=2x3\",\n \"steps\": [\n";
@@ -91,6 +113,7 @@ TEST(CheckCommand, BadInputIsOneLineAndExitTwo) {
       run({"check", example_case("momentum_none.json"), "--kernel", "cpu", "--level", "lenient"}),
       "--level");
   expect_usage_error(run({"check", example_case("momentum_none.json")}), "--kernel");
+  expect_usage_error(run({"check", "--problem", "shape=2x3"}), "--kernel");
   expect_usage_error(run({"check", "--kernel", "cpu"}), "give a case file or --problem");
   expect_usage_error(run({"certify", "--kernel", "cpu", "--oracle", "fast"}), "--oracle");
   expect_usage_error(run({"run", example_case("momentum_none.json"), "--oracle", "fast"}),
