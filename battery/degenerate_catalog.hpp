@@ -48,6 +48,15 @@ struct degenerate_result {
 
 degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc,
                                  const check::options& opt);
+
+// The catalog's cases hold in every profile (docs/semantics.md, "Profiles"): the
+// case's problem in profile `pf` (that profile's eps and momentum where the case
+// states none), and the rule it follows there (the m == 1 errors are no errors in
+// the keras, tf-fused and flax profiles).
+problem problem_in(const degenerate_case& dc, profile pf);
+expected_rule rule_in(const degenerate_case& dc, profile pf);
+degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc,
+                                 const check::options& opt, profile pf);
 inline degenerate_result run_degenerate(const kernel& k, const degenerate_case& dc,
                                         check::level l) {
   check::options opt;

@@ -52,7 +52,7 @@ void run_coverage(const kernel& k, const item& it, const settings& s, item_outco
   const std::optional<cell> c = parse_cell(it.subject);
   if (!c) report_error("coverage: unknown cell '" + it.subject + "'");
   const bool backward = is_backward(*c);
-  const problem p = coverage_problem(*c, k.capabilities());
+  const problem p = coverage_problem(*c, k.capabilities(), profile_of(s));
   const properties::case_inputs in = inputs_for(p, s.seed);
   const check::comparison cmp =
       backward ? check::run_backward(k, p, in.x, in.dy, in.state, compare_options(s))
@@ -103,8 +103,9 @@ void run_realistic_item(const kernel& k, const item& it, const settings& s, item
 void run_degenerate_item(const kernel& k, const item& it, const settings& s, item_outcome& o) {
   for (const battery::degenerate_case& dc : battery::degenerate_catalog()) {
     if (dc.name != it.subject) continue;
-    const battery::degenerate_result r = battery::run_degenerate(k, dc, compare_options(s));
-    const problem base = problem::parse(dc.problem_text);
+    const battery::degenerate_result r =
+        battery::run_degenerate(k, dc, compare_options(s), profile_of(s));
+    const problem base = battery::problem_in(dc, profile_of(s));
     for (std::size_t i = 0; i < r.calls.size() && i < dc.steps.size(); ++i) {
       const problem p = base.with_mode(dc.steps[i] == 'E' ? mode::eval : mode::training);
       o.add(cell_of(p, dc.backward), r.calls[i].result, r.calls[i].worst_ratio, r.calls[i].max_ulp);
@@ -198,7 +199,7 @@ bool is_backward(const cell& c) {
   return c.operation == BNC_OP_BACKWARD_TRAINING || c.operation == BNC_OP_BACKWARD_EVAL;
 }
 
-problem coverage_problem(const cell& c, const bnc_capabilities& caps) {
+problem coverage_problem(const cell& c, const bnc_capabilities& caps, profile pf) {
   const bool training =
       c.operation == BNC_OP_FORWARD_TRAINING || c.operation == BNC_OP_BACKWARD_TRAINING;
   // Rank 4 (4x3x5x2) unless the kernel declares a narrower range of ranks.
@@ -208,13 +209,15 @@ problem coverage_problem(const cell& c, const bnc_capabilities& caps) {
   return problem::parse("shape=" + std::string(shapes[static_cast<std::size_t>(rank - 2)]) +
                         ",dtype=" + std::string(name_of(c.data_type)) +
                         ",layout=" + std::string(name_of(c.memory_layout)) +
-                        ",mode=" + (training ? "train" : "eval"));
+                        ",mode=" + (training ? "train" : "eval") +
+                        (pf == profile::pytorch ? "" : ",profile=" + std::string(name_of(pf))));
 }
 
 std::string repro_command(const repro_context& r, const std::string& item_name) {
   std::ostringstream out;
   out << "bnconform certify --kernel " << r.kernel_argument << " --level "
       << check::name_of(r.options->level) << " --seed " << r.options->seed;
+  if (r.options->profile != "pytorch") out << " --profile " << r.options->profile;
   if (!r.options->shapes_file.empty()) out << " --shapes '" << r.options->shapes_file << "'";
   out << " --only '" << item_name << "'";
   return out.str();
@@ -246,6 +249,7 @@ item_outcome run_round(const kernel& k, std::int64_t round, const repro_context&
     opt.seed = round_seed(r.options->seed, round);
     opt.cases_per_property = r.options->cases_per_round;
     opt.properties = {id};
+    opt.profile = profile_of(*r.options);
     opt.on_case = [&](properties::property_id, const generated_case& c) { on_case(c.repro()); };
     opt.on_case_result = [&](properties::property_id, const generated_case& c,
                              const properties::property_result& pr) {

@@ -20,7 +20,9 @@ struct repro_context {
 
 // The coverage case's problem of a cell: 3 channels, 120 elements, rank 4 unless
 // the capabilities declare a narrower range of ranks.
-problem coverage_problem(const cell& c, const bnc_capabilities& caps);
+// In profile `pf` (that profile's eps and momentum).
+problem coverage_problem(const cell& c, const bnc_capabilities& caps,
+                         profile pf = profile::pytorch);
 bool is_backward(const cell& c);
 
 // `repro`: the command that reruns just this item.

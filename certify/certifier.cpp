@@ -93,6 +93,9 @@ int run_worker(const kernel_source& source, const plan& p, const settings& s, co
   return 0;
 }
 
+constexpr std::string_view partial_run_reason =
+    "a partial run (--only or --groups) certifies nothing";
+
 [[noreturn]] void no_such_item(const std::string& only) {
   report_error("--only: no item named '" + only +
                "' (names are those of the report, e.g. 'degenerate/nan-in-channel' or "
@@ -489,7 +492,7 @@ void summarize(certification& c, const plan& p) {
 void decide(certification& c, bool complete) {
   std::vector<std::string>& why = c.verdict_reasons;
   if (!c.loaded) why.push_back("the kernel could not be loaded: " + c.load_error);
-  if (!complete) why.push_back("a partial run (--only or --groups) certifies nothing");
+  if (!complete) why.emplace_back(partial_run_reason);
   int failed = 0, suite_errors = 0;
   for (const item_outcome& o : c.items) {
     if (o.failed()) ++failed;
@@ -511,6 +514,19 @@ void decide(certification& c, bool complete) {
 
 }  // namespace
 
+// A name that no plan could hold is a usage error, found before any kernel runs.
+// Realistic items are named by the pairs a kernel declares: only its own plan can say.
+void check_item_name(const settings& options, const std::string& only) {
+  if (only.empty() || only.rfind("realistic/", 0) == 0) return;
+  bnc_capabilities everything{};
+  everything.operations = everything.dtypes = everything.layouts = everything.profiles = ~0u;
+  const plan all = make_plan(everything, options);
+  const bool fixed = std::any_of(all.fixed.begin(), all.fixed.end(),
+                                 [&](const item& i) { return i.name == only; });
+  const std::optional<std::int64_t> round = parse_round_name(only);
+  if (!fixed && (!round || round_name(*round) != only)) no_such_item(only);
+}
+
 certification certify(const kernel_source& source, const settings& options, const std::string& only,
                       std::ostream& progress) {
   const auto start = clock_type::now();
@@ -523,17 +539,7 @@ certification certify(const kernel_source& source, const settings& options, cons
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.good() || in.eof()) c.identity.sha256 = golden::sha256_hex(bytes);
   }
-  // A name that no plan could hold is a usage error, found before any kernel runs.
-  // Realistic items are named by the pairs a kernel declares: only its own plan can say.
-  if (!only.empty() && only.rfind("realistic/", 0) != 0) {
-    bnc_capabilities everything{};
-    everything.operations = everything.dtypes = everything.layouts = everything.profiles = ~0u;
-    const plan all = make_plan(everything, options);
-    const bool fixed = std::any_of(all.fixed.begin(), all.fixed.end(),
-                                   [&](const item& i) { return i.name == only; });
-    const std::optional<std::int64_t> round = parse_round_name(only);
-    if (!fixed && (!round || round_name(*round) != only)) no_such_item(only);
-  }
+  check_item_name(options, only);
   progress << "certify: loading " << source.argument << " in a child process\n";
   if (!probe(source, options, c)) {
     progress << "certify: " << c.load_error << '\n';
@@ -543,6 +549,15 @@ certification certify(const kernel_source& source, const settings& options, cons
   }
   progress << "certify: " << c.identity.name << " " << c.identity.version << ": "
            << capabilities_text(c.identity.capabilities) << '\n';
+  if ((c.identity.capabilities.profiles & BNC_BIT(static_cast<int>(profile_of(options)))) == 0) {
+    progress << "certify: the kernel does not implement the " << options.profile << " profile\n";
+    c.profile_implemented = false;
+    c.verdict_reasons.push_back("the kernel does not implement the " + options.profile +
+                                " profile");
+    c.certified = false;
+    c.seconds = seconds_since(start);
+    return c;
+  }
 
   plan p = make_plan(c.identity.capabilities, options);
   round_range rounds{0, p.properties ? property_count() : 0, 1, p.properties};
@@ -567,6 +582,73 @@ certification certify(const kernel_source& source, const settings& options, cons
   decide(c, complete);
   c.seconds = seconds_since(start);
   return c;
+}
+
+std::string profile_row::status() const {
+  if (!run.loaded) return "not met: the kernel could not be loaded: " + run.load_error;
+  if (!run.profile_implemented) return "not implemented";
+  if (run.certified) return "met";
+  for (const item_outcome& o : run.items) {
+    if (o.failed()) return "not met: " + o.name + ": " + o.reason;
+  }
+  if (run.verdict_reasons.size() == 1 && run.verdict_reasons[0] == partial_run_reason) {
+    return "passed (a partial run certifies nothing)";
+  }
+  return "not met: " + (run.verdict_reasons.empty() ? std::string("no reason given")
+                                                    : run.verdict_reasons.front());
+}
+
+profiles_certification certify_profiles(const kernel_source& source, const settings& options,
+                                        const std::vector<std::string>& profiles,
+                                        const std::string& only, std::ostream& progress) {
+  const auto start = clock_type::now();
+  profiles_certification out;
+  out.budget_seconds = options.budget_seconds;
+  // Which profiles the kernel declares decides how the property budget is shared;
+  // a probe run (no groups) learns it without running anything.
+  for (const std::string& name : profiles) {
+    settings s = options;
+    s.profile = name;
+    check_item_name(s, only);
+  }
+  int implemented = 0;
+  if (profiles.size() > 1) {
+    settings probe_only = options;
+    probe_only.groups.clear();
+    std::ostringstream quiet;
+    const certification first = certify(source, probe_only, "", quiet);
+    for (const std::string& name : profiles) {
+      const std::optional<profile> pf = parse_profile_name(name);
+      if (pf && first.loaded &&
+          (first.identity.capabilities.profiles & BNC_BIT(static_cast<int>(*pf))) != 0) {
+        ++implemented;
+      }
+    }
+  }
+  for (const std::string& name : profiles) {
+    settings s = options;
+    s.profile = name;
+    if (implemented > 1) s.budget_seconds = options.budget_seconds / implemented;
+    if (profiles.size() > 1) progress << "certify: profile " << name << '\n';
+    out.rows.push_back({name, certify(source, s, only, progress)});
+  }
+  int met = 0;
+  for (const profile_row& row : out.rows) {
+    if (row.met()) {
+      ++met;
+    } else if (!row.run.loaded) {
+      out.verdict_reasons.push_back(row.profile +
+                                    ": the kernel could not be loaded: " + row.run.load_error);
+    } else if (row.implemented()) {
+      out.verdict_reasons.push_back(row.profile + ": " + row.status());
+    }
+  }
+  if (met == 0 && out.verdict_reasons.empty()) {
+    out.verdict_reasons.emplace_back("the kernel implements none of the profiles asked for");
+  }
+  out.certified = out.verdict_reasons.empty();
+  out.seconds = seconds_since(start);
+  return out;
 }
 
 }  // namespace bnconform::certify

@@ -62,6 +62,9 @@ struct certification {
   bool loaded = false;
   std::string load_error;  // why the kernel could not be loaded
   kernel_identity identity;
+  // Whether the kernel declares the profile certified (options.profile); when it
+  // does not, nothing is run and the certification says "not implemented".
+  bool profile_implemented = true;
   std::vector<item_outcome> items;
   int isolation_failures = 0;  // crashes and hangs
   int not_run = 0;             // fixed items left unrun after too many of them (or fail-fast)
@@ -79,5 +82,33 @@ struct certification {
 // unknown --only item).
 certification certify(const kernel_source& source, const settings& options, const std::string& only,
                       std::ostream& progress);
+
+// One certification per profile (`--profile all` or a list): each profile the
+// kernel declares is certified as certify() does it; the others are "not
+// implemented", which is not a failure of the kernel.
+struct profile_row {
+  std::string profile;
+  certification run;
+  bool implemented() const { return run.loaded && run.profile_implemented; }
+  bool met() const { return implemented() && run.certified; }
+  std::string status() const;  // "met", "not implemented", "not met: <first reason>"
+};
+
+struct profiles_certification {
+  std::vector<profile_row> rows;  // in the order asked for
+  // Certified when every requested profile the kernel implements is met, and at
+  // least one is.
+  bool certified = false;
+  std::vector<std::string> verdict_reasons;
+  double seconds = 0;
+  double budget_seconds = 0;  // the whole property budget, shared by the profiles
+};
+
+// `profiles` from parse_profile_list; options.profile is ignored. The property
+// budget is shared: each implemented profile gets budget_seconds / (number of
+// implemented profiles), every property at least one round.
+profiles_certification certify_profiles(const kernel_source& source, const settings& options,
+                                        const std::vector<std::string>& profiles,
+                                        const std::string& only, std::ostream& progress);
 
 }  // namespace bnconform::certify

@@ -79,7 +79,7 @@ case_file with_state(const problem& p, const module_state& state) {
 case_file coverage_case(const item& it, const certification& c) {
   const std::optional<cell> where = parse_cell(it.subject);
   if (!where) report_error("coverage: unknown cell '" + it.subject + "'");
-  const problem p = coverage_problem(*where, c.identity.capabilities);
+  const problem p = coverage_problem(*where, c.identity.capabilities, profile_of(c.options));
   const properties::case_inputs in =
       properties::make_inputs({p, properties::value_kind::normal, c.options.seed});
   case_file out = with_state(p, in.state);
@@ -89,10 +89,10 @@ case_file coverage_case(const item& it, const certification& c) {
   return out;
 }
 
-case_file degenerate_case_file(const item& it) {
+case_file degenerate_case_file(const item& it, profile pf) {
   for (const battery::degenerate_case& dc : battery::degenerate_catalog()) {
     if (dc.name != it.subject) continue;
-    const problem base = problem::parse(dc.problem_text);
+    const problem base = battery::problem_in(dc, pf);
     battery::call_data d;
     dc.fill(base, d);
     case_file out = with_state(base, d.state);
@@ -173,7 +173,7 @@ failure_case failure_case_of(const item_outcome& o, const std::vector<item>& fix
   } else if (it->kind == group::coverage) {
     replay = coverage_case(*it, c);
   } else if (it->kind == group::degenerate) {
-    replay = degenerate_case_file(*it);
+    replay = degenerate_case_file(*it, profile_of(c.options));
   } else if (it->kind == group::golden) {
     replay = golden::read_golden_file(it->subject).inputs;
     replay->finding.reset();

@@ -27,7 +27,7 @@ bool wanted(const settings& s, group g) {
 // component on small tensors, random directions on one above the full-check limit.
 constexpr std::array<std::string_view, 3> gradient_shapes{"2x3x4", "3x2x2x3", "4x3x30"};
 
-void add_gradient_items(const bnc_capabilities& caps, plan& out) {
+void add_gradient_items(const bnc_capabilities& caps, profile pf, plan& out) {
   bool any = false;
   for (const std::uint32_t op : {BNC_OP_BACKWARD_TRAINING, BNC_OP_BACKWARD_EVAL}) {
     const std::uint32_t forward =
@@ -37,9 +37,10 @@ void add_gradient_items(const bnc_capabilities& caps, plan& out) {
         continue;
       }
       for (const std::string_view shape : gradient_shapes) {
-        const std::string problem_text =
-            "shape=" + std::string(shape) + ",dtype=f64,layout=" + std::string(name_of(l)) +
-            ",mode=" + (op == BNC_OP_BACKWARD_TRAINING ? "train" : "eval");
+        std::string problem_text = "shape=" + std::string(shape) +
+                                   ",dtype=f64,layout=" + std::string(name_of(l)) +
+                                   ",mode=" + (op == BNC_OP_BACKWARD_TRAINING ? "train" : "eval");
+        if (pf != profile::pytorch) problem_text += ",profile=" + std::string(name_of(pf));
         out.fixed.push_back({group::gradient, "gradient/" + problem_text, problem_text});
         any = true;
       }
@@ -98,12 +99,51 @@ plan make_plan(const bnc_capabilities& caps, const settings& s) {
       out.fixed.push_back({group::golden, "golden/" + golden::name_of_path(path), path});
     }
   }
-  if (wanted(s, group::gradient)) add_gradient_items(caps, out);
+  if (wanted(s, group::gradient)) add_gradient_items(caps, profile_of(s), out);
   if (wanted(s, group::realistic)) {
     for (item& it : realistic_items(caps, s)) out.fixed.push_back(std::move(it));
   }
   out.properties = wanted(s, group::properties);
   return out;
+}
+
+std::optional<profile> parse_profile_name(std::string_view text) {
+  for (const profile pf :
+       {profile::pytorch, profile::onnx, profile::keras, profile::tf_fused, profile::flax}) {
+    if (name_of(pf) == text) return pf;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> parse_profile_list(std::string_view text) {
+  constexpr std::string_view known = "pytorch, onnx, keras, tf-fused, flax, or all";
+  if (text == "all") return {"pytorch", "onnx", "keras", "tf-fused", "flax"};
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::string_view name = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    if (name == "all") {
+      for (const std::string& each : parse_profile_list("all")) {
+        if (std::find(out.begin(), out.end(), each) == out.end()) out.push_back(each);
+      }
+    } else if (!parse_profile_name(name)) {
+      report_error("--profile: unknown profile '" + std::string(name) +
+                   "' (profiles: " + std::string(known) + ")");
+    } else if (std::find(out.begin(), out.end(), name) == out.end()) {
+      out.emplace_back(name);
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+profile profile_of(const settings& s) {
+  const std::optional<profile> pf = parse_profile_name(s.profile);
+  if (!pf) report_error("unknown profile '" + s.profile + "'");
+  return *pf;
 }
 
 std::uint64_t round_seed(std::uint64_t seed, std::int64_t round) {

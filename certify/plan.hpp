@@ -5,12 +5,14 @@
 // in the certifier's own process from the kernel's declared capabilities; items
 // are run in child processes (certifier.hpp), by index.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "bnconform/kernel.h"
 #include "check/level.hpp"
+#include "core/problem.hpp"
 
 namespace bnconform::certify {
 
@@ -52,6 +54,13 @@ struct plan {
 
 // Throws bnconform::error when the golden directory cannot be read.
 plan make_plan(const bnc_capabilities& caps, const settings& s);
+
+// The profile named `text` ("pytorch", "onnx", "keras", "tf-fused", "flax").
+std::optional<profile> parse_profile_name(std::string_view text);
+// `--profile`'s value: "all", or a comma list of profile names, in the order given
+// (duplicates dropped). Throws bnconform::error naming the known profiles.
+std::vector<std::string> parse_profile_list(std::string_view text);
+profile profile_of(const settings& s);
 
 // The seed of property round r.
 std::uint64_t round_seed(std::uint64_t seed, std::int64_t round);

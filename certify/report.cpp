@@ -87,6 +87,12 @@ std::string summary_text(const certification& c) {
     return out.str();
   }
   out << "declares " << capabilities_text(c.identity.capabilities) << "\n\n";
+  if (!c.profile_implemented) {
+    out << "the kernel does not implement the " << c.options.profile
+        << " profile: nothing was run\n\nverdict: " << verdict_word(c) << " at "
+        << check::name_of(c.options.level) << "\n";
+    return out.str();
+  }
   out << std::left << std::setw(19) << "operation" << std::setw(6) << "dtype" << std::setw(16)
       << "layout" << std::setw(13) << "verdict" << std::right << std::setw(7) << "cases"
       << std::setw(13) << "worst ratio" << std::setw(10) << "max ulp"
@@ -257,6 +263,37 @@ std::string certificate_json(const certification& c, const run_identity& run) {
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+namespace {
+
+void junit_suites(std::ostringstream& out, const certification& c, const std::string& prefix) {
+  for (const group_summary& g : c.groups) {
+    double time = 0;
+    for (const item_outcome& o : c.items) time += o.kind == g.kind ? o.seconds : 0;
+    out << "  <testsuite name=\"" << prefix << name_of(g.kind) << "\" tests=\"" << g.items
+        << "\" failures=\"" << g.failed << "\" skipped=\"" << (g.unsupported + g.not_judged)
+        << "\" time=\"" << time << "\">\n";
+    for (const item_outcome& o : c.items) {
+      if (o.kind != g.kind) continue;
+      out << "    <testcase classname=\"bnconform." << prefix << name_of(g.kind) << "\" name=\""
+          << xml_escaped(o.name) << "\" time=\"" << o.seconds << "\">\n";
+      if (o.failed()) {
+        std::string body;
+        for (const std::string& d : o.details) body += d + "\n";
+        body += "repro: " + o.repro + "\n";
+        out << "      <failure type=\"" << check::name_of(o.result) << "\" message=\""
+            << xml_escaped(o.reason) << "\">" << xml_escaped(body) << "</failure>\n";
+      } else if (!o.passed()) {
+        out << "      <skipped message=\"" << check::name_of(o.result) << ": "
+            << xml_escaped(o.reason) << "\"/>\n";
+      }
+      out << "    </testcase>\n";
+    }
+    out << "  </testsuite>\n";
+  }
+}
+
+}  // namespace
+
 std::string junit_xml(const certification& c) {
   int tests = 0, failures = 0, skipped = 0;
   for (const item_outcome& o : c.items) {
@@ -276,30 +313,112 @@ std::string junit_xml(const certification& c) {
         << "    </testcase>\n  </testsuite>\n</testsuites>\n";
     return out.str();
   }
-  for (const group_summary& g : c.groups) {
-    double time = 0;
-    for (const item_outcome& o : c.items) time += o.kind == g.kind ? o.seconds : 0;
-    out << "  <testsuite name=\"" << name_of(g.kind) << "\" tests=\"" << g.items << "\" failures=\""
-        << g.failed << "\" skipped=\"" << (g.unsupported + g.not_judged) << "\" time=\"" << time
-        << "\">\n";
-    for (const item_outcome& o : c.items) {
-      if (o.kind != g.kind) continue;
-      out << "    <testcase classname=\"bnconform." << name_of(g.kind) << "\" name=\""
-          << xml_escaped(o.name) << "\" time=\"" << o.seconds << "\">\n";
-      if (o.failed()) {
-        std::string body;
-        for (const std::string& d : o.details) body += d + "\n";
-        body += "repro: " + o.repro + "\n";
-        out << "      <failure type=\"" << check::name_of(o.result) << "\" message=\""
-            << xml_escaped(o.reason) << "\">" << xml_escaped(body) << "</failure>\n";
-      } else if (!o.passed()) {
-        out << "      <skipped message=\"" << check::name_of(o.result) << ": "
-            << xml_escaped(o.reason) << "\"/>\n";
-      }
-      out << "    </testcase>\n";
-    }
-    out << "  </testsuite>\n";
+  junit_suites(out, c, "");
+  out << "</testsuites>\n";
+  return out.str();
+}
+
+std::string summary_text(const profiles_certification& pc) {
+  if (pc.rows.size() == 1) return summary_text(pc.rows[0].run);
+  std::ostringstream out;
+  for (const profile_row& row : pc.rows) {
+    if (row.implemented()) out << summary_text(row.run) << "\n";
   }
+  const certification* any = pc.rows.empty() ? nullptr : &pc.rows[0].run;
+  std::size_t width = 8;
+  for (const profile_row& row : pc.rows) width = std::max(width, row.profile.size() + 2);
+  out << "profiles:\n";
+  for (const profile_row& row : pc.rows) {
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << row.profile << row.status()
+        << "\n";
+  }
+  const bool partial =
+      any != nullptr && (!any->only.empty() || any->options.groups != all_groups());
+  const std::string level = any != nullptr ? std::string(check::name_of(any->options.level)) : "";
+  if (partial) {
+    out << "\nverdict: PARTIAL RUN (certifies nothing) at " << level;
+  } else {
+    out << "\nverdict: " << (pc.certified ? "CERTIFIED" : "NOT CERTIFIED") << " at " << level;
+    std::string met, unimplemented;
+    for (const profile_row& row : pc.rows) {
+      if (row.met()) met += (met.empty() ? "" : ", ") + row.profile;
+      if (row.run.loaded && !row.run.profile_implemented) {
+        unimplemented += (unimplemented.empty() ? "" : ", ") + row.profile;
+      }
+    }
+    if (!met.empty()) out << " for " << met;
+    if (!unimplemented.empty()) out << " (not implemented: " << unimplemented << ")";
+    if (!pc.certified) {
+      for (const std::string& why : pc.verdict_reasons) out << "\n  - " << why;
+    }
+  }
+  std::size_t items = 0;
+  for (const profile_row& row : pc.rows) items += row.run.items.size();
+  std::ostringstream seconds;
+  seconds << std::fixed << std::setprecision(1) << pc.seconds;
+  out << "\n(" << pc.rows.size() << " profile(s), " << items << " item(s) in " << seconds.str()
+      << " s)\n";
+  return out.str();
+}
+
+std::string certificate_json(const profiles_certification& pc, const run_identity& run) {
+  if (pc.rows.empty()) return "{}\n";
+  json rows = json::array();
+  json all_failures = json::array();
+  for (const profile_row& row : pc.rows) {
+    json one = json::parse(certificate_json(row.run, run));
+    json entry = {{"profile", row.profile},
+                  {"implemented", row.implemented()},
+                  {"status", row.status()},
+                  {"met", row.met()}};
+    if (pc.rows.size() > 1 && row.implemented()) {
+      for (const char* key :
+           {"certified", "reasons", "seconds", "cells", "groups", "failures", "items"}) {
+        entry[key] = one.at(key);
+      }
+      for (json f : one.at("failures")) {
+        f["profile"] = row.profile;
+        all_failures.push_back(f);
+      }
+    }
+    rows.push_back(entry);
+  }
+  json j = json::parse(certificate_json(pc.rows[0].run, run));
+  if (pc.rows.size() > 1) {
+    std::string asked;
+    for (const profile_row& row : pc.rows) asked += (asked.empty() ? "" : ",") + row.profile;
+    j["profile"] = asked;
+    j["budget_seconds"] = pc.budget_seconds;
+    j["seconds"] = pc.seconds;
+    j["certified"] = pc.certified;
+    j["verdict"] = pc.certified ? "certified" : "not-certified";
+    j["reasons"] = pc.verdict_reasons;
+    j["failures"] = all_failures;
+    j.erase("cells");
+    j.erase("groups");
+    j.erase("items");
+  }
+  j["profiles"] = rows;
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string junit_xml(const profiles_certification& pc) {
+  if (pc.rows.size() == 1) return junit_xml(pc.rows[0].run);
+  int tests = 0, failures = 0, skipped = 0;
+  for (const profile_row& row : pc.rows) {
+    for (const item_outcome& o : row.run.items) {
+      ++tests;
+      failures += o.failed() ? 1 : 0;
+      skipped += (!o.passed() && !o.failed()) ? 1 : 0;
+    }
+  }
+  std::ostringstream out;
+  const std::string argument = pc.rows.empty() ? "" : pc.rows[0].run.source.argument;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<testsuites name=\"bnconform certify " << xml_escaped(argument) << "\" tests=\"" << tests
+      << "\" failures=\"" << failures << "\" skipped=\"" << skipped << "\" time=\"" << pc.seconds
+      << "\">\n";
+  for (const profile_row& row : pc.rows) junit_suites(out, row.run, row.profile + "/");
   out << "</testsuites>\n";
   return out.str();
 }

@@ -25,4 +25,13 @@ std::string summary_text(const certification& c);
 std::string certificate_json(const certification& c, const run_identity& run);
 std::string junit_xml(const certification& c);
 
+// Several profiles (certify_profiles): one profile's are exactly the functions
+// above (its certificate gains the "profiles" section). Several: each implemented
+// profile's summary, then a row per profile and the overall verdict; one
+// certificate with a "profiles" section holding each profile's cells, groups,
+// failures and items; JUnit suites named "<profile>/<group>".
+std::string summary_text(const profiles_certification& pc);
+std::string certificate_json(const profiles_certification& pc, const run_identity& run);
+std::string junit_xml(const profiles_certification& pc);
+
 }  // namespace bnconform::certify

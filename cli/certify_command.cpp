@@ -41,7 +41,9 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
   add_oracle_option(c);
   c->add_option("--kernel", o.kernel_name, kernel_option_help())->required();
   c->add_option("--level", o.level, "strict or standard (default standard)");
-  c->add_option("--profile", o.profile, "Semantics to certify against (default pytorch)");
+  c->add_option("--profile", o.profile,
+                "Semantics to certify against: pytorch (default), onnx, keras, tf-fused, flax, a "
+                "comma list of them, or all (one certificate, a row per profile)");
   c->add_option("--budget", o.budget_seconds,
                 "Seconds of property search after the fixed groups (default 20)")
       ->check(CLI::NonNegativeNumber);
@@ -81,12 +83,7 @@ certify::settings settings_from(const certify_options& o) {
   const std::optional<check::level> level = check::parse_level(o.level);
   if (!level) report_error("--level: '" + o.level + "' is neither strict nor standard");
   s.level = *level;
-  if (o.profile != "pytorch") {
-    report_error(
-        "--profile: only 'pytorch' can be certified in this version (the onnx golden cases are "
-        "checked with `bnconform golden check`)");
-  }
-  s.profile = o.profile;
+  s.profile = certify::parse_profile_list(o.profile).front();  // a bad name is a usage error
   s.budget_seconds = o.budget_seconds;
   s.seed = o.seed;
   s.case_timeout_seconds = o.case_timeout_seconds;
@@ -127,6 +124,7 @@ failure_destination failures_directory(const certify_options& o) {
 
 int execute_certify(const certify_options& o, const std::string& suite_version) {
   const certify::settings s = settings_from(o);
+  const std::vector<std::string> profiles = certify::parse_profile_list(o.profile);
   certify::kernel_source source;
   source.argument = o.kernel_name;
   if (is_kernel_path(o.kernel_name)) {
@@ -157,25 +155,48 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
     if (ec) report_error("--report: cannot create '" + o.report_directory + "': " + ec.message());
   }
   if (!failures.directory.empty()) prepare_failure_directory(failures.directory, failures.option);
-  certify::certification c = certify::certify(source, s, o.only, std::cerr);
-  if (!failures.directory.empty()) save_failures(c, failures.directory);
-  std::cout << certify::summary_text(c) << std::flush;
+  certify::profiles_certification pc =
+      certify::certify_profiles(source, s, profiles, o.only, std::cerr);
+  if (!failures.directory.empty()) {
+    // Several profiles: each profile's case files in a folder of its own, since
+    // item names repeat across profiles.
+    for (certify::profile_row& row : pc.rows) {
+      if (!row.implemented()) continue;
+      const std::string dir =
+          pc.rows.size() == 1 ? failures.directory
+                              : (std::filesystem::path(failures.directory) / row.profile).string();
+      if (pc.rows.size() > 1) {
+        bool any = false;
+        for (const certify::item_outcome& it : row.run.items) any = any || it.failed();
+        if (!any) continue;
+        prepare_failure_directory(dir, failures.option);
+      }
+      save_failures(row.run, dir);
+    }
+  }
+  std::cout << certify::summary_text(pc) << std::flush;
   if (!o.report_directory.empty()) {
     const std::filesystem::path dir(o.report_directory);
     write_file_atomically(
         (dir / "certificate.json").string(),
-        certify::certificate_json(c, identify_run(o.kernel_name, suite_version, o.command_line)));
-    write_file_atomically((dir / "junit.xml").string(), certify::junit_xml(c));
+        certify::certificate_json(pc, identify_run(o.kernel_name, suite_version, o.command_line)));
+    write_file_atomically((dir / "junit.xml").string(), certify::junit_xml(pc));
     std::cerr << "certify: wrote " << (dir / "certificate.json").string() << " and "
               << (dir / "junit.xml").string() << '\n';
   }
   if (!o.only.empty()) {
-    bool all_passed = c.loaded && !c.items.empty();
-    for (const certify::item_outcome& it : c.items)
-      all_passed = all_passed && (it.passed() || it.result == check::verdict::unsupported);
-    return all_passed ? 0 : 1;
+    bool all_passed = !pc.rows.empty();
+    bool ran = false;
+    for (const certify::profile_row& row : pc.rows) {
+      if (!row.run.loaded) all_passed = false;
+      for (const certify::item_outcome& it : row.run.items) {
+        ran = true;
+        all_passed = all_passed && (it.passed() || it.result == check::verdict::unsupported);
+      }
+    }
+    return all_passed && ran ? 0 : 1;
   }
-  return c.certified ? 0 : 1;
+  return pc.certified ? 0 : 1;
 }
 
 }  // namespace bnconform::cli

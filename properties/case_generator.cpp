@@ -97,7 +97,7 @@ bool declares_a_case(const kernel& k, const case_needs& needs) {
 }
 
 rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
-                                       const generation_limits& limits) {
+                                       const generation_limits& limits, profile pf) {
   const choices allowed = choices_for(k, needs);
   if (allowed.empty()) {
     return rc::gen::exec([]() -> generated_case { throw rc::GenerationFailure(no_declared_case); });
@@ -113,6 +113,7 @@ rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
   return rc::gen::resize(
       rc::kNominalSize, rc::gen::exec([=]() {
         problem::fields f;
+        f.profile = pf;
         f.data_type = *rc::gen::elementOf(dtypes);
         f.layout = *rc::gen::elementOf(layouts);
         f.mode = *rc::gen::elementOf(modes);
@@ -133,7 +134,7 @@ rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
         } else {
           const int pick = *rc::gen::weightedElement<int>({{4, 0}, {2, 1}, {1, 2}, {1, 3}, {1, 4}});
           f.momentum = pick == 0   ? std::optional(0.1)
-                       : pick == 1 ? std::nullopt
+                       : pick == 1 ? (pf == profile::pytorch ? std::nullopt : std::optional(0.9))
                        : pick == 2 ? std::optional(0.0)
                        : pick == 3 ? std::optional(1.0)
                                    : std::optional(*rc::gen::inRange(1, 1000) / 1000.0);

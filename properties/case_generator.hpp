@@ -17,7 +17,9 @@ inline constexpr const char* no_declared_case = "the kernel declares no case thi
 // rank); the runner asks before generating, and reports the property unsupported.
 bool declares_a_case(const kernel& k, const case_needs& needs);
 
+// Cases of profile `pf`: that profile's rules; momentum=None only in pytorch.
 rc::Gen<generated_case> case_generator(const kernel& k, const case_needs& needs,
-                                       const generation_limits& limits);
+                                       const generation_limits& limits,
+                                       profile pf = profile::pytorch);
 
 }  // namespace bnconform::properties

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <numeric>
 
@@ -11,7 +12,7 @@ namespace bnconform::properties {
 
 namespace {
 
-constexpr std::array<property_id, 11> ids{property_id::forward_matches_reference,
+constexpr std::array<property_id, 12> ids{property_id::forward_matches_reference,
                                           property_id::backward_matches_reference,
                                           property_id::batch_permutation,
                                           property_id::power_of_two_scaling,
@@ -21,7 +22,8 @@ constexpr std::array<property_id, 11> ids{property_id::forward_matches_reference
                                           property_id::eval_is_affine,
                                           property_id::momentum_none_mean,
                                           property_id::eval_between_steps,
-                                          property_id::gradient_identities};
+                                          property_id::gradient_identities,
+                                          property_id::profile_relations};
 
 // Value kinds whose values are finite and whose squares are far from overflow and
 // underflow: the metamorphic relations that rescale or combine values need them.
@@ -44,6 +46,7 @@ std::string_view name_of(property_id id) {
     case property_id::momentum_none_mean: return "momentum-none-mean";
     case property_id::eval_between_steps: return "eval-between-steps";
     case property_id::gradient_identities: return "gradient-identities";
+    case property_id::profile_relations: return "profile-relations";
   }
   return "unknown";
 }
@@ -110,16 +113,28 @@ case_needs needs_of(property_id id) {
       n.gamma_one = true;
       n.kinds = tame_kinds;
       break;
+    case property_id::profile_relations:
+      n.forward_training = true;
+      n.tracking = true;
+      n.min_batch = 2;
+      n.kinds = tame_kinds;
+      break;
   }
   return n;
 }
 
-std::string unsupported_reason(property_id id, const kernel& k) {
+std::string unsupported_reason(property_id id, const kernel& k, profile pf) {
   const case_needs n = needs_of(id);
   const bnc_capabilities& caps = k.capabilities();
   const auto has = [&](std::uint32_t op) { return (caps.operations & op) != 0; };
-  if ((caps.profiles & BNC_BIT(BNC_PROFILE_PYTORCH)) == 0)
-    return "the pytorch profile is not declared";
+  if ((caps.profiles & BNC_BIT(static_cast<int>(pf))) == 0)
+    return "the " + std::string(name_of(pf)) + " profile is not declared";
+  if (n.momentum_none && pf != profile::pytorch) {
+    return "momentum=None exists only in the pytorch profile";
+  }
+  if (id == property_id::profile_relations && std::popcount(caps.profiles & 0x1fu) < 2) {
+    return "needs two declared profiles";
+  }
   if ((caps.dtypes & 0xfu) == 0 || (caps.layouts & 0x3u) == 0) return "no dtype or layout declared";
   if (caps.max_rank < 2 || caps.min_rank > 5) return "no rank from 2 to 5 declared";
   if (n.both_layouts && (caps.layouts & 0x3u) != 0x3u) return "needs both layouts";
@@ -158,6 +173,7 @@ property_result check_property(property_id id, const kernel& k, const generated_
     case property_id::momentum_none_mean: return detail::momentum_none_mean(k, c, opt);
     case property_id::eval_between_steps: return detail::eval_between_steps(k, c, opt);
     case property_id::gradient_identities: return detail::gradient_identities(k, c, opt);
+    case property_id::profile_relations: return detail::profile_relations(k, c, opt);
   }
   return detail::make(outcome::unsupported, "unknown property");
 }

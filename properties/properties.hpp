@@ -28,6 +28,8 @@ enum class property_id : std::uint8_t {
   momentum_none_mean,          // momentum=None over 2..20 batches: the arithmetic mean
   eval_between_steps,          // eval calls between training steps change nothing
   gradient_identities,         // gamma == 1: sum dx == 0 and sum dx * xhat == 0 per channel
+  profile_relations,           // the same call in every declared profile: the relations of
+                               // docs/semantics.md between their outputs and running statistics
 };
 
 std::string_view name_of(property_id id);
@@ -50,8 +52,8 @@ struct case_needs {
 };
 case_needs needs_of(property_id id);
 
-// Why a kernel cannot be asked this property at all (empty: it can).
-std::string unsupported_reason(property_id id, const kernel& k);
+// Why a kernel cannot be asked this property at all in profile `pf` (empty: it can).
+std::string unsupported_reason(property_id id, const kernel& k, profile pf = profile::pytorch);
 
 enum class outcome : std::uint8_t {
   pass,

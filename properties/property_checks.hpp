@@ -36,6 +36,8 @@ property_result eval_between_steps(const kernel& k, const generated_case& c,
                                    const property_options& opt);
 property_result gradient_identities(const kernel& k, const generated_case& c,
                                     const property_options& opt);
+property_result profile_relations(const kernel& k, const generated_case& c,
+                                  const property_options& opt);
 
 // ---- results -----------------------------------------------------------------------
 property_result pass_with(const agreement& a);  // pass, or fail with a's detail

@@ -57,7 +57,7 @@ property_report run_one(const kernel& k, property_id id, const run_options& opt)
   property_report report;
   report.id = id;
   report.seed = property_seed(opt.seed, id);
-  if (const std::string why = unsupported_reason(id, k); !why.empty()) {
+  if (const std::string why = unsupported_reason(id, k, opt.profile); !why.empty()) {
     report.verdict = property_verdict::unsupported;
     report.reason = why;
     return report;
@@ -82,7 +82,7 @@ property_report run_one(const kernel& k, property_id id, const run_options& opt)
     report.reason = no_declared_case;
     return report;
   }
-  const rc::Gen<generated_case> gen = case_generator(k, needs, opt.limits);
+  const rc::Gen<generated_case> gen = case_generator(k, needs, opt.limits, opt.profile);
   property_options popt;
   popt.level = opt.level;
   popt.reference_bits = opt.reference_bits;

@@ -40,6 +40,8 @@ struct run_options {
   std::uint64_t seed = 1;
   int cases_per_property = 100;
   std::vector<property_id> properties;  // empty: all
+  // The profile of every generated case (momentum=None only in pytorch).
+  bnconform::profile profile = bnconform::profile::pytorch;
   // Value kinds to generate (empty: every kind a property takes). A kernel whose
   // declared range is narrower (the 128-bit reference cannot vouch for inputs that
   // span more than 128 binary orders of magnitude) is run on fewer kinds.

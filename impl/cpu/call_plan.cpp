@@ -24,14 +24,22 @@ geometry geometry_of(const problem& p) {
   return g;
 }
 
-// What the cpu kernel does not implement (nor declare): checked after the ABI's
-// malformed-call clauses and before its m == 1 clause.
+// What the cpu kernel does not implement: checked after the ABI's malformed-call
+// clauses and before its m == 1 clause. It implements every profile
+// (docs/semantics.md, "Profiles"); momentum=None exists only in pytorch.
 rejection check_supported(const problem& p) {
-  if (p.profile() != profile::pytorch) {
-    return {BNC_STATUS_UNSUPPORTED, "the cpu kernel implements only the pytorch profile, not " +
-                                        std::string(name_of(p.profile()))};
+  if (p.profile() != profile::pytorch && !p.momentum()) {
+    return {BNC_STATUS_UNSUPPORTED, "momentum=None: the " + std::string(name_of(p.profile())) +
+                                        " profile has no cumulative average"};
   }
   return {};
+}
+
+// keras, tf-fused and flax normalize one value per channel (var = 0); pytorch and
+// onnx reject it.
+bool accepts_one_value(const problem& p) {
+  return p.profile() == profile::keras || p.profile() == profile::tf_fused ||
+         p.profile() == profile::flax;
 }
 
 template <class Body>
@@ -60,7 +68,7 @@ rejection validate_forward(const bnc_problem* descriptor, const bnc_forward_args
     const problem p = from_abi(*descriptor);
     if (rejection r = check_supported(p); !r.ok()) return r;
     if (rejection r = rejected(forward_abi_rules(descriptor, a, 1, BNC_STATUS_INVALID_PROBLEM));
-        !r.ok()) {
+        !r.ok() && !accepts_one_value(p)) {
       return r;
     }
     const bool batch = p.uses_batch_statistics();
@@ -73,10 +81,21 @@ rejection validate_forward(const bnc_problem* descriptor, const bnc_forward_args
     plan.affine = p.affine();
     plan.eps = p.eps();
     if (plan.update_running) {
-      // The module's rule (semantics.md), as PyTorch computes it in Python (f64):
-      // momentum, or 1 / num_batches_tracked after the increment.
+      // The profile's rule (semantics.md, "Profiles"), in f64. pytorch and tf-fused:
+      // momentum (or 1 / num_batches_tracked after the increment) weighs the batch
+      // value, as PyTorch computes it in Python; onnx, keras and flax: momentum
+      // weighs the old value.
+      const profile pf = p.profile();
       const std::int64_t count = *a->num_batches_tracked + 1;
-      plan.factor = p.momentum() ? *p.momentum() : 1.0 / static_cast<double>(count);
+      const double momentum = p.momentum() ? *p.momentum() : 1.0 / static_cast<double>(count);
+      const bool weighs_batch = pf == profile::pytorch || pf == profile::tf_fused;
+      plan.take = weighs_batch ? momentum : 1 - momentum;
+      plan.keep = weighs_batch ? 1 - momentum : momentum;
+      plan.biased_running_var =
+          pf == profile::onnx || pf == profile::keras || pf == profile::flax ||
+          (pf == profile::tf_fused && plan.g.m == 1);  // tf-fused: m / max(m - 1, 1)
+      plan.replace = pf == profile::tf_fused && momentum == 1;
+      plan.empty_batch_gives_nan = accepts_one_value(p);
     }
     plan.args = a;
     return {};
@@ -93,7 +112,7 @@ rejection validate_backward(const bnc_problem* descriptor, const bnc_backward_ar
     const problem p = from_abi(*descriptor);
     if (rejection r = check_supported(p); !r.ok()) return r;
     if (rejection r = rejected(backward_abi_rules(descriptor, a, BNC_STATUS_INVALID_PROBLEM));
-        !r.ok()) {
+        !r.ok() && !accepts_one_value(p)) {
       return r;
     }
     const bool batch = p.uses_batch_statistics();

@@ -28,7 +28,15 @@ struct forward_plan {
   bool update_running = false;    // training with running statistics
   bool affine = false;
   double eps = 0;
-  double factor = 0;  // running-average factor of this call (when update_running)
+  // The running update of this call's profile (when update_running), per channel:
+  // running = keep * running + take * batch, with the biased or the unbiased
+  // variance; `replace` (tf-fused with factor 1) takes the batch values without
+  // reading the old ones. An empty batch leaves them (pytorch, onnx) or makes them
+  // NaN (keras, tf-fused, flax).
+  double take = 0, keep = 1;
+  bool biased_running_var = false;
+  bool replace = false;
+  bool empty_batch_gives_nan = false;
   const bnc_forward_args* args = nullptr;
 };
 

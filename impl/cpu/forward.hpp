@@ -69,6 +69,11 @@ call_report forward(const forward_plan& plan) {
       for (std::int64_t c = 0; c < channels; ++c) {
         save_mean[c] = static_cast<Stat>(nan);
         save_invstd[c] = static_cast<Stat>(nan);
+        // keras, tf-fused, flax: the mean and variance of no values are NaN.
+        if (plan.update_running && plan.empty_batch_gives_nan) {
+          running_mean[c] = static_cast<Stat>(nan);
+          running_var[c] = static_cast<Stat>(nan);
+        }
       }
       return report;
     }
@@ -103,14 +108,18 @@ call_report forward(const forward_plan& plan) {
       save_invstd[c] = static_cast<Stat>(invstd);
       coefficients(c, mean, invstd);
       if (plan.update_running) {
-        const double unbiased = st.unbiased_var;
-        const double f = plan.factor;
-        // Written as PyTorch writes it, so non-finite values propagate alike
-        // (factor 0 with an infinite mean gives NaN, as in the reference).
-        running_mean[c] =
-            static_cast<Stat>(f * mean + (1 - f) * static_cast<double>(running_mean[c]));
-        running_var[c] =
-            static_cast<Stat>(f * unbiased + (1 - f) * static_cast<double>(running_var[c]));
+        const double batch_var = plan.biased_running_var ? st.biased_var : st.unbiased_var;
+        if (plan.replace) {
+          running_mean[c] = static_cast<Stat>(mean);
+          running_var[c] = static_cast<Stat>(batch_var);
+        } else {
+          // Written as the frameworks write it, so non-finite values propagate alike
+          // (weight 0 with an infinite mean gives NaN, as in the reference).
+          running_mean[c] = static_cast<Stat>(plan.take * mean +
+                                              plan.keep * static_cast<double>(running_mean[c]));
+          running_var[c] = static_cast<Stat>(plan.take * batch_var +
+                                             plan.keep * static_cast<double>(running_var[c]));
+        }
       }
     }
   } else {

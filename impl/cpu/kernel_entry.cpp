@@ -72,7 +72,9 @@ constexpr bnc_capabilities capabilities = {
     BNC_BIT(BNC_DTYPE_F64) | BNC_BIT(BNC_DTYPE_F32) | BNC_BIT(BNC_DTYPE_F16) |
         BNC_BIT(BNC_DTYPE_BF16),
     BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST) | BNC_BIT(BNC_LAYOUT_CHANNELS_LAST),
-    BNC_BIT(BNC_PROFILE_PYTORCH), 2,
+    BNC_BIT(BNC_PROFILE_PYTORCH) | BNC_BIT(BNC_PROFILE_ONNX) | BNC_BIT(BNC_PROFILE_KERAS) |
+        BNC_BIT(BNC_PROFILE_TF_FUSED) | BNC_BIT(BNC_PROFILE_FLAX),
+    2,
     // Any rank: the spatial extents only ever appear as their product S.
     INT32_MAX, BNC_MEMORY_HOST, 1};
 

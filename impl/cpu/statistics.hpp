@@ -42,6 +42,7 @@ struct channel_statistic {
   double mean = 0;
   double invstd = 0;
   double unbiased_var = 0;  // M2 / (m - 1)
+  double biased_var = 0;    // M2 / m
   bool zero_variance = false;
   // Rescaled channels (f64 data only): exponent k != 0, and the statistics of
   // x * 2^-k: scaled_mean = mean 2^-k (before rounding mean), scaled_invstd =
@@ -153,6 +154,7 @@ std::vector<channel_statistic> channel_statistics(const geometry& g, const S* x,
     out[c].mean = std::ldexp(to_double(st.mean), k);
     out[c].invstd = std::ldexp(inv.r, -inv.j);
     out[c].unbiased_var = std::ldexp(to_double(st.m2 / Acc(m - 1)), 2 * k);
+    out[c].biased_var = std::ldexp(to_double(var_s), 2 * k);
     out[c].zero_variance = to_double(var_s) == 0;
     if (k != 0) {
       out[c].exponent = k;

@@ -1,5 +1,6 @@
 #include "model_kernel.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -174,6 +175,12 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
   const bool training = p->mode == BNC_MODE_TRAINING;
   const bool track = p->track_running_stats != 0;
   const bool batch_stats = training || !track || mo.bug == flaw::eval_uses_batch_stats;
+  const bnc_profile pf = p->profile;
+  double eps = p->eps;
+  if (mo.bug == flaw::tf_fused_eps_floor && pf == BNC_PROFILE_TF_FUSED)
+    eps = std::max(eps, 1.001e-5);
+  const bool eps_outside = mo.bug == flaw::eps_outside_sqrt ||
+                           (mo.bug == flaw::onnx_eps_outside_sqrt && pf == BNC_PROFILE_ONNX);
   double factor = a->exponential_average_factor;
   if (p->momentum_is_none && mo.bug == flaw::none_as_default) factor = 0.1;
   if (mo.kernel.capabilities.keeps_module_state && training && track) {
@@ -196,9 +203,8 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
       var = static_cast<double>(running_var[c]);
     }
     const T invstd =
-        mo.bug == flaw::eps_outside_sqrt
-            ? static_cast<T>(1) / (std::sqrt(static_cast<T>(var)) + static_cast<T>(p->eps))
-            : static_cast<T>(1) / std::sqrt(static_cast<T>(var) + static_cast<T>(p->eps));
+        eps_outside ? static_cast<T>(1) / (std::sqrt(static_cast<T>(var)) + static_cast<T>(eps))
+                    : static_cast<T>(1) / std::sqrt(static_cast<T>(var) + static_cast<T>(eps));
     const T g_c = gamma ? gamma[c] : static_cast<T>(1);
     const bool tail_lane =
         mo.bug == flaw::vector_remainder && g.channels_last && g.c > 16 && c >= g.c / 16 * 16;
@@ -215,13 +221,33 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
       if (a->save_mean) static_cast<T*>(a->save_mean)[c] = static_cast<T>(mean);
       if (a->save_invstd) static_cast<T*>(a->save_invstd)[c] = invstd;
     }
+    // The profile's running update (semantics.md, "Profiles"): the factor weighs
+    // the batch value in pytorch and tf-fused, the old value in onnx, keras and
+    // flax; pytorch and tf-fused keep the unbiased variance (tf-fused: m / max(m - 1,
+    // 1)). An empty batch keeps them (pytorch, onnx) or makes them NaN.
+    const bool weighs_batch = (pf == BNC_PROFILE_PYTORCH || pf == BNC_PROFILE_TF_FUSED ||
+                               (mo.bug == flaw::keras_momentum_as_pytorch &&
+                                pf == BNC_PROFILE_KERAS)) != (mo.bug == flaw::flipped_momentum);
+    const bool unbiased_kept =
+        (pf == BNC_PROFILE_PYTORCH || pf == BNC_PROFILE_TF_FUSED ||
+         (mo.bug == flaw::keras_unbiased_running_var && pf == BNC_PROFILE_KERAS)) &&
+        mo.bug != flaw::biased_running_var;
+    if (training && track && g.m() == 0 && pf != BNC_PROFILE_PYTORCH && pf != BNC_PROFILE_ONNX) {
+      running_mean[c] = static_cast<T>(std::nan(""));
+      running_var[c] = static_cast<T>(std::nan(""));
+    }
     if (training && track && g.m() > 0) {
       const T f = static_cast<T>(factor);
-      const T keep = mo.bug == flaw::flipped_momentum ? f : static_cast<T>(1) - f;
-      const T take = mo.bug == flaw::flipped_momentum ? static_cast<T>(1) - f : f;
-      const double unbiased = mo.bug == flaw::biased_running_var ? var : var * m / (m - 1);
-      running_mean[c] = keep * running_mean[c] + take * static_cast<T>(mean);
-      running_var[c] = keep * running_var[c] + take * static_cast<T>(unbiased);
+      const T keep = weighs_batch ? static_cast<T>(1) - f : f;
+      const T take = weighs_batch ? f : static_cast<T>(1) - f;
+      const double stored = unbiased_kept && m > 1 ? var * m / (m - 1) : var;
+      if (pf == BNC_PROFILE_TF_FUSED && factor == 1) {
+        running_mean[c] = static_cast<T>(mean);  // the old values are not read
+        running_var[c] = static_cast<T>(stored);
+      } else {
+        running_mean[c] = keep * running_mean[c] + take * static_cast<T>(mean);
+        running_var[c] = keep * running_var[c] + take * static_cast<T>(stored);
+      }
     }
   }
   if (mo.bug == flaw::unwritten_tail && g.count() > 0) {
@@ -280,11 +306,35 @@ bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backw
 
 // The ABI's clauses (bnconform/validate.h): the models are correct kernels apart
 // from their one flaw, so they reject malformed calls and m == 1 like any other.
+// keras, tf-fused and flax normalize one value per channel; momentum=None exists
+// only in pytorch.
+bool accepts_one_value(const model& mo, const bnc_problem* p) {
+  if (mo.bug == flaw::flax_rejects_one_value && p->profile == BNC_PROFILE_FLAX) return false;
+  return p->profile == BNC_PROFILE_KERAS || p->profile == BNC_PROFILE_TF_FUSED ||
+         p->profile == BNC_PROFILE_FLAX;
+}
+
+bnc_status profile_rules(const model& mo, const bnc_problem* p, bnc_status s, char* message,
+                         size_t size) {
+  // The one-value clause is the last of either table: when it is the one that
+  // failed, every other clause passed.
+  if (s == BNC_STATUS_INVALID_PROBLEM && accepts_one_value(mo, p)) s = BNC_STATUS_OK;
+  if (s == BNC_STATUS_OK && p->momentum_is_none && p->profile != BNC_PROFILE_PYTORCH) {
+    if (message != nullptr && size > 0) {
+      std::snprintf(message, size, "momentum=None exists only in the pytorch profile");
+    }
+    return BNC_STATUS_UNSUPPORTED;
+  }
+  if (s == BNC_STATUS_OK && message != nullptr && size > 0) message[0] = '\0';
+  return s;
+}
+
 bnc_status forward(void* context, const bnc_problem* p, const bnc_forward_args* a, char* message,
                    size_t size) {
   const model& mo = *static_cast<const model*>(context);
-  const bnc_status s =
-      bnc_validate_forward(p, a, mo.kernel.capabilities.keeps_module_state, message, size);
+  const bnc_status s = profile_rules(
+      mo, p, bnc_validate_forward(p, a, mo.kernel.capabilities.keeps_module_state, message, size),
+      message, size);
   if (s != BNC_STATUS_OK) return s;
   return p->data_dtype == BNC_DTYPE_F64 ? forward_typed<double>(mo, p, a)
                                         : forward_typed<float>(mo, p, a);
@@ -293,7 +343,8 @@ bnc_status forward(void* context, const bnc_problem* p, const bnc_forward_args* 
 bnc_status backward(void* context, const bnc_problem* p, const bnc_backward_args* a, char* message,
                     size_t size) {
   const model& mo = *static_cast<const model*>(context);
-  const bnc_status s = bnc_validate_backward(p, a, message, size);
+  const bnc_status s =
+      profile_rules(mo, p, bnc_validate_backward(p, a, message, size), message, size);
   if (s != BNC_STATUS_OK) return s;
   return p->data_dtype == BNC_DTYPE_F64 ? backward_typed<double>(mo, p, a)
                                         : backward_typed<float>(mo, p, a);
@@ -327,6 +378,13 @@ template <std::size_t N>
 std::array<model, N>& bind(std::array<model, N>& models) {
   for (model& mo : models) mo.kernel.context = &mo;
   return models;
+}
+
+// A convention-swap mutant: pytorch and the profile of its bug.
+model make_in(std::string_view name, flaw f, bnc_profile pf, std::string_view expectation) {
+  model mo = make(name, reduction::wide, f, expectation);
+  mo.kernel.capabilities.profiles |= BNC_BIT(pf);
+  return mo;
 }
 
 }  // namespace
@@ -369,6 +427,27 @@ std::span<const model> zoo() {
       make("mutant-racy-reduction", r::sequential, flaw::racy_reduction, "nondeterministic"),
       make("mutant-overwrites-input", r::wide, flaw::overwrites_input, "input modified"),
       make("mutant-vector-remainder", r::wide, flaw::vector_remainder, "y[")};
+  static const bool bound = (bind(models), true);
+  (void)bound;
+  return models;
+}
+
+std::span<const model> convention_zoo() {
+  static std::array<model, 5> models{
+      make_in("mutant-keras-unbiased-running-var", flaw::keras_unbiased_running_var,
+              BNC_PROFILE_KERAS,
+              "running variance: keras keeps the biased variance, the kernel returned the "
+              "unbiased one"),
+      make_in("mutant-keras-momentum-as-pytorch", flaw::keras_momentum_as_pytorch,
+              BNC_PROFILE_KERAS,
+              "keras's momentum is the weight of the old value, the kernel used it as the weight "
+              "of the batch value"),
+      make_in("mutant-tf-fused-eps-floor", flaw::tf_fused_eps_floor, BNC_PROFILE_TF_FUSED,
+              "normalizes with 1 / sqrt(var + eps), eps as given (no floor)"),
+      make_in("mutant-onnx-eps-outside-sqrt", flaw::onnx_eps_outside_sqrt, BNC_PROFILE_ONNX,
+              "normalizes with 1 / sqrt(var + eps)"),
+      make_in("mutant-flax-rejects-one-value", flaw::flax_rejects_one_value, BNC_PROFILE_FLAX,
+              "in the flax profile m == 1 is no error")};
   static const bool bound = (bind(models), true);
   (void)bound;
   return models;

@@ -37,6 +37,13 @@ enum class flaw {
   overwrites_input,         // normalizes x in place as a scratch buffer
   vector_remainder,         // channels_last, C > 16: the channels after the last full
                             // block of 16 (a vector's tail) are written without beta
+  // Convention swaps between profiles (docs/semantics.md, "Profiles"); these
+  // mutants declare pytorch and the profile their bug is in.
+  keras_unbiased_running_var,  // keras: stores the unbiased variance, as pytorch does
+  keras_momentum_as_pytorch,   // keras: momentum weighs the batch value, as in pytorch
+  tf_fused_eps_floor,          // tf-fused: eps raised to 1.001e-5, as some wrappers do
+  onnx_eps_outside_sqrt,       // onnx: invstd = 1 / (sqrt(var) + eps)
+  flax_rejects_one_value,      // flax: m == 1 rejected, as pytorch does
 };
 
 struct model {
@@ -54,7 +61,13 @@ std::span<const model> correct_models();
 // The sequential f32 kernel: correct code, but fails `standard` on long offset channels.
 const model& sequential_model();
 // The mutant zoo (the sequential model is its first member: correct code that the
-// battery must still reject on long offset channels).
+// battery must still reject on long offset channels), each rejected in the pytorch
+// profile. The models implement every profile but declare pytorch only.
 std::span<const model> zoo();
+// Convention swaps between profiles: each declares pytorch and the profile of its
+// bug, has its bug only in that profile, and is rejected there with the
+// convention named (`expectation`), by the degenerate catalog or the property
+// profile-relations.
+std::span<const model> convention_zoo();
 
 }  // namespace bnconform::mutants

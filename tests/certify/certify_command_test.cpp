@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -62,7 +63,11 @@ TEST(CertifyCommand, AFailingKernelExitsOneWithItsReproLine) {
 
 TEST(CertifyCommand, BadArgumentsAreUsageErrors) {
   expect_usage_error(certify("level", {"--kernel", "cpu", "--level", "loose"}), "--level");
-  expect_usage_error(certify("profile", {"--kernel", "cpu", "--profile", "keras"}), "--profile");
+  expect_usage_error(certify("profile", {"--kernel", "cpu", "--profile", "kears"}),
+                     "--profile: unknown profile 'kears' (profiles: pytorch, onnx, keras, "
+                     "tf-fused, flax, or all)");
+  expect_usage_error(certify("profile-list", {"--kernel", "cpu", "--profile", "pytorch,mxnet"}),
+                     "'mxnet'");
   expect_usage_error(certify("missing", {"--kernel", "/no/such/kernel.so"}), "is not a file");
   expect_usage_error(certify("name", {"--kernel", "no-such-kernel"}), "no-such-kernel");
   expect_usage_error(certify("only", {"--kernel", "cpu", "--only", "golden/none"}), "--only");
@@ -72,6 +77,72 @@ TEST(CertifyCommand, BadArgumentsAreUsageErrors) {
   expect_usage_error(certify("jobs", {"--kernel", "cpu", "--jobs", "0"}), "--jobs");
   expect_usage_error(certify("shapes", {"--kernel", "cpu", "--shapes", "/no/such/shapes.txt"}),
                      "/no/such/shapes.txt: cannot be read");
+}
+
+// An unknown profile is one line on stderr, exit 2, and nothing written.
+TEST(CertifyCommand, AnUnknownProfileWritesNothing) {
+  const fs::path report =
+      testing::scratch_directory("bnconform_certify_command", "bad-profile") / "report";
+  const command_outcome o =
+      certify("bad-profile-report",
+              {"--kernel", "cpu", "--profile", "all,caffe", "--report", report.string()});
+  expect_usage_error(o, "unknown profile 'caffe'");
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  EXPECT_TRUE(o.out.empty()) << o.out;
+  EXPECT_FALSE(fs::exists(report));
+}
+
+// Several profiles: one certificate with a row per profile; a profile the kernel
+// does not declare (the example kernel implements pytorch only) is "not
+// implemented", not a failure.
+TEST(CertifyCommand, SeveralProfilesGiveOneCertificateWithARowEach) {
+  const fs::path report = testing::scratch_directory("bnconform_certify_command", "profiles");
+  const std::string example = std::string(BNCONFORM_EXAMPLE_KERNEL);
+  const command_outcome o = certify(
+      "profiles", {"--kernel", example, "--profile", "pytorch,keras", "--groups",
+                   "coverage,degenerate,properties", "--budget", "0", "--report", report.string()});
+  EXPECT_EQ(o.exit_code, 1) << o.out << o.err;  // a partial run certifies nothing
+  EXPECT_THAT(o.out, HasSubstr("profiles:\n  pytorch  passed (a partial run certifies nothing)\n"
+                               "  keras    not implemented\n"));
+  const nlohmann::json cert =
+      nlohmann::json::parse(testing::file_text(report / "certificate.json"));
+  EXPECT_EQ(cert.at("profile"), "pytorch,keras");
+  ASSERT_EQ(cert.at("profiles").size(), 2u);
+  EXPECT_EQ(cert.at("profiles")[0].at("implemented"), true);
+  EXPECT_EQ(cert.at("profiles")[1].at("status"), "not implemented");
+  EXPECT_EQ(cert.at("profiles")[1].at("implemented"), false);
+  EXPECT_FALSE(cert.at("profiles")[0].at("items").empty());
+  EXPECT_FALSE(cert.contains("items"));
+}
+
+// The default, one profile: the one-profile output, and a certificate whose
+// "profiles" section has its one row.
+TEST(CertifyCommand, OneProfileIsTheOneProfileRun) {
+  const fs::path report = testing::scratch_directory("bnconform_certify_command", "one-profile");
+  const command_outcome o =
+      certify("one-profile", {"--kernel", std::string(BNCONFORM_EXAMPLE_KERNEL), "--groups",
+                              "coverage", "--report", report.string()});
+  EXPECT_THAT(o.out, ::testing::Not(HasSubstr("profiles:")));
+  EXPECT_THAT(o.err, ::testing::Not(HasSubstr("certify: profile")));
+  const nlohmann::json cert =
+      nlohmann::json::parse(testing::file_text(report / "certificate.json"));
+  EXPECT_EQ(cert.at("profile"), "pytorch");
+  ASSERT_EQ(cert.at("profiles").size(), 1u);
+  EXPECT_FALSE(cert.at("items").empty());
+}
+
+// A failure in a profile other than pytorch: its row says "not met" with the
+// first reason, and its repro line carries the profile.
+TEST(CertifyCommand, AProfileThatFailsIsNotMetAndItsReproCarriesIt) {
+  const command_outcome o =
+      certify("keras-mutant", {"--kernel", "mutant-keras-unbiased-running-var", "--profile",
+                               "pytorch,keras", "--groups", "coverage", "--budget", "0"});
+  EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
+  EXPECT_THAT(o.out, HasSubstr("  pytorch  passed (a partial run certifies nothing)\n"));
+  EXPECT_THAT(o.out, HasSubstr("  keras    not met: coverage/forward-training"));
+  EXPECT_THAT(o.out,
+              HasSubstr("repro: bnconform certify --kernel mutant-keras-unbiased-running-var "
+                        "--level standard --seed 1 --profile keras --only 'coverage/"));
 }
 
 // A bad line of a shapes file: one line naming the file and line, exit 2, and no

@@ -83,16 +83,61 @@ TEST(Certify, TheReferenceKernelIsCertifiedAtStrict) {
   expect_certified(c);
 }
 
-// Each mutant is run until its first failure, which must be its own bug's.
+// The profiles a kernel declares, by name.
+std::vector<std::string> declared_profiles(const bnc_kernel& k) {
+  std::vector<std::string> out;
+  for (const std::string& name : parse_profile_list("all")) {
+    if ((k.capabilities.profiles & BNC_BIT(static_cast<int>(*parse_profile_name(name)))) != 0) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+// Each mutant is run until its first failure, which must be its own bug's. A
+// convention-swap mutant (two declared profiles) is run in both profiles, on the
+// degenerate catalog and the properties, and some failure must name its convention.
 TEST(Certify, EveryMutantOfTheZooIsRejectedForItsBug) {
   int rejected = 0;
-  for (const mutants::model& mo : mutants::zoo()) {
+  std::vector<const mutants::model*> all;
+  for (const mutants::model& mo : mutants::zoo()) all.push_back(&mo);
+  for (const mutants::model& mo : mutants::convention_zoo()) all.push_back(&mo);
+  for (const mutants::model* each : all) {
+    const mutants::model& mo = *each;
     kernel_source k;
     k.argument = std::string(mo.name);
     k.with_kernel = [&mo](const std::function<void(const kernel&)>& use) {
       use(kernel(&mo.kernel));
     };
     settings s = quick(check::level::standard);
+    const std::vector<std::string> profiles = declared_profiles(mo.kernel);
+    if (profiles.size() > 1) {
+      s.groups = {group::degenerate, group::properties};
+      std::ostringstream progress;
+      const profiles_certification pc = certify_profiles(k, s, profiles, "", progress);
+      std::string failures;
+      const certification* failing = nullptr;
+      for (const profile_row& row : pc.rows) {
+        failures += failures_of(row.run);
+        if (failing == nullptr && !failures_of(row.run).empty()) failing = &row.run;
+      }
+      EXPECT_FALSE(pc.certified) << mo.name;
+      EXPECT_THAT(failures, HasSubstr(mo.expectation)) << mo.name;
+      rejected += !pc.certified && failures.find(mo.expectation) != std::string::npos;
+      ASSERT_NE(failing, nullptr) << mo.name;
+      for (const item_outcome& o : failing->items) {
+        if (!o.failed()) continue;
+        const certification again = run(k, failing->options, o.name);
+        ASSERT_EQ(again.items.size(), 1u) << o.name;
+        EXPECT_EQ(again.items[0].result, o.result) << o.name;
+        EXPECT_THAT(o.repro, HasSubstr("--only '" + o.name + "'"));
+        if (failing->options.profile != "pytorch") {
+          EXPECT_THAT(o.repro, HasSubstr("--profile " + failing->options.profile));
+        }
+        break;
+      }
+      continue;
+    }
     s.fail_fast = true;
     const certification c = run(k, s);
     EXPECT_FALSE(c.certified) << mo.name;
@@ -110,8 +155,61 @@ TEST(Certify, EveryMutantOfTheZooIsRejectedForItsBug) {
       break;
     }
   }
-  std::printf("certify: %d of %zu mutants rejected for their bug\n", rejected,
-              mutants::zoo().size());
+  std::printf("certify: %d of %zu mutants rejected for their bug\n", rejected, all.size());
+}
+
+// The cpu kernel in every profile but pytorch (which the test above certifies):
+// each met, in one run, at strict.
+TEST(Certify, TheCpuKernelMeetsEveryProfile) {
+  settings s = quick(check::level::strict);
+  s.groups = {group::coverage, group::degenerate, group::golden, group::properties};
+  std::ostringstream progress;
+  const profiles_certification pc = certify_profiles(
+      built_in("cpu"), s, parse_profile_list("onnx,keras,tf-fused,flax"), "", progress);
+  ASSERT_EQ(pc.rows.size(), 4u);
+  for (const profile_row& row : pc.rows) {
+    EXPECT_TRUE(row.implemented()) << row.profile;
+    for (const item_outcome& o : row.run.items) {
+      EXPECT_FALSE(o.failed()) << row.profile << " " << o.name << ": " << o.reason;
+    }
+    EXPECT_EQ(row.status(), "passed (a partial run certifies nothing)") << row.profile;
+    // profile-relations ran: the cpu kernel declares every profile.
+    bool relations = false;
+    for (const item_outcome& o : row.run.items) {
+      relations =
+          relations || (o.name.rfind("properties/profile-relations#", 0) == 0 && o.passed());
+    }
+    EXPECT_TRUE(relations) << row.profile;
+  }
+  const std::string text = summary_text(pc);
+  EXPECT_THAT(text, HasSubstr("profiles:\n  onnx      passed (a partial run certifies nothing)\n"
+                              "  keras     passed"));
+}
+
+// A kernel that declares one profile: the others are "not implemented", which
+// is no failure; the verdict needs one profile met.
+TEST(Certify, AnUnimplementedProfileIsNotAFailure) {
+  const mutants::model& mo = mutants::correct_models()[0];
+  kernel_source k;
+  k.argument = std::string(mo.name);
+  k.with_kernel = [&mo](const std::function<void(const kernel&)>& use) { use(kernel(&mo.kernel)); };
+  std::ostringstream progress;
+  const profiles_certification only_flax =
+      certify_profiles(k, quick(check::level::standard), {"flax"}, "", progress);
+  ASSERT_EQ(only_flax.rows.size(), 1u);
+  EXPECT_EQ(only_flax.rows[0].status(), "not implemented");
+  EXPECT_FALSE(only_flax.certified);
+  EXPECT_THAT(only_flax.verdict_reasons[0], HasSubstr("none of the profiles"));
+  const nlohmann::json j = nlohmann::json::parse(certificate_json(only_flax, run_identity{}));
+  EXPECT_EQ(j.at("profiles")[0].at("status"), "not implemented");
+}
+
+TEST(Certify, AProfileListIsParsed) {
+  EXPECT_EQ(parse_profile_list("all").size(), 5u);
+  EXPECT_EQ(parse_profile_list("keras,pytorch,keras"),
+            (std::vector<std::string>{"keras", "pytorch"}));
+  EXPECT_THROW((void)parse_profile_list("pytorch,"), bnconform::error);
+  EXPECT_THROW((void)parse_profile_list("torch"), bnconform::error);
 }
 
 TEST(Certify, AnUnknownOnlyItemIsAnError) {

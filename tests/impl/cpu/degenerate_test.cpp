@@ -242,11 +242,32 @@ TEST_F(CpuMalformed, UnknownDtypeIsABadArgument) {
   expect_nothing_written();
 }
 
-TEST_F(CpuMalformed, OtherProfilesAreUnsupported) {
+// momentum=None exists only in pytorch (docs/semantics.md, relation 11).
+TEST_F(CpuMalformed, MomentumNoneOutsidePytorchIsUnsupported) {
+  for (const bnc_profile pf :
+       {BNC_PROFILE_ONNX, BNC_PROFILE_KERAS, BNC_PROFILE_TF_FUSED, BNC_PROFILE_FLAX}) {
+    d.profile = pf;
+    d.momentum_is_none = 1;
+    EXPECT_EQ(call(), BNC_STATUS_UNSUPPORTED) << pf;
+    EXPECT_THAT(message, HasSubstr("momentum=None"));
+    expect_nothing_written();
+  }
+}
+
+// The momentum's meaning by profile, on a constant channel (mean 1, var 0): the
+// weight of the batch value in pytorch, of the old value in onnx.
+TEST_F(CpuMalformed, TheProfileSaysWhatMomentumWeighs) {
+  d.momentum = 0.25;
+  EXPECT_EQ(call(), BNC_STATUS_OK) << message;
+  EXPECT_EQ(rm, std::vector<float>(3, 0.25f));
+  EXPECT_EQ(rv, std::vector<float>(3, 0.75f));
+  rm.assign(3, 0.0f);
+  rv.assign(3, 1.0f);
   d.profile = BNC_PROFILE_ONNX;
-  EXPECT_EQ(call(), BNC_STATUS_UNSUPPORTED);
-  EXPECT_THAT(message, HasSubstr("pytorch"));
-  expect_nothing_written();
+  EXPECT_EQ(call(), BNC_STATUS_OK) << message;
+  EXPECT_EQ(rm, std::vector<float>(3, 0.75f));
+  EXPECT_EQ(rv, std::vector<float>(3, 0.25f));
+  EXPECT_EQ(count, 2);
 }
 
 TEST_F(CpuMalformed, MessageIsTruncatedToTheBuffer) {

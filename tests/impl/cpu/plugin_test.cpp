@@ -20,7 +20,9 @@ TEST(CpuPlugin, LoadsAndDeclaresItsCapabilities) {
   EXPECT_EQ(c.memory, BNC_MEMORY_HOST);
   EXPECT_EQ(c.operations, BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING |
                               BNC_OP_BACKWARD_EVAL);
-  EXPECT_EQ(c.profiles, BNC_BIT(BNC_PROFILE_PYTORCH));
+  EXPECT_EQ(c.profiles, BNC_BIT(BNC_PROFILE_PYTORCH) | BNC_BIT(BNC_PROFILE_ONNX) |
+                            BNC_BIT(BNC_PROFILE_KERAS) | BNC_BIT(BNC_PROFILE_TF_FUSED) |
+                            BNC_BIT(BNC_PROFILE_FLAX));
 }
 
 TEST(CpuPlugin, MatchesTheLinkedInKernelBitwise) {
