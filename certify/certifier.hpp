@@ -62,6 +62,10 @@ struct certification {
   bool loaded = false;
   std::string load_error;  // why the kernel could not be loaded
   kernel_identity identity;
+  bool memory_available = true;  // false: device memory declared, no device given
+  // Why the declaration leaves nothing to judge (nothing_to_judge in cell.hpp); then
+  // nothing runs and nothing is certified.
+  std::string nothing_to_judge;
   std::vector<item_outcome> items;
   int isolation_failures = 0;  // crashes and hangs
   int not_run = 0;             // fixed items left unrun after too many of them (or fail-fast)
