@@ -97,4 +97,30 @@ std::string capabilities_text(const bnc_capabilities& c) {
   return out.str();
 }
 
+std::string nothing_to_judge(const bnc_capabilities& c, bool memory_available) {
+  std::uint32_t all_operations = 0;
+  for (const named_operation& o : operations) all_operations |= o.bit;
+  std::uint32_t all_dtypes = 0;
+  for (const dtype t : dtypes) all_dtypes |= bit_of(t);
+  const std::uint32_t all_layouts = bit_of(layout::channels_first) | bit_of(layout::channels_last);
+  if ((c.operations & all_operations) == 0) {
+    return "the kernel declares no operation (capabilities.operations holds none of "
+           "BNC_OP_FORWARD_TRAINING, _FORWARD_EVAL, _BACKWARD_TRAINING, _BACKWARD_EVAL)";
+  }
+  if ((c.dtypes & all_dtypes) == 0) return "the kernel declares no data type (capabilities.dtypes)";
+  if ((c.layouts & all_layouts) == 0) return "the kernel declares no layout (capabilities.layouts)";
+  if (c.min_rank > c.max_rank) {
+    return "the kernel declares an empty rank range (min_rank " + std::to_string(c.min_rank) +
+           " > max_rank " + std::to_string(c.max_rank) + ")";
+  }
+  if (c.max_rank < 2) {
+    return "the kernel declares no rank of 2 or more (max_rank " + std::to_string(c.max_rank) +
+           "; every call has rank >= 2)";
+  }
+  if (!memory_available) {
+    return "the kernel declares device memory and no device is available";
+  }
+  return {};
+}
+
 }  // namespace bnconform::certify

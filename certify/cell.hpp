@@ -37,5 +37,10 @@ std::vector<cell> all_cells();
 bool declared(const bnc_capabilities& caps, const cell& c);
 // "operations: forward-training ...; dtypes: f32; layouts: ...; ranks 2..any; host memory".
 std::string capabilities_text(const bnc_capabilities& c);
+// Why a declaration leaves certify nothing to judge, or empty when it leaves
+// something: no operation, data type or layout; no rank of 2 or more in
+// [min_rank, max_rank]; device memory with no device (`memory_available` false).
+// (A profile the kernel does not declare is "not implemented", decided before.)
+std::string nothing_to_judge(const bnc_capabilities& c, bool memory_available);
 
 }  // namespace bnconform::certify

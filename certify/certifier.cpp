@@ -17,6 +17,7 @@
 #include "battery_runner.hpp"
 #include "core/child_process.hpp"
 #include "core/error.hpp"
+#include "core/guard_pages.hpp"
 #include "golden/golden_file.hpp"
 #include "properties/generated_case.hpp"
 #include "properties/properties.hpp"
@@ -55,6 +56,9 @@ void keep_stdout_for_the_summary() { ::dup2(STDERR_FILENO, STDOUT_FILENO); }
 int run_worker(const kernel_source& source, const plan& p, const settings& s, const assignment& a,
                child_channel& out) {
   keep_stdout_for_the_summary();
+  // A fault in a guard page becomes a line "fault out-of-bounds write: y, ..." that
+  // names the buffer, sent before the process dies of it.
+  guard_pages::report_faults_to(out.fd());
   source.with_kernel([&](const kernel& k) {
     const repro_context ctx{source.argument, &s};
     for (const std::size_t i : a.items) {
@@ -117,6 +121,7 @@ bool probe(const kernel_source& source, const settings& s, certification& out) {
                << c.profiles << ' ' << c.min_rank << ' ' << c.max_rank << ' '
                << static_cast<int>(c.memory) << ' ' << c.keeps_module_state;
           ch.send(caps.str());
+          ch.send(std::string("memory ") + (k.memory_available() ? "yes" : "no"));
         });
         return 0;
       },
@@ -134,6 +139,7 @@ bool probe(const kernel_source& source, const settings& s, certification& out) {
       c.memory = static_cast<bnc_memory>(memory);
       out.loaded = !in.fail();
     }
+    if (line == "memory no") out.memory_available = false;
     if (line.rfind("child-error ", 0) == 0) out.load_error = line.substr(12);
   }
   if (!out.loaded && out.load_error.empty()) {
@@ -158,14 +164,17 @@ std::optional<cell> cell_of_crash(const item& it, const std::string& last_case) 
   return std::nullopt;
 }
 
+// `fault`: what the child's fault reporter said before it died ("out-of-bounds
+// write: y, 65536 bytes past its end"), or empty.
 item_outcome isolation_failure(const item& it, const std::string& last_case, const child_exit& e,
-                               const repro_context& ctx) {
+                               const std::string& fault, const repro_context& ctx) {
   item_outcome o;
   o.kind = it.kind;
   o.name = it.name;
   o.result =
       e.kind == child_exit::how::timed_out ? check::verdict::timed_out : check::verdict::crashed;
-  o.reason = "the kernel's process " + e.describe() + " in " + it.name;
+  o.reason = (fault.empty() ? "" : fault + ": ") + "the kernel's process " + e.describe() + " in " +
+             it.name;
   if (!last_case.empty()) o.reason += " on case " + last_case;
   o.counterexample = last_case;
   if (const std::optional<cell> c = cell_of_crash(it, last_case)) o.add(*c, o.result, 0, 0);
@@ -239,6 +248,7 @@ struct lane {
   std::optional<std::size_t> current_item;
   std::optional<std::int64_t> current_round;
   std::string last_case;
+  std::string fault;  // the child's "fault ..." line, if it sent one
   bool done = false;  // the child said "done"
 
   bool has_work() const {
@@ -327,6 +337,8 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
       if (!rounds_started) rounds_started = clock_type::now();
     } else if (line.rfind("case ", 0) == 0) {
       l.last_case = line.substr(5);
+    } else if (line.rfind("fault ", 0) == 0) {
+      l.fault = line.substr(6);
     } else if (line.rfind("result ", 0) == 0) {
       std::int64_t position = 0;
       if (l.current_item) {
@@ -375,7 +387,8 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
       stopping = true;
       return;
     }
-    record(position, isolation_failure(culprit, l.last_case, e, ctx));
+    record(position, isolation_failure(culprit, l.last_case, e, l.fault, ctx));
+    l.fault.clear();
     l.current_item.reset();
     l.current_round.reset();
     if (c.isolation_failures >= options.max_isolation_failures && !stopping) {
@@ -397,6 +410,7 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
         l.current_item.reset();
         l.current_round.reset();
         l.last_case.clear();
+        l.fault.clear();
         const assignment a = l.work;
         l.child = std::make_unique<child_process>(
             [&, a](child_channel& ch) { return run_worker(source, p, options, a, ch); });
@@ -492,6 +506,7 @@ void summarize(certification& c, const plan& p) {
 void decide(certification& c, bool complete) {
   std::vector<std::string>& why = c.verdict_reasons;
   if (!c.loaded) why.push_back("the kernel could not be loaded: " + c.load_error);
+  if (!c.nothing_to_judge.empty()) why.push_back("nothing certified: " + c.nothing_to_judge);
   if (!complete) why.emplace_back(partial_run_reason);
   int failed = 0, suite_errors = 0;
   for (const item_outcome& o : c.items) {
@@ -555,6 +570,14 @@ certification certify(const kernel_source& source, const settings& options, cons
     c.verdict_reasons.push_back("the kernel does not implement the " + options.profile +
                                 " profile");
     c.certified = false;
+    c.seconds = seconds_since(start);
+    return c;
+  }
+  // A declaration that leaves nothing to judge ends here: no item, no property budget.
+  c.nothing_to_judge = nothing_to_judge(c.identity.capabilities, c.memory_available);
+  if (!c.nothing_to_judge.empty()) {
+    progress << "certify: nothing certified: " << c.nothing_to_judge << '\n';
+    decide(c, true);
     c.seconds = seconds_since(start);
     return c;
   }

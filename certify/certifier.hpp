@@ -65,6 +65,10 @@ struct certification {
   // Whether the kernel declares the profile certified (options.profile); when it
   // does not, nothing is run and the certification says "not implemented".
   bool profile_implemented = true;
+  bool memory_available = true;  // false: device memory declared, no device given
+  // Why the declaration leaves nothing to judge (nothing_to_judge in cell.hpp); then
+  // nothing runs and nothing is certified.
+  std::string nothing_to_judge;
   std::vector<item_outcome> items;
   int isolation_failures = 0;  // crashes and hangs
   int not_run = 0;             // fixed items left unrun after too many of them (or fail-fast)

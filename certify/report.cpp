@@ -93,6 +93,14 @@ std::string summary_text(const certification& c) {
         << check::name_of(c.options.level) << "\n";
     return out.str();
   }
+  if (!c.nothing_to_judge.empty()) {
+    out << "nothing certified: " << c.nothing_to_judge
+        << " (nothing was run)\n\nverdict: " << verdict_word(c) << " at "
+        << check::name_of(c.options.level);
+    for (const std::string& why : c.verdict_reasons) out << "\n  - " << why;
+    out << "\n";
+    return out.str();
+  }
   out << std::left << std::setw(19) << "operation" << std::setw(6) << "dtype" << std::setw(16)
       << "layout" << std::setw(13) << "verdict" << std::right << std::setw(7) << "cases"
       << std::setw(13) << "worst ratio" << std::setw(10) << "max ulp"
@@ -256,6 +264,7 @@ std::string certificate_json(const certification& c, const run_identity& run) {
       {"certified", c.certified},
       {"verdict", c.certified ? "certified" : "not-certified"},
       {"reasons", c.verdict_reasons},
+      {"nothing_to_judge", c.nothing_to_judge.empty() ? json(nullptr) : json(c.nothing_to_judge)},
       {"cells", cells},
       {"groups", groups},
       {"failures", failures},
@@ -266,6 +275,14 @@ std::string certificate_json(const certification& c, const run_identity& run) {
 namespace {
 
 void junit_suites(std::ostringstream& out, const certification& c, const std::string& prefix) {
+  if (!c.nothing_to_judge.empty()) {
+    out << "  <testsuite name=\"" << prefix << "declaration\" tests=\"1\" failures=\"1\">\n"
+        << "    <testcase classname=\"bnconform.certify\" name=\"declaration\">\n"
+        << "      <failure message=\"nothing certified: " << xml_escaped(c.nothing_to_judge)
+        << "\"/>\n"
+        << "    </testcase>\n  </testsuite>\n";
+    return;
+  }
   for (const group_summary& g : c.groups) {
     double time = 0;
     for (const item_outcome& o : c.items) time += o.kind == g.kind ? o.seconds : 0;
@@ -301,11 +318,13 @@ std::string junit_xml(const certification& c) {
     failures += o.failed() ? 1 : 0;
     skipped += (!o.passed() && !o.failed()) ? 1 : 0;
   }
+  // A kernel that cannot be loaded, or declares nothing to judge: one failing case.
+  const bool whole_run_failed = !c.loaded || !c.nothing_to_judge.empty();
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       << "<testsuites name=\"bnconform certify " << xml_escaped(c.source.argument) << "\" tests=\""
-      << (c.loaded ? tests : 1) << "\" failures=\"" << (c.loaded ? failures : 1) << "\" skipped=\""
-      << skipped << "\" time=\"" << c.seconds << "\">\n";
+      << (whole_run_failed ? 1 : tests) << "\" failures=\"" << (whole_run_failed ? 1 : failures)
+      << "\" skipped=\"" << skipped << "\" time=\"" << c.seconds << "\">\n";
   if (!c.loaded) {
     out << "  <testsuite name=\"load\" tests=\"1\" failures=\"1\">\n"
         << "    <testcase classname=\"bnconform.certify\" name=\"load\">\n"

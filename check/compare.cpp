@@ -29,8 +29,7 @@ std::vector<channel_terms> all_terms(const budget_model& model, const problem& p
 
 void report_guards(judge& j, const std::vector<guard_finding>& guards) {
   for (const guard_finding& g : guards) {
-    j.fail("guard: " + std::string(bnconform::name_of(g.kind)) + " in " + g.buffer + ": " +
-           g.detail);
+    j.fail(describe(g));
   }
 }
 

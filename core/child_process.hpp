@@ -26,6 +26,9 @@ class child_channel {
   // Sends one line ('\n' is added; a '\n' inside `line` becomes a space). The line
   // is written whole before send returns, so a crash right after loses nothing.
   void send(std::string_view line) const;
+  // The pipe's descriptor, for what must write to it from a signal handler
+  // (guard_pages::report_faults_to).
+  int fd() const { return fd_; }
 
  private:
   int fd_;

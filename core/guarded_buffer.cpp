@@ -1,11 +1,13 @@
 #include "guarded_buffer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <span>
 #include <utility>
 
 #include "error.hpp"
+#include "guard_pages.hpp"
 
 namespace bnconform {
 
@@ -23,6 +25,19 @@ void fill_sentinel(tensor& t) {
   auto* p = static_cast<std::byte*>(t.data());
   for (std::int64_t i = 0; i < t.size(); ++i)
     std::memcpy(p + i * static_cast<std::ptrdiff_t>(width), &bits, width);
+}
+
+bool in_host_memory(const memory_space& space) { return &space == &host_memory(); }
+
+// A host buffer's mapping: leading canary, contents, trailing canary, in whole pages.
+std::size_t host_mapping_bytes(std::size_t bytes) {
+  return guard_pages::accessible_size(2 * canary_bytes + bytes);
+}
+
+// The trailing canary runs to the guard page in host memory, canary_bytes elsewhere.
+std::size_t trailing_canary_bytes(const memory_space& space, std::size_t bytes) {
+  if (!in_host_memory(space)) return canary_bytes;
+  return host_mapping_bytes(bytes) - canary_bytes - bytes;
 }
 
 std::string span_note(std::size_t first, std::size_t count) {
@@ -53,8 +68,16 @@ std::string_view name_of(guard_kind k) {
     case guard_kind::out_of_bounds: return "out-of-bounds write";
     case guard_kind::unwritten: return "unwritten output";
     case guard_kind::input_modified: return "input modified";
+    case guard_kind::fp_environment: return "floating-point environment changed";
   }
   return "unknown guard";
+}
+
+std::string describe(const guard_finding& g) {
+  if (g.kind == guard_kind::fp_environment) {
+    return "guard: " + std::string(name_of(g.kind)) + " (clause fp_environment_kept): " + g.detail;
+  }
+  return "guard: " + std::string(name_of(g.kind)) + " in " + g.buffer + ": " + g.detail;
 }
 
 std::uint64_t sentinel_bits(dtype t) {
@@ -72,6 +95,16 @@ guarded_buffer::guarded_buffer(memory_space& space, std::string name, role r,
     : space_(space), name_(std::move(name)), role_(r), original_(contents) {
   if (role_ == role::output) fill_sentinel(original_);
   const std::size_t bytes = original_.byte_size();
+  if (in_host_memory(space_)) {
+    // Leading canary at the start of the mapping, trailing canary up to its end:
+    // guard pages on both sides, nothing unwatched in between.
+    base_ = guard_pages::map(host_mapping_bytes(bytes), name_, canary_bytes, canary_bytes + bytes);
+    std::memset(base_, static_cast<int>(canary_byte), canary_bytes);
+    if (bytes != 0) std::memcpy(base_ + canary_bytes, original_.data(), bytes);
+    std::memset(base_ + canary_bytes + bytes, static_cast<int>(canary_byte),
+                trailing_canary_bytes(space_, bytes));
+    return;
+  }
   base_ = static_cast<std::byte*>(space_.allocate(bytes + 2 * canary_bytes));
   // Canary, contents, canary: three copies into the space, no staging image of the
   // whole buffer (a realistic layer's tensors are hundreds of MB).
@@ -87,15 +120,22 @@ guarded_buffer::guarded_buffer(memory_space& space, std::string name, role r,
   }
 }
 
-guarded_buffer::~guarded_buffer() { space_.release(base_); }
+guarded_buffer::~guarded_buffer() {
+  if (in_host_memory(space_)) {
+    guard_pages::unmap(base_, host_mapping_bytes(original_.byte_size()));
+  } else {
+    space_.release(base_);
+  }
+}
 
 tensor guarded_buffer::collect(bool must_be_written, std::vector<guard_finding>& findings) const {
   const std::size_t bytes = original_.byte_size();
-  std::array<std::byte, canary_bytes> pad;
+  std::vector<std::byte> pad(std::max(canary_bytes, trailing_canary_bytes(space_, bytes)));
   space_.download(pad.data(), base_, canary_bytes);
-  check_canary(pad, "before", name_, findings);
-  space_.download(pad.data(), base_ + canary_bytes + bytes, canary_bytes);
-  check_canary(pad, "after", name_, findings);
+  check_canary({pad.data(), canary_bytes}, "before", name_, findings);
+  const std::size_t trailing = trailing_canary_bytes(space_, bytes);
+  space_.download(pad.data(), base_ + canary_bytes + bytes, trailing);
+  check_canary({pad.data(), trailing}, "after", name_, findings);
 
   tensor result(original_.type(), original_.size());
   space_.download(result.data(), base_ + canary_bytes, bytes);

@@ -1,7 +1,9 @@
 #pragma once
 // One tensor as a kernel sees it during one call: its bytes in a memory space,
 // between canary bytes, so that the harness can tell afterwards whether the kernel
-// wrote out of bounds, left an output element unwritten, or changed an input.
+// wrote out of bounds, left an output element unwritten, or changed an input. In
+// host memory the canaries are themselves between guard pages (core/guard_pages.hpp):
+// an access far outside the buffer faults on the spot, in the call that made it.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,18 +15,28 @@
 
 namespace bnconform {
 
-enum class guard_kind { out_of_bounds, unwritten, input_modified };
+// fp_environment is a finding about the call, not a buffer: the kernel returned with
+// another rounding mode, flush-to-zero, denormals-are-zero or exception traps than
+// it was called with (core/fp_environment.hpp; docs/abi.md, "The floating-point
+// environment").
+enum class guard_kind { out_of_bounds, unwritten, input_modified, fp_environment };
 std::string_view name_of(guard_kind k);
 
 struct guard_finding {
   guard_kind kind;
-  std::string buffer;  // "y", "x", "running_mean", ...
+  std::string buffer;  // "y", "x", "running_mean", ...; empty for a finding about the call
   std::string detail;  // where and how much, for the report
 };
 
-// Canary bytes on each side of every buffer. Wide enough to catch the usual
-// off-by-one and a slipped stride of a few elements; farther writes are caught by
-// the sanitizer build and, for plugins, by certify's process isolation.
+// The finding as one line of a report: "guard: out-of-bounds write in y: ...",
+// "guard: floating-point environment changed (clause fp_environment_kept): ...".
+std::string describe(const guard_finding& g);
+
+// Canary bytes on each side of every buffer (in host memory, up to the guard pages:
+// the trailing canary runs from the last element to the page end). Wide enough to
+// catch the usual off-by-one and a slipped stride of a few elements without a
+// crash; farther accesses hit a guard page (host memory) and end the process with
+// a signal that certify's child processes name (core/guard_pages.hpp).
 constexpr std::size_t canary_bytes = 256;
 constexpr std::byte canary_byte{0xA5};
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "error.hpp"
+#include "fp_environment.hpp"
 
 namespace bnconform {
 
@@ -34,6 +35,13 @@ void expect_state(const problem& p, const module_state& s) {
   expect_tensor(s.beta, p.stats_type(), affine_count, "beta");
   expect_tensor(s.running_mean, p.stats_type(), tracked_count, "running_mean");
   expect_tensor(s.running_var, p.stats_type(), tracked_count, "running_var");
+}
+
+// Restores the environment `before` the call and reports what the kernel changed.
+void restore_fp_environment(const fp_environment& before, std::vector<guard_finding>& findings) {
+  const std::string changes = before.changes_to(fp_environment::current());
+  before.restore();
+  if (!changes.empty()) findings.push_back({guard_kind::fp_environment, "", changes});
 }
 
 call_status make_status(bnc_status code, const char* message) {
@@ -192,12 +200,16 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
       p.momentum() ? *p.momentum() : 1.0 / static_cast<double>(state.num_batches_tracked + 1);
 
   char message[message_capacity] = {};
+  const fp_environment environment = fp_environment::current();
   const bnc_status code = k_->forward(k_->context, &descriptor, &args, message, sizeof message);
+  std::vector<guard_finding> environment_findings;
+  restore_fp_environment(environment, environment_findings);
   m.synchronize();
   message[sizeof message - 1] = '\0';
 
   forward_outputs out;
   out.status = make_status(code, message);
+  out.guards = std::move(environment_findings);
   const bool ok = code == BNC_STATUS_OK;
   // An empty batch has no statistics to save (PyTorch leaves them uninitialized).
   const bool stats_written = ok && p.reduction_size() > 0;
@@ -260,12 +272,16 @@ backward_outputs kernel::backward(const problem& p, const tensor& x, const tenso
   args.stream = m.stream();
 
   char message[message_capacity] = {};
+  const fp_environment environment = fp_environment::current();
   const bnc_status code = k_->backward(k_->context, &descriptor, &args, message, sizeof message);
+  std::vector<guard_finding> environment_findings;
+  restore_fp_environment(environment, environment_findings);
   m.synchronize();
   message[sizeof message - 1] = '\0';
 
   backward_outputs out;
   out.status = make_status(code, message);
+  out.guards = std::move(environment_findings);
   const bool ok = code == BNC_STATUS_OK;
   x_buf->collect(false, out.guards);
   dy_buf->collect(false, out.guards);

@@ -61,6 +61,10 @@ class kernel {
   std::string name() const { return k_->name; }
   std::string version() const { return k_->version; }
   const bnc_capabilities& capabilities() const { return k_->capabilities; }
+  // False for a kernel that declares device memory and was given no device.
+  bool memory_available() const {
+    return k_->capabilities.memory == BNC_MEMORY_HOST || device_ != nullptr;
+  }
   // Empty when the kernel declares everything the call needs, else the reason.
   std::string unsupported_reason(const problem& p, bool backward) const;
 
@@ -68,7 +72,9 @@ class kernel {
   // Every buffer the kernel sees is a guarded_buffer in the kernel's memory space:
   // outputs are pre-filled with a NaN sentinel (an unwritten element never passes as
   // a value), and out-of-bounds writes, unwritten outputs and changed inputs are
-  // listed in the outputs' `guards`.
+  // listed in the outputs' `guards`. The floating-point environment is saved before
+  // the call and restored after it; a kernel that changed it gets a finding of kind
+  // fp_environment.
   forward_outputs forward(const problem& p, const tensor& x, module_state& state) const;
   // save_mean and save_invstd are those of the matching forward call; they are
   // only read when the problem uses batch statistics.

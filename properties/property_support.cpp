@@ -82,11 +82,10 @@ std::string status_text(const call_status& s) {
 }
 
 // What the harness guards caught (out-of-bounds writes, unwritten outputs, changed
-// inputs) fails any property.
+// inputs, a changed floating-point environment) fails any property.
 bool clean(agreement& a, const std::vector<guard_finding>& guards) {
   for (const guard_finding& g : guards) {
-    a.fail("guard: " + std::string(bnconform::name_of(g.kind)) + " in " + g.buffer + ": " +
-           g.detail);
+    a.fail(describe(g));
   }
   return guards.empty();
 }

@@ -115,8 +115,10 @@ TEST(CertifyFaulty, AHangTimesOut) {
   EXPECT_THAT(f->name, HasSubstr("forward-training f32 channels_last"));
 }
 
-void expect_failure(const char* path, const std::string& reason) {
+void expect_failure(const char* path, const std::string& reason,
+                    check::level level = check::level::strict) {
   settings s = quick();
+  s.level = level;
   s.fail_fast = true;
   const certification c = run(path, s);
   EXPECT_FALSE(c.certified);
@@ -140,6 +142,70 @@ TEST(CertifyFaulty, AMutatedInputFails) {
 }
 TEST(CertifyFaulty, ANondeterministicKernelFails) {
   expect_failure(BNCONFORM_FAULTY_NONDETERMINISTIC, "nondeterministic");
+}
+
+// A kernel that leaves the floating-point environment changed fails the call at
+// every level, with the clause named; the harness undoes the change.
+TEST(CertifyFaulty, AChangedRoundingModeFailsAtEveryLevel) {
+  for (const check::level l : {check::level::strict, check::level::standard}) {
+    expect_failure(BNCONFORM_FAULTY_ROUNDING_MODE,
+                   "guard: floating-point environment changed (clause fp_environment_kept): "
+                   "rounding mode upward (was to-nearest)",
+                   l);
+  }
+}
+TEST(CertifyFaulty, FlushToZeroLeftSetFails) {
+#if defined(__x86_64__)
+  expect_failure(BNCONFORM_FAULTY_FLUSH_TO_ZERO, "FTZ (flush-to-zero, MXCSR bit 15) set");
+#else
+  expect_failure(BNCONFORM_FAULTY_FLUSH_TO_ZERO, "rounding mode toward-zero");
+#endif
+}
+
+// A write far past the canary hits a guard page: a crash of the item that made it,
+// named as an out-of-bounds write into that buffer.
+TEST(CertifyFaulty, AWriteFarPastAnOutputIsNamed) {
+  settings s = quick();
+  s.max_isolation_failures = 1;
+  const certification c = run(BNCONFORM_FAULTY_FAR_OUT_OF_BOUNDS, s);
+  EXPECT_FALSE(c.certified);
+  const item_outcome* f = first_failure(c);
+  ASSERT_NE(f, nullptr) << summary_text(c);
+  EXPECT_EQ(f->result, check::verdict::crashed) << f->reason;
+  EXPECT_THAT(f->reason, HasSubstr("out-of-bounds write: y, 65536 bytes past its end: the "
+                                   "kernel's process killed by signal 11"));
+  EXPECT_THAT(f->reason, HasSubstr("forward-training f32 channels_last"));
+  EXPECT_THAT(summary_text(c), HasSubstr("out-of-bounds write: y, 65536 bytes past its end"));
+}
+
+// A declaration that leaves nothing to judge runs nothing, certifies nothing, and
+// says why in the summary, the certificate and junit.xml.
+void expect_nothing_to_judge(const char* path, const std::string& why) {
+  settings s = quick();
+  s.budget_seconds = 600;  // not spent: nothing runs
+  const certification c = run(path, s);
+  EXPECT_TRUE(c.loaded) << c.load_error;
+  EXPECT_FALSE(c.certified);
+  EXPECT_THAT(c.nothing_to_judge, HasSubstr(why));
+  EXPECT_TRUE(c.items.empty());
+  EXPECT_LT(c.seconds, 60);
+  const std::string text = summary_text(c);
+  EXPECT_THAT(text, HasSubstr("nothing certified: " + c.nothing_to_judge));
+  EXPECT_THAT(text, HasSubstr("verdict: NOT CERTIFIED"));
+  EXPECT_THAT(certificate_json(c, run_identity{}), HasSubstr("\"nothing_to_judge\": \""));
+  EXPECT_THAT(junit_xml(c), HasSubstr("<failure message=\"nothing certified: "));
+}
+
+TEST(CertifyFaulty, NoOperationIsNothingCertified) {
+  expect_nothing_to_judge(BNCONFORM_FAULTY_NO_OPERATION, "the kernel declares no operation");
+}
+TEST(CertifyFaulty, AnEmptyRankRangeIsNothingCertified) {
+  expect_nothing_to_judge(BNCONFORM_FAULTY_EMPTY_RANK_RANGE,
+                          "an empty rank range (min_rank 5 > max_rank 4)");
+}
+TEST(CertifyFaulty, DeviceMemoryWithoutADeviceIsNothingCertified) {
+  expect_nothing_to_judge(BNCONFORM_FAULTY_DEVICE_MEMORY,
+                          "declares device memory and no device is available");
 }
 
 void expect_unloadable(const char* path, const std::string& why) {

@@ -1,14 +1,21 @@
-// Tests of the harness guards (core/guarded_buffer, core/kernel): a kernel that
-// wraps the reference and then misbehaves in one chosen way trips exactly the
-// guard meant to catch it; the well-behaved wrapper trips none.
+// Tests of the harness guards (core/guarded_buffer, core/guard_pages, core/kernel):
+// a kernel that wraps the reference and then misbehaves in one chosen way trips
+// exactly the guard meant to catch it; the well-behaved wrapper trips none.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cfenv>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <string>
 #include <vector>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
+#include "core/guard_pages.hpp"
 #include "core/kernel.hpp"
 #include "reference/reference_kernel.hpp"
 
@@ -27,6 +34,12 @@ enum class misbehaviour {
   change_x,
   change_running_var_in_eval,
   change_dy,
+  write_in_trailing_slack,
+  write_far_past_y,
+  write_far_before_save_mean,
+  set_rounding_upward,
+  set_flush_to_zero,
+  set_rounding_in_backward,
 };
 misbehaviour g_mode = misbehaviour::none;
 
@@ -54,6 +67,18 @@ bnc_status misbehaving_forward(void*, const bnc_problem* p, const bnc_forward_ar
     case misbehaviour::change_running_var_in_eval:
       if (p->mode == BNC_MODE_EVAL) static_cast<float*>(a->running_var)[0] = 5;
       break;
+    // 60 f32 values of y: 240 bytes; the page after them is the trailing canary.
+    case misbehaviour::write_in_trailing_slack: y[data_bytes(p) + 1000] = 0; break;
+    case misbehaviour::write_far_past_y:
+      static_cast<volatile unsigned char*>(a->y)[data_bytes(p) + 65536] = 0;
+      break;
+    case misbehaviour::write_far_before_save_mean:
+      static_cast<volatile float*>(a->save_mean)[-2048] = 0;
+      break;
+    case misbehaviour::set_rounding_upward: std::fesetround(FE_UPWARD); break;
+#if defined(__x86_64__)
+    case misbehaviour::set_flush_to_zero: _mm_setcsr(_mm_getcsr() | 0x8040u); break;
+#endif
     default: break;
   }
   return s;
@@ -69,6 +94,7 @@ bnc_status misbehaving_backward(void*, const bnc_problem* p, const bnc_backward_
   if (g_mode == misbehaviour::change_dy) {
     const_cast<float*>(static_cast<const float*>(a->dy))[0] = -1;
   }
+  if (g_mode == misbehaviour::set_rounding_in_backward) std::fesetround(FE_TOWARDZERO);
   return s;
 }
 
@@ -164,6 +190,77 @@ TEST(HarnessGuards, RunningStatisticsAreInputsInEval) {
   // ...and may change in training.
   EXPECT_THAT(all(run(misbehaviour::change_running_var_in_eval, train)), IsEmpty());
 }
+
+TEST(HarnessGuards, TheTrailingCanaryRunsToTheGuardPage) {
+  expect_single(all(run(misbehaviour::write_in_trailing_slack, train)), guard_kind::out_of_bounds,
+                "y", "after the buffer: 1 byte(s), first at offset 1000");
+}
+
+// A write far outside a host buffer faults in the guard pages, in the call that
+// made it; with the fault reporter installed (certify's children) the process says
+// which buffer before it dies. A death test: the child is forked.
+TEST(HarnessGuardsDeathTest, AGuardPageNamesAWriteFarPastTheEnd) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        guard_pages::report_faults_to(STDERR_FILENO);
+        run(misbehaviour::write_far_past_y, train);
+      },
+      ::testing::KilledBySignal(SIGSEGV), "fault out-of-bounds write: y, 65536 bytes past its end");
+  EXPECT_EXIT(
+      {
+        guard_pages::report_faults_to(STDERR_FILENO);
+        run(misbehaviour::write_far_before_save_mean, train);
+      },
+      ::testing::KilledBySignal(SIGSEGV),
+      "fault out-of-bounds write: save_mean, 8192 bytes before its start");
+}
+
+TEST(HarnessGuards, GuardRegionsAreNamedOnlyWhileTheBufferLives) {
+  const std::size_t bytes = 100;
+  std::byte* start = guard_pages::map(bytes, "dx", 16, 16 + bytes);
+  const std::size_t accessible = guard_pages::accessible_size(bytes);
+  EXPECT_EQ(guard_pages::describe_fault(start + accessible + 10, true),
+            "out-of-bounds write: dx, " + std::to_string(accessible + 10 - 16 - bytes) +
+                " bytes past its end");
+  EXPECT_EQ(guard_pages::describe_fault(start - 1, false),
+            "out-of-bounds read: dx, 17 bytes before its start");
+  EXPECT_EQ(guard_pages::describe_fault(start + 5, true), "");  // accessible: no fault there
+  start[accessible - 1] = std::byte{1};                         // writable to the last byte
+  guard_pages::unmap(start, bytes);
+  EXPECT_EQ(guard_pages::describe_fault(start + accessible + 10, true), "");
+}
+
+// The kernel must return with the floating-point environment it was called with;
+// the harness restores it and reports the change, forward and backward.
+TEST(HarnessGuards, AChangedRoundingModeIsReportedAndUndone) {
+  const run_result r = run(misbehaviour::set_rounding_upward, train);
+  EXPECT_EQ(std::fegetround(), FE_TONEAREST);
+  ASSERT_FALSE(r.forward.guards.empty());
+  EXPECT_EQ(r.forward.guards[0].kind, guard_kind::fp_environment);
+  EXPECT_THAT(describe(r.forward.guards[0]),
+              HasSubstr("guard: floating-point environment changed (clause fp_environment_kept): "
+                        "rounding mode upward (was to-nearest)"));
+  expect_single(run(misbehaviour::set_rounding_in_backward, train).backward.guards,
+                guard_kind::fp_environment, "", "rounding mode toward-zero (was to-nearest)");
+  EXPECT_EQ(std::fegetround(), FE_TONEAREST);
+}
+
+#if defined(__x86_64__)
+TEST(HarnessGuards, FlushToZeroAndDenormalsAreZeroAreReportedAndUndone) {
+  const unsigned before = _mm_getcsr();
+  const run_result r = run(misbehaviour::set_flush_to_zero, train);
+  EXPECT_EQ(_mm_getcsr() & 0x8040u, before & 0x8040u);
+  ASSERT_FALSE(r.forward.guards.empty());
+  EXPECT_EQ(r.forward.guards[0].kind, guard_kind::fp_environment);
+  EXPECT_THAT(r.forward.guards[0].detail, HasSubstr("FTZ (flush-to-zero, MXCSR bit 15) set"));
+  EXPECT_THAT(r.forward.guards[0].detail, HasSubstr("DAZ (denormals-are-zero, MXCSR bit 6) set"));
+  // The comparison that follows runs in the restored environment: a subnormal
+  // survives arithmetic.
+  volatile float tiny = 1e-40f;
+  EXPECT_NE(tiny * 1.0f, 0.0f);
+}
+#endif
 
 TEST(HarnessGuards, UnwrittenOutputsAreNotFlaggedWhenTheCallFails) {
   // m == 1 in training is an error: nothing has to be written.

@@ -21,11 +21,21 @@
  *   FAULTY_INPUT_MUTATING    flips the lowest bit of x[0] after computing y
  *   FAULTY_NONDETERMINISTIC  flips the lowest bit of y[0] (one ulp) on every other
  *                            triggered call, counted per process
+ *   FAULTY_FAR_OUT_OF_BOUNDS writes 64 KiB past the end of y (past the canary, into
+ *                            the guard pages of a host buffer: SIGSEGV)
+ *   FAULTY_ROUNDING_MODE     returns with the rounding mode set upward (fesetround)
+ *   FAULTY_FLUSH_TO_ZERO     returns with MXCSR's FTZ (bit 15) and DAZ (bit 6) set
+ *                            (x86-64; elsewhere the rounding mode toward zero)
  *   FAULTY_WRONG_ABI         a description whose abi_version has major number 99
  *   FAULTY_MISSING_SYMBOL    exports no bnconform_kernel (a misspelt one instead)
+ *   FAULTY_NO_OPERATION      declares no operation (nothing to judge)
+ *   FAULTY_EMPTY_RANK_RANGE  declares min_rank 5 > max_rank 4 (nothing to judge)
+ *   FAULTY_DEVICE_MEMORY     declares device memory, which a library loaded on its
+ *                            own has no device for (nothing to judge)
  */
 #define _POSIX_C_SOURCE 199309L /* nanosleep */
 
+#include <fenv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +57,25 @@
 #define FAULTY_NAME "faulty-input-mutating"
 #elif defined(FAULTY_NONDETERMINISTIC)
 #define FAULTY_NAME "faulty-nondeterministic"
+#elif defined(FAULTY_FAR_OUT_OF_BOUNDS)
+#define FAULTY_NAME "faulty-far-out-of-bounds"
+#elif defined(FAULTY_ROUNDING_MODE)
+#define FAULTY_NAME "faulty-rounding-mode"
+#elif defined(FAULTY_FLUSH_TO_ZERO)
+#define FAULTY_NAME "faulty-flush-to-zero"
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 #elif defined(FAULTY_WRONG_ABI)
 #define FAULTY_NAME "faulty-wrong-abi"
 #elif defined(FAULTY_MISSING_SYMBOL)
 #define FAULTY_NAME "faulty-missing-symbol"
+#elif defined(FAULTY_NO_OPERATION)
+#define FAULTY_NAME "faulty-no-operation"
+#elif defined(FAULTY_EMPTY_RANK_RANGE)
+#define FAULTY_NAME "faulty-empty-rank-range"
+#elif defined(FAULTY_DEVICE_MEMORY)
+#define FAULTY_NAME "faulty-device-memory"
 #else
 #error "define one FAULTY_<KIND> (see the list at the top of this file)"
 #endif
@@ -106,6 +131,17 @@ static void inject(const bnc_problem* p, const bnc_forward_args* a) {
   }
 #elif defined(FAULTY_OUT_OF_BOUNDS)
   ((float*)a->y)[count] = 0.0f;
+#elif defined(FAULTY_FAR_OUT_OF_BOUNDS)
+  /* 16384 floats: the store lands 65536 bytes past the last element's end. */
+  ((volatile float*)a->y)[count + 16384] = 0.0f;
+#elif defined(FAULTY_ROUNDING_MODE)
+  fesetround(FE_UPWARD);
+#elif defined(FAULTY_FLUSH_TO_ZERO)
+#if defined(__x86_64__)
+  _mm_setcsr(_mm_getcsr() | 0x8040u); /* FTZ (bit 15) | DAZ (bit 6) */
+#else
+  fesetround(FE_TOWARDZERO);
+#endif
 #elif defined(FAULTY_INPUT_MUTATING)
   flip_lowest_bit((void*)(uintptr_t)a->x); /* casts the ABI's const away on purpose */
 #elif defined(FAULTY_NONDETERMINISTIC)
@@ -144,6 +180,13 @@ static const bnc_kernel* faulty_description(void) {
     description.forward = faulty_forward;
 #if defined(FAULTY_WRONG_ABI)
     description.abi_version = (uint32_t)((99u << 16) | BNC_ABI_VERSION_MINOR);
+#elif defined(FAULTY_NO_OPERATION)
+    description.capabilities.operations = 0;
+#elif defined(FAULTY_EMPTY_RANK_RANGE)
+    description.capabilities.min_rank = 5;
+    description.capabilities.max_rank = 4;
+#elif defined(FAULTY_DEVICE_MEMORY)
+    description.capabilities.memory = BNC_MEMORY_DEVICE;
 #endif
   }
   return &description;

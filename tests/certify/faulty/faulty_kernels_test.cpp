@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cfenv>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 
 #include "check/compare.hpp"
 #include "core/error.hpp"
+#include "core/guard_pages.hpp"
 #include "core/kernel_library.hpp"
 
 namespace bnconform {
@@ -91,10 +93,29 @@ INSTANTIATE_TEST_SUITE_P(
         benign_fault{"unwritten", BNCONFORM_FAULTY_UNWRITTEN, "unwritten output in y"},
         benign_fault{"input_mutating", BNCONFORM_FAULTY_INPUT_MUTATING, "input modified in x"},
         benign_fault{"nondeterministic", BNCONFORM_FAULTY_NONDETERMINISTIC,
-                     "nondeterministic: y differs between two runs"}),
+                     "nondeterministic: y differs between two runs"},
+        benign_fault{"rounding_mode", BNCONFORM_FAULTY_ROUNDING_MODE,
+                     "floating-point environment changed (clause fp_environment_kept): rounding "
+                     "mode upward"},
+        benign_fault{"flush_to_zero", BNCONFORM_FAULTY_FLUSH_TO_ZERO,
+                     "floating-point environment changed (clause fp_environment_kept)"}),
     [](const ::testing::TestParamInfo<benign_fault>& param_info) {
       return std::string(param_info.param.name);
     });
+
+TEST(FaultyKernels, TheHarnessUndoesAChangedEnvironment) {
+  judged_forward(BNCONFORM_FAULTY_ROUNDING_MODE, "channels_last");
+  EXPECT_EQ(std::fegetround(), FE_TONEAREST);
+}
+
+// The declarations that leave nothing to judge load (certify says why it judges
+// nothing: certify_faulty_test).
+TEST(FaultyKernels, DeclarationsThatLeaveNothingToJudgeLoad) {
+  EXPECT_EQ(kernel_library(BNCONFORM_FAULTY_NO_OPERATION).kernel().capabilities().operations, 0u);
+  const kernel_library ranks(BNCONFORM_FAULTY_EMPTY_RANK_RANGE);
+  EXPECT_GT(ranks.kernel().capabilities().min_rank, ranks.kernel().capabilities().max_rank);
+  EXPECT_FALSE(kernel_library(BNCONFORM_FAULTY_DEVICE_MEMORY).kernel().memory_available());
+}
 
 TEST(FaultyKernels, TheExampleKernelPassesTheSameCalls) {
   for (const char* layout_name : {"channels_first", "channels_last"}) {
@@ -139,6 +160,21 @@ INSTANTIATE_TEST_SUITE_P(FaultyKernelsDeathTest, CrashingFault,
                          ::testing::Values(crashing_fault{"segfault", BNCONFORM_FAULTY_SEGFAULT},
                                            crashing_fault{"abort", BNCONFORM_FAULTY_ABORT}),
                          [](const auto& param_info) { return std::string(param_info.param.name); });
+
+// The far write faults in y's guard pages, which the fault reporter names.
+TEST(FaultyKernelsDeathTest, AFarWriteIsNamedByTheFaultReporter) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EQ(kernel_library(BNCONFORM_FAULTY_FAR_OUT_OF_BOUNDS).kernel().name(),
+            "faulty-far-out-of-bounds");
+  EXPECT_EXIT(call_and_exit(BNCONFORM_FAULTY_FAR_OUT_OF_BOUNDS, "channels_first"),
+              ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(
+      {
+        guard_pages::report_faults_to(STDERR_FILENO);
+        call_and_exit(BNCONFORM_FAULTY_FAR_OUT_OF_BOUNDS, "channels_last");
+      },
+      died, "fault out-of-bounds write: y, 65536 bytes past its end");
+}
 
 // The hang: the child's alarm ends it after a second of sleeping.
 TEST(FaultyKernelsDeathTest, HangSleepsOnItsTriggerOnly) {
