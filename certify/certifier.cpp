@@ -660,11 +660,11 @@ profiles_certification certify_profiles(const kernel_source& source, const setti
     if (implemented > 1) s.budget_seconds = options.budget_seconds / implemented;
     if (profiles.size() > 1) progress << "certify: profile " << name << '\n';
     if (profiles.size() > 1 && options.shapes_file.empty() && realistic != options.groups.end() &&
-        implements[i]) {
+        implements[i] && only.rfind("realistic/", 0) != 0) {
       if (realistic_profile.empty()) {
         realistic_profile = name;
       } else {
-        std::erase(s.groups, group::realistic);
+        s.realistic_ran_in = realistic_profile;
         progress << "certify: the realistic group's networks ran in the " << realistic_profile
                  << " profile (--shapes runs a file's shapes in every profile)\n";
       }

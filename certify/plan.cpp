@@ -100,7 +100,7 @@ plan make_plan(const bnc_capabilities& caps, const settings& s) {
     }
   }
   if (wanted(s, group::gradient)) add_gradient_items(caps, profile_of(s), out);
-  if (wanted(s, group::realistic)) {
+  if (wanted(s, group::realistic) && s.realistic_ran_in.empty()) {
     for (item& it : realistic_items(caps, s)) out.fixed.push_back(std::move(it));
   }
   out.properties = wanted(s, group::properties);

@@ -33,7 +33,11 @@ struct settings {
   std::string golden_directory;  // the golden catalog's cases/
   int cases_per_round = 20;      // property cases per round
   std::string shapes_file;       // the realistic group's shapes (empty: the built-in networks)
-  int jobs = 1;                  // worker processes side by side (fail_fast runs one)
+  // The profile of this run in which the realistic group's built-in networks ran
+  // (several profiles in one run): the group has no items here, and the run is
+  // still complete.
+  std::string realistic_ran_in;
+  int jobs = 1;  // worker processes side by side (fail_fast runs one)
 };
 
 // One fixed item. `subject` names what it runs: a cell (coverage), a catalog case

@@ -275,6 +275,13 @@ std::string certificate_json(const certification& c, const run_identity& run) {
 namespace {
 
 void junit_suites(std::ostringstream& out, const certification& c, const std::string& prefix) {
+  if (!c.loaded) {
+    out << "  <testsuite name=\"" << prefix << "load\" tests=\"1\" failures=\"1\">\n"
+        << "    <testcase classname=\"bnconform.certify\" name=\"load\">\n"
+        << "      <failure message=\"" << xml_escaped(c.load_error) << "\"/>\n"
+        << "    </testcase>\n  </testsuite>\n";
+    return;
+  }
   if (!c.nothing_to_judge.empty()) {
     out << "  <testsuite name=\"" << prefix << "declaration\" tests=\"1\" failures=\"1\">\n"
         << "    <testcase classname=\"bnconform.certify\" name=\"declaration\">\n"
@@ -425,6 +432,12 @@ std::string junit_xml(const profiles_certification& pc) {
   if (pc.rows.size() == 1) return junit_xml(pc.rows[0].run);
   int tests = 0, failures = 0, skipped = 0;
   for (const profile_row& row : pc.rows) {
+    // A row that could not load its kernel or had nothing to judge is one failing case.
+    if (!row.run.loaded || !row.run.nothing_to_judge.empty()) {
+      ++tests;
+      ++failures;
+      continue;
+    }
     for (const item_outcome& o : row.run.items) {
       ++tests;
       failures += o.failed() ? 1 : 0;

@@ -59,12 +59,16 @@ inline bounded affine_element(double x, const affine_constants& k) {
   if (x_is_mean || (k.scale.value.hi == 0 && k.scale.error == 0 && std::isfinite(d.hi))) {
     // A zero product (x is the mean, or gamma is a zero and x finite): y is the shift exactly. A
     // zero y takes the sign of IEEE arithmetic, as the multiprecision engine computes
-    // gamma * ((x - mean) invstd) + beta: x - mean is +0 when x is the mean, the
-    // product's sign is the exclusive or of its factors', and only -0 + -0 is -0.
+    // gamma * ((x - mean) invstd) + beta: x - mean is +0 when x is a nonzero mean
+    // (a zero x and mean give -0 - +0 = -0: left to that engine), the product's sign
+    // is the exclusive or of its factors', and only -0 + -0 is -0.
     if (k.shift != 0) return exact_value(k.shift);
     bool deviation_negative = false;
-    if (!x_is_mean) {
-      if (!sign_settled(d.hi, 2 * (2 * u2 * std::fabs(d.hi) * wide + k.mean.error))) {
+    if (x_is_mean) {
+      if (x == 0) return {d, 0, false};
+    } else {
+      if (!in_safe_range(d.hi) ||
+          !sign_settled(d.hi, 2 * (2 * u2 * std::fabs(d.hi) * wide + k.mean.error))) {
         return {d, 0, false};
       }
       deviation_negative = std::signbit(d.hi);
@@ -113,7 +117,10 @@ inline bounded gradient_element(double x, double dy, const gradient_constants& k
     const double t3_error = 2 * (k.a.error + 2 * u2 * std::fabs(t1.hi) * wide +
                                  std::fabs(d.hi) * wide * (k.b.error + 7 * u2 * bb) +
                                  bb * k.mean.error + 4 * u2 * std::fabs(t3.hi) * wide);
-    if (!sign_settled(t3.hi, t3_error)) return {t3, 0, false};
+    const bool in_range = in_safe_range(t3.hi) && (t1.hi == 0 || in_safe_range(t1.hi)) &&
+                          (d.hi == 0 || in_safe_range(d.hi)) &&
+                          (t2.hi == 0 || in_safe_range(t2.hi));
+    if (!in_range || !sign_settled(t3.hi, t3_error)) return {t3, 0, false};
     return exact_zero(std::signbit(k.scale.value.hi) != std::signbit(t3.hi));
   }
   const word2 dx = dw_times_dw(k.scale.value, t3);

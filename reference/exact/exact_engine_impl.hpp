@@ -40,8 +40,10 @@ bounded word_of(const Real& v, double relative) {
   const double lo = round_to(Real(v - Real(hi)), dtype::f64);
   const double rest = std::fabs(round_to(Real(v - Real(hi) - Real(lo)), dtype::f64));
   bounded b{{hi, lo}, (rest + relative * std::fabs(hi)) * (1 + 0x1p-40), true};
-  b.trusted =
-      std::isfinite(hi) && (hi == 0 || (std::fabs(hi) >= 0x1p-600 && std::fabs(hi) <= 0x1p600));
+  // A zero hi is trusted only for a zero v: a nonzero v below double's range would
+  // pass for an exact zero (the zero-product rules in elements.hpp rely on it).
+  b.trusted = std::isfinite(hi) &&
+              (hi == 0 ? v == 0 : std::fabs(hi) >= 0x1p-600 && std::fabs(hi) <= 0x1p600);
   return b;
 }
 

@@ -16,6 +16,7 @@ namespace {
 
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 kernel_source library(const std::string& path) {
   kernel_source k;
@@ -221,6 +222,21 @@ TEST(CertifyFaulty, LibrariesThatCannotBeLoadedAreNotCertified) {
   expect_unloadable(BNCONFORM_FAULTY_WRONG_ABI, "ABI version 99");
   expect_unloadable(BNCONFORM_FAULTY_MISSING_SYMBOL, "bnconform_kernel");
   expect_unloadable(BNCONFORM_FAULTY_NOT_A_LIBRARY, "cannot load");
+}
+
+// With several profiles, JUnit counts a row that could not load its kernel, or had
+// nothing to judge, as a failing case: a CI reading the totals sees the failure.
+TEST(CertifyFaulty, SeveralProfilesCountEveryRowThatRanNothingAsAFailure) {
+  for (const char* path : {BNCONFORM_FAULTY_WRONG_ABI, BNCONFORM_FAULTY_NO_OPERATION}) {
+    SCOPED_TRACE(path);
+    std::ostringstream progress;
+    const profiles_certification pc =
+        certify_profiles(library(path), quick(), {"pytorch", "onnx"}, "", progress);
+    EXPECT_FALSE(pc.certified);
+    const std::string junit = junit_xml(pc);
+    EXPECT_THAT(junit, Not(HasSubstr("failures=\"0\" skipped")));
+    EXPECT_THAT(junit, HasSubstr("<failure message="));
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 
 #include "certify/battery_runner.hpp"
 #include "certify/cell.hpp"
+#include "certify/plan.hpp"
 #include "certify/shapes_file.hpp"
 #include "core/error.hpp"
 #include "impl/mutants/model_kernel.hpp"
@@ -112,6 +114,24 @@ TEST(Realistic, OnlyDeclaredRanksPairsAndModesArePlanned) {
   const std::vector<item> none = realistic_items(c, s);
   ASSERT_EQ(none.size(), 1u);
   EXPECT_EQ(none[0].name, "realistic/nothing-declared");
+}
+
+// With several profiles in one run, the built-in networks run in the first: a later
+// profile's plan has no realistic item, and the run is still the whole battery.
+TEST(Realistic, ALaterProfileOfTheRunPlansNoNetworks) {
+  settings s;
+  s.golden_directory = fs::temp_directory_path().string();
+  const plan first = make_plan(all_declared(), s);
+  const auto realistic = [](const plan& p) {
+    return std::count_if(p.fixed.begin(), p.fixed.end(),
+                         [](const item& i) { return i.kind == group::realistic; });
+  };
+  EXPECT_GT(realistic(first), 0);
+  s.realistic_ran_in = "pytorch";
+  const plan later = make_plan(all_declared(), s);
+  EXPECT_EQ(realistic(later), 0);
+  EXPECT_EQ(later.fixed.size() + static_cast<std::size_t>(realistic(first)), first.fixed.size());
+  EXPECT_EQ(s.groups, all_groups());
 }
 
 fs::path write_file(const std::string& name, const std::string& text) {

@@ -358,6 +358,36 @@ TEST(ExactEngine, SettlesTheZerosOfAZeroGammaWithTheirSigns) {
   }
 }
 
+// The corners of the zero rules: a channel of negative zeros (x - mean is -0 - +0 =
+// -0 in the referee's arithmetic), and a gamma * invstd that is not zero but lies
+// below double's range (no exact zero: it must not pass for one).
+TEST(ExactEngine, ZerosAtTheCornersAgreeWithTheReferee) {
+  const problem train = problem::parse("shape=2x2,dtype=f32");
+  reference::call_inputs zeros;
+  zeros.x = {-0.0, -0.0, -0.0, 0.0};
+  zeros.dy = {1.0, -1.0, 0.5, 0.25};
+  zeros.gamma = {1.0, -1.0};
+  zeros.beta = {-0.0, -0.0};
+  zeros.running_mean = {0.0, 0.0};
+  zeros.running_var = {1.0, 1.0};
+  EXPECT_EQ(testing::engines_differ(train, zeros), "");
+  EXPECT_EQ(testing::engines_differ(train.with_mode(mode::eval), zeros), "");
+
+  const problem eval = problem::parse("shape=2x1,dtype=f64,mode=eval");
+  reference::call_inputs tiny;
+  tiny.x = {1e50, -1e50};
+  tiny.dy = {1e200, -1e200};
+  tiny.gamma = {1e-300};
+  tiny.beta = {0.0};
+  tiny.running_mean = {0.0};
+  tiny.running_var = {1e100};
+  EXPECT_EQ(testing::engines_differ(eval, tiny), "");
+  const reference::forward_result f = reference::forward(eval, tiny);
+  if (f.status.ok()) {
+    EXPECT_NE(f.y.rounded[0], 0.0);  // 1e-300 * 1e50 / 1e50: far from zero
+  }
+}
+
 TEST(ExactEngine, BrokenCopiesFailTheDifferentialSuite) {
   using reference::exact::fault;
   const problem p = problem::parse("shape=6x64,dtype=f64");
