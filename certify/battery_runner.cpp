@@ -8,6 +8,7 @@
 
 #include "battery/degenerate_catalog.hpp"
 #include "battery/gradient_check.hpp"
+#include "battery/malformed_calls.hpp"
 #include "check/compare.hpp"
 #include "core/error.hpp"
 #include "golden/checker.hpp"
@@ -98,6 +99,30 @@ void run_realistic_item(const kernel& k, const item& it, const settings& s, item
     ++o.cases;
     fold(o, cmp, "backward");
   }
+}
+
+// A clause's malformed calls, broken from the coverage problem of the first declared
+// cell of the call's base operation.
+void run_malformed_item(const kernel& k, const item& it, const settings& s, item_outcome& o) {
+  const battery::malformed_call* mc = battery::find_malformed_call(it.subject);
+  if (mc == nullptr) report_error("malformed: no call named '" + it.subject + "'");
+  const std::uint32_t op = battery::base_operation(*mc, k.capabilities());
+  const std::vector<cell> cells = all_cells();
+  const auto where = std::find_if(cells.begin(), cells.end(), [&](const cell& c) {
+    return c.operation == op && declared(k.capabilities(), c);
+  });
+  if (op == 0 || where == cells.end()) {
+    o.result = check::verdict::unsupported;
+    o.reason = "the kernel declares no call that " + it.subject + " can be broken from";
+    return;
+  }
+  const problem p = coverage_problem(*where, k.capabilities(), profile_of(s));
+  const battery::malformed_result r = battery::run_malformed(k, *mc, p);
+  o.add(*where, r.result, 0, 0);
+  o.cases = r.calls;
+  o.result = r.result;
+  o.reason = r.reason;
+  o.details = r.details;
 }
 
 void run_degenerate_item(const kernel& k, const item& it, const settings& s, item_outcome& o) {
@@ -228,6 +253,7 @@ item_outcome run_item(const kernel& k, const item& it, const repro_context& r,
   return timed(it, r, [&](item_outcome& o) {
     switch (it.kind) {
       case group::coverage: run_coverage(k, it, *r.options, o); break;
+      case group::malformed: run_malformed_item(k, it, *r.options, o); break;
       case group::degenerate: run_degenerate_item(k, it, *r.options, o); break;
       case group::golden: run_golden_item(k, it, *r.options, o); break;
       case group::gradient: run_gradient_item(k, it, *r.options, o); break;

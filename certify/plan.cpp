@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "battery/degenerate_catalog.hpp"
+#include "battery/malformed_calls.hpp"
 #include "cell.hpp"
 #include "core/error.hpp"
 #include "core/splitmix64.hpp"
@@ -16,8 +17,9 @@ namespace bnconform::certify {
 
 namespace {
 
-constexpr std::array<group, 6> groups{group::coverage, group::degenerate, group::golden,
-                                      group::gradient, group::realistic,  group::properties};
+constexpr std::array<group, 7> groups{group::coverage,  group::malformed, group::degenerate,
+                                      group::golden,    group::gradient,  group::realistic,
+                                      group::properties};
 
 bool wanted(const settings& s, group g) {
   return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
@@ -57,6 +59,7 @@ void add_gradient_items(const bnc_capabilities& caps, profile pf, plan& out) {
 std::string_view name_of(group g) {
   switch (g) {
     case group::coverage: return "coverage";
+    case group::malformed: return "malformed";
     case group::degenerate: return "degenerate";
     case group::golden: return "golden";
     case group::gradient: return "gradient";
@@ -73,7 +76,8 @@ group parse_group(std::string_view text) {
     if (name_of(g) == text) return g;
   }
   report_error("unknown group '" + std::string(text) +
-               "' (groups: coverage, degenerate, golden, gradient, realistic, properties)");
+               "' (groups: coverage, malformed, degenerate, golden, gradient, realistic, "
+               "properties)");
 }
 
 plan make_plan(const bnc_capabilities& caps, const settings& s) {
@@ -82,6 +86,13 @@ plan make_plan(const bnc_capabilities& caps, const settings& s) {
     for (const cell& c : all_cells()) {
       if (declared(caps, c))
         out.fixed.push_back({group::coverage, "coverage/" + to_string(c), to_string(c)});
+    }
+  }
+  if (wanted(s, group::malformed)) {
+    for (const battery::malformed_call& mc : battery::malformed_calls()) {
+      if (battery::applies_to(mc, caps, profile_of(s))) {
+        out.fixed.push_back({group::malformed, "malformed/" + mc.name(), mc.name()});
+      }
     }
   }
   if (wanted(s, group::degenerate)) {

@@ -1,6 +1,6 @@
 #pragma once
-// What certify runs: a fixed list of items (coverage, degenerate, golden, gradient,
-// realistic),
+// What certify runs: a fixed list of items (coverage, malformed, degenerate, golden,
+// gradient, realistic),
 // then rounds of the properties for as long as the budget lasts. The plan is made
 // in the certifier's own process from the kernel's declared capabilities; items
 // are run in child processes (certifier.hpp), by index.
@@ -16,7 +16,15 @@
 
 namespace bnconform::certify {
 
-enum class group : std::uint8_t { coverage, degenerate, golden, gradient, realistic, properties };
+enum class group : std::uint8_t {
+  coverage,
+  malformed,
+  degenerate,
+  golden,
+  gradient,
+  realistic,
+  properties
+};
 std::string_view name_of(group g);
 std::vector<group> all_groups();
 group parse_group(std::string_view text);  // throws bnconform::error
@@ -41,7 +49,8 @@ struct settings {
 };
 
 // One fixed item. `subject` names what it runs: a cell (coverage), a catalog case
-// (degenerate), a file (golden), a problem string (gradient, realistic).
+// (degenerate), a file (golden), a problem string (gradient, realistic), a malformed
+// call ("forward/eps_finite_nonnegative", battery/malformed_calls.hpp).
 struct item {
   group kind = group::coverage;
   std::string name;     // unique in the plan, shown in reports: "degenerate/nan-in-channel"

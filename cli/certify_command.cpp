@@ -62,8 +62,8 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
   c->add_flag("--fail-fast", o.fail_fast, "Stop at the first failing item");
   c->add_option("--only", o.only, "Run one item by its report name (the repro lines use this)");
   c->add_option("--groups", o.groups,
-                "Run only these groups: coverage, degenerate, golden, gradient, realistic, "
-                "properties")
+                "Run only these groups: coverage, malformed, degenerate, golden, gradient, "
+                "realistic, properties")
       ->delimiter(',');
   c->add_option("--golden", o.golden_directory, "Directory of golden files")
       ->default_str(default_golden_directory());

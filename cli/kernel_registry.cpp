@@ -70,7 +70,8 @@ std::vector<std::string> kernel_names() {
   names.emplace_back("cudnn");
 #endif
   for (const peer_plugin& peer : peer_plugins()) names.emplace_back(peer.name);
-  for (const auto list : {mutants::correct_models(), mutants::zoo(), mutants::convention_zoo()}) {
+  for (const auto list : {mutants::correct_models(), mutants::zoo(), mutants::convention_zoo(),
+                          mutants::contract_zoo()}) {
     for (const auto& m : list) names.emplace_back(m.name);
   }
   names.emplace_back(mutants::sequential_model().name);
@@ -122,7 +123,8 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
     }
   }
   // The model kernels and the mutant zoo (impl/mutants), to see the battery at work.
-  for (const auto list : {mutants::correct_models(), mutants::zoo(), mutants::convention_zoo()}) {
+  for (const auto list : {mutants::correct_models(), mutants::zoo(), mutants::convention_zoo(),
+                          mutants::contract_zoo()}) {
     for (const auto& m : list) {
       if (m.name == name) return {std::make_unique<kernel>(&m.kernel), nullptr};
     }

@@ -69,6 +69,8 @@ std::string_view name_of(guard_kind k) {
     case guard_kind::unwritten: return "unwritten output";
     case guard_kind::input_modified: return "input modified";
     case guard_kind::fp_environment: return "floating-point environment changed";
+    case guard_kind::written_on_failure: return "output written by a failing call";
+    case guard_kind::message_unterminated: return "message not NUL-terminated";
   }
   return "unknown guard";
 }
@@ -76,6 +78,13 @@ std::string_view name_of(guard_kind k) {
 std::string describe(const guard_finding& g) {
   if (g.kind == guard_kind::fp_environment) {
     return "guard: " + std::string(name_of(g.kind)) + " (clause fp_environment_kept): " + g.detail;
+  }
+  if (g.kind == guard_kind::written_on_failure) {
+    return "guard: " + std::string(name_of(g.kind)) + " (clause nothing_written_on_failure) in " +
+           g.buffer + ": " + g.detail;
+  }
+  if (g.kind == guard_kind::message_unterminated) {
+    return "guard: " + std::string(name_of(g.kind)) + ": " + g.detail;
   }
   return "guard: " + std::string(name_of(g.kind)) + " in " + g.buffer + ": " + g.detail;
 }
@@ -128,7 +137,8 @@ guarded_buffer::~guarded_buffer() {
   }
 }
 
-tensor guarded_buffer::collect(bool must_be_written, std::vector<guard_finding>& findings) const {
+tensor guarded_buffer::collect(bool must_be_written, std::vector<guard_finding>& findings,
+                               bool must_be_untouched) const {
   const std::size_t bytes = original_.byte_size();
   std::vector<std::byte> pad(std::max(canary_bytes, trailing_canary_bytes(space_, bytes)));
   space_.download(pad.data(), base_, canary_bytes);
@@ -154,6 +164,25 @@ tensor guarded_buffer::collect(bool must_be_written, std::vector<guard_finding>&
     findings.push_back({guard_kind::input_modified, name_,
                         std::to_string(changed) + " element(s) changed, first at memory index " +
                             std::to_string(first)});
+  }
+  if (role_ == role::output && must_be_untouched) {
+    const std::size_t width = size_of(result.type());
+    const std::uint64_t sentinel = sentinel_bits(result.type());
+    const auto* p = static_cast<const std::byte*>(result.data());
+    std::int64_t written = 0;
+    std::int64_t first = -1;
+    for (std::int64_t i = 0; i < result.size(); ++i) {
+      if (read_bits(p + i * static_cast<std::ptrdiff_t>(width), width) != sentinel) {
+        if (first < 0) first = i;
+        ++written;
+      }
+    }
+    if (written != 0) {
+      findings.push_back({guard_kind::written_on_failure, name_,
+                          std::to_string(written) + " of " + std::to_string(result.size()) +
+                              " element(s) written, first at memory index " +
+                              std::to_string(first)});
+    }
   }
   if (role_ == role::output && must_be_written) {
     const std::size_t width = size_of(result.type());

@@ -19,7 +19,17 @@ namespace bnconform {
 // another rounding mode, flush-to-zero, denormals-are-zero or exception traps than
 // it was called with (core/fp_environment.hpp; docs/abi.md, "The floating-point
 // environment").
-enum class guard_kind { out_of_bounds, unwritten, input_modified, fp_environment };
+// written_on_failure: an output holds values after a call that failed (docs/abi.md,
+// "Status and messages": a failing call writes nothing). message_unterminated: the
+// message buffer holds no NUL after the call.
+enum class guard_kind {
+  out_of_bounds,
+  unwritten,
+  input_modified,
+  fp_environment,
+  written_on_failure,
+  message_unterminated
+};
 std::string_view name_of(guard_kind k);
 
 struct guard_finding {
@@ -60,8 +70,10 @@ class guarded_buffer {
   void* data() { return base_ == nullptr ? nullptr : base_ + canary_bytes; }
 
   // Copies the buffer back and checks it: canaries intact, an input unchanged, an
-  // output fully written when `must_be_written`. Appends what it finds.
-  tensor collect(bool must_be_written, std::vector<guard_finding>& findings) const;
+  // output fully written when `must_be_written`, an output not written at all when
+  // `must_be_untouched` (the call failed). Appends what it finds.
+  tensor collect(bool must_be_written, std::vector<guard_finding>& findings,
+                 bool must_be_untouched = false) const;
 
  private:
   memory_space& space_;

@@ -1,5 +1,7 @@
 #include "kernel.hpp"
 
+#include <algorithm>
+#include <array>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -44,9 +46,50 @@ void restore_fp_environment(const fp_environment& before, std::vector<guard_find
   if (!changes.empty()) findings.push_back({guard_kind::fp_environment, "", changes});
 }
 
-call_status make_status(bnc_status code, const char* message) {
-  call_status s{code, std::string(message)};
-  return s;
+// The kernel's message buffer: `capacity` bytes handed to the kernel, zeroed, then
+// canary bytes it must not reach.
+class message_buffer {
+ public:
+  message_buffer() {
+    bytes_.fill('\0');
+    std::fill(bytes_.begin() + capacity, bytes_.end(), static_cast<char>(canary_byte));
+  }
+  char* data() { return bytes_.data(); }
+  static constexpr std::size_t size() { return capacity; }
+  // The message as the kernel left it (cut at the buffer's end), and what the
+  // guards see: a write past the buffer, no NUL within it.
+  std::string take(std::vector<guard_finding>& findings) {
+    const auto end = bytes_.begin() + capacity;
+    // The last canary byte changed: how far past the buffer the kernel wrote.
+    const auto last = std::find_if(bytes_.rbegin(), std::make_reverse_iterator(end),
+                                   [](char c) { return c != static_cast<char>(canary_byte); });
+    if (last != std::make_reverse_iterator(end)) {
+      findings.push_back({guard_kind::out_of_bounds, "message",
+                          "the kernel wrote " + std::to_string(last.base() - end) +
+                              " byte(s) past the end of its " + std::to_string(capacity) +
+                              "-byte message buffer"});
+    }
+    const auto nul = std::find(bytes_.begin(), end, '\0');
+    if (nul == end) {
+      findings.push_back(
+          {guard_kind::message_unterminated, "message",
+           "no NUL within the " + std::to_string(capacity) + " bytes of the message buffer"});
+    }
+    return std::string(bytes_.begin(), nul);
+  }
+
+ private:
+  static constexpr std::size_t capacity = message_capacity;
+  std::array<char, capacity + 64> bytes_{};
+};
+
+// The descriptor a call passes, with its shape in `shape` so that an edit may
+// change it.
+bnc_problem descriptor_of(const problem& p, std::vector<std::int64_t>& shape) {
+  bnc_problem d = p.to_abi();
+  shape.assign(d.shape, d.shape + d.rank);
+  d.shape = shape.data();
+  return d;
 }
 
 }  // namespace
@@ -151,13 +194,14 @@ std::unique_ptr<guarded_buffer> guard(memory_space& m, const char* name, role r,
 void* pointer(const std::unique_ptr<guarded_buffer>& b) { return b ? b->data() : nullptr; }
 
 tensor collect(const std::unique_ptr<guarded_buffer>& b, const tensor& absent, bool must_be_written,
-               std::vector<guard_finding>& findings) {
-  return b ? b->collect(must_be_written, findings) : absent;
+               std::vector<guard_finding>& findings, bool must_be_untouched) {
+  return b ? b->collect(must_be_written, findings, must_be_untouched) : absent;
 }
 
 }  // namespace
 
-forward_outputs kernel::forward(const problem& p, const tensor& x, module_state& state) const {
+forward_outputs kernel::forward(const problem& p, const tensor& x, module_state& state,
+                                const call_edit* edit) const {
   expect_tensor(x, p.data_type(), p.element_count(), "x");
   expect_state(p, state);
   const bool batch_stats = p.uses_batch_statistics();
@@ -180,7 +224,8 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
   const auto save_invstd_buf =
       guard(m, "save_invstd", role::output, tensor(p.stats_type(), stats_count), batch_stats);
 
-  const bnc_problem descriptor = p.to_abi();
+  std::vector<std::int64_t> shape;
+  bnc_problem descriptor = descriptor_of(p, shape);
   bnc_forward_args args{};
   args.struct_size = sizeof args;
   args.x = x_buf->data();
@@ -199,24 +244,29 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
   args.exponential_average_factor =
       p.momentum() ? *p.momentum() : 1.0 / static_cast<double>(state.num_batches_tracked + 1);
 
-  char message[message_capacity] = {};
+  if (edit != nullptr && edit->problem) edit->problem(descriptor, shape);
+  if (edit != nullptr && edit->forward) edit->forward(args);
+  const bnc_problem* problem_passed = edit != nullptr && edit->null_problem ? nullptr : &descriptor;
+  const bnc_forward_args* args_passed = edit != nullptr && edit->null_args ? nullptr : &args;
+
+  message_buffer message;
   const fp_environment environment = fp_environment::current();
-  const bnc_status code = k_->forward(k_->context, &descriptor, &args, message, sizeof message);
+  const bnc_status code =
+      k_->forward(k_->context, problem_passed, args_passed, message.data(), message.size());
   std::vector<guard_finding> environment_findings;
   restore_fp_environment(environment, environment_findings);
   m.synchronize();
-  message[sizeof message - 1] = '\0';
 
   forward_outputs out;
-  out.status = make_status(code, message);
   out.guards = std::move(environment_findings);
+  out.status = call_status{code, message.take(out.guards)};
   const bool ok = code == BNC_STATUS_OK;
   // An empty batch has no statistics to save (PyTorch leaves them uninitialized).
   const bool stats_written = ok && p.reduction_size() > 0;
   x_buf->collect(false, out.guards);
-  out.y = y_buf->collect(ok, out.guards);
-  out.save_mean = collect(save_mean_buf, no_stats, stats_written, out.guards);
-  out.save_invstd = collect(save_invstd_buf, no_stats, stats_written, out.guards);
+  out.y = y_buf->collect(ok, out.guards, !ok);
+  out.save_mean = collect(save_mean_buf, no_stats, stats_written, out.guards, !ok);
+  out.save_invstd = collect(save_invstd_buf, no_stats, stats_written, out.guards, !ok);
   if (gamma_buf) gamma_buf->collect(false, out.guards);
   if (beta_buf) beta_buf->collect(false, out.guards);
   if (mean_buf) state.running_mean = mean_buf->collect(false, out.guards);
@@ -230,7 +280,7 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
 
 backward_outputs kernel::backward(const problem& p, const tensor& x, const tensor& dy,
                                   const module_state& state, const tensor& save_mean,
-                                  const tensor& save_invstd) const {
+                                  const tensor& save_invstd, const call_edit* edit) const {
   expect_tensor(x, p.data_type(), p.element_count(), "x");
   expect_tensor(dy, p.data_type(), p.element_count(), "dy");
   expect_state(p, state);
@@ -256,7 +306,8 @@ backward_outputs kernel::backward(const problem& p, const tensor& x, const tenso
   const auto dbeta_buf =
       guard(m, "dbeta", role::output, tensor(p.stats_type(), affine_count), p.affine());
 
-  const bnc_problem descriptor = p.to_abi();
+  std::vector<std::int64_t> shape;
+  bnc_problem descriptor = descriptor_of(p, shape);
   bnc_backward_args args{};
   args.struct_size = sizeof args;
   args.x = x_buf->data();
@@ -271,23 +322,28 @@ backward_outputs kernel::backward(const problem& p, const tensor& x, const tenso
   args.dbeta = pointer(dbeta_buf);
   args.stream = m.stream();
 
-  char message[message_capacity] = {};
+  if (edit != nullptr && edit->problem) edit->problem(descriptor, shape);
+  if (edit != nullptr && edit->backward) edit->backward(args);
+  const bnc_problem* problem_passed = edit != nullptr && edit->null_problem ? nullptr : &descriptor;
+  const bnc_backward_args* args_passed = edit != nullptr && edit->null_args ? nullptr : &args;
+
+  message_buffer message;
   const fp_environment environment = fp_environment::current();
-  const bnc_status code = k_->backward(k_->context, &descriptor, &args, message, sizeof message);
+  const bnc_status code =
+      k_->backward(k_->context, problem_passed, args_passed, message.data(), message.size());
   std::vector<guard_finding> environment_findings;
   restore_fp_environment(environment, environment_findings);
   m.synchronize();
-  message[sizeof message - 1] = '\0';
 
   backward_outputs out;
-  out.status = make_status(code, message);
   out.guards = std::move(environment_findings);
+  out.status = call_status{code, message.take(out.guards)};
   const bool ok = code == BNC_STATUS_OK;
   x_buf->collect(false, out.guards);
   dy_buf->collect(false, out.guards);
-  out.dx = dx_buf->collect(ok, out.guards);
-  out.dgamma = collect(dgamma_buf, no_params, ok, out.guards);
-  out.dbeta = collect(dbeta_buf, no_params, ok, out.guards);
+  out.dx = dx_buf->collect(ok, out.guards, !ok);
+  out.dgamma = collect(dgamma_buf, no_params, ok, out.guards, !ok);
+  out.dbeta = collect(dbeta_buf, no_params, ok, out.guards, !ok);
   for (const auto* b : {&gamma_buf, &save_mean_buf, &save_invstd_buf, &mean_buf, &var_buf}) {
     if (*b) (*b)->collect(false, out.guards);
   }

@@ -3,6 +3,8 @@
 // the caller owns, and keeps the module-state convention (num_batches_tracked and
 // momentum=None) for kernels that do not keep it themselves.
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,19 @@ struct backward_outputs {
   std::vector<guard_finding> guards;
 };
 
+// A call made wrong on purpose (certify's malformed-call group): the harness builds
+// the call as usual, then `problem` edits the descriptor (its shape is a copy the
+// edit may change), `forward` or `backward` the arguments, and `null_problem` /
+// `null_args` pass NULL for either, just before the kernel is called. Every guard
+// applies as to any call.
+struct call_edit {
+  bool null_problem = false;
+  bool null_args = false;
+  std::function<void(bnc_problem&, std::span<std::int64_t> shape)> problem;
+  std::function<void(bnc_forward_args&)> forward;
+  std::function<void(bnc_backward_args&)> backward;
+};
+
 std::string_view name_of(bnc_status s);
 // The operation bit (BNC_OP_*) of a forward or backward call in p's mode.
 std::uint32_t operation_of(const problem& p, bool backward);
@@ -74,13 +89,17 @@ class kernel {
   // a value), and out-of-bounds writes, unwritten outputs and changed inputs are
   // listed in the outputs' `guards`. The floating-point environment is saved before
   // the call and restored after it; a kernel that changed it gets a finding of kind
-  // fp_environment.
-  forward_outputs forward(const problem& p, const tensor& x, module_state& state) const;
+  // fp_environment. A failing call must leave every output unwritten
+  // (written_on_failure) and its message NUL-terminated within the buffer
+  // (message_unterminated); a message written past its buffer is an out-of-bounds
+  // write in "message". `edit` makes the call malformed (call_edit).
+  forward_outputs forward(const problem& p, const tensor& x, module_state& state,
+                          const call_edit* edit = nullptr) const;
   // save_mean and save_invstd are those of the matching forward call; they are
   // only read when the problem uses batch statistics.
   backward_outputs backward(const problem& p, const tensor& x, const tensor& dy,
                             const module_state& state, const tensor& save_mean,
-                            const tensor& save_invstd) const;
+                            const tensor& save_invstd, const call_edit* edit = nullptr) const;
 
  private:
   memory_space& memory() const;

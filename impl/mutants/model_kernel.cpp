@@ -332,9 +332,13 @@ bnc_status profile_rules(const model& mo, const bnc_problem* p, bnc_status s, ch
 bnc_status forward(void* context, const bnc_problem* p, const bnc_forward_args* a, char* message,
                    size_t size) {
   const model& mo = *static_cast<const model*>(context);
-  const bnc_status s = profile_rules(
-      mo, p, bnc_validate_forward(p, a, mo.kernel.capabilities.keeps_module_state, message, size),
-      message, size);
+  const bnc_status s =
+      mo.bug == flaw::validates_nothing
+          ? BNC_STATUS_OK
+          : profile_rules(mo, p,
+                          bnc_validate_forward(p, a, mo.kernel.capabilities.keeps_module_state,
+                                               message, size),
+                          message, size);
   if (s != BNC_STATUS_OK) return s;
   return p->data_dtype == BNC_DTYPE_F64 ? forward_typed<double>(mo, p, a)
                                         : forward_typed<float>(mo, p, a);
@@ -344,7 +348,9 @@ bnc_status backward(void* context, const bnc_problem* p, const bnc_backward_args
                     size_t size) {
   const model& mo = *static_cast<const model*>(context);
   const bnc_status s =
-      profile_rules(mo, p, bnc_validate_backward(p, a, message, size), message, size);
+      mo.bug == flaw::validates_nothing
+          ? BNC_STATUS_OK
+          : profile_rules(mo, p, bnc_validate_backward(p, a, message, size), message, size);
   if (s != BNC_STATUS_OK) return s;
   return p->data_dtype == BNC_DTYPE_F64 ? backward_typed<double>(mo, p, a)
                                         : backward_typed<float>(mo, p, a);
@@ -427,6 +433,14 @@ std::span<const model> zoo() {
       make("mutant-racy-reduction", r::sequential, flaw::racy_reduction, "nondeterministic"),
       make("mutant-overwrites-input", r::wide, flaw::overwrites_input, "input modified"),
       make("mutant-vector-remainder", r::wide, flaw::vector_remainder, "y[")};
+  static const bool bound = (bind(models), true);
+  (void)bound;
+  return models;
+}
+
+std::span<const model> contract_zoo() {
+  static std::array<model, 1> models{
+      make("mutant-validates-nothing", reduction::wide, flaw::validates_nothing, "malformed/")};
   static const bool bound = (bind(models), true);
   (void)bound;
   return models;

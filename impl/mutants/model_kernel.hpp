@@ -37,6 +37,7 @@ enum class flaw {
   overwrites_input,         // normalizes x in place as a scratch buffer
   vector_remainder,         // channels_last, C > 16: the channels after the last full
                             // block of 16 (a vector's tail) are written without beta
+  validates_nothing,        // skips the ABI's argument checks: computes whatever it is sent
   // Convention swaps between profiles (docs/semantics.md, "Profiles"); these
   // mutants declare pytorch and the profile their bug is in.
   keras_unbiased_running_var,  // keras: stores the unbiased variance, as pytorch does
@@ -69,5 +70,9 @@ std::span<const model> zoo();
 // convention named (`expectation`), by the degenerate catalog or the property
 // profile-relations.
 std::span<const model> convention_zoo();
+// Mutants of the ABI contract itself, caught only by certify's groups that send
+// what a well-formed call does not (malformed calls): they crash or misbehave on
+// such calls, so the in-process tests that walk zoo() leave them out.
+std::span<const model> contract_zoo();
 
 }  // namespace bnconform::mutants

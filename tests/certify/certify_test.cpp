@@ -102,6 +102,7 @@ TEST(Certify, EveryMutantOfTheZooIsRejectedForItsBug) {
   std::vector<const mutants::model*> all;
   for (const mutants::model& mo : mutants::zoo()) all.push_back(&mo);
   for (const mutants::model& mo : mutants::convention_zoo()) all.push_back(&mo);
+  for (const mutants::model& mo : mutants::contract_zoo()) all.push_back(&mo);
   for (const mutants::model* each : all) {
     const mutants::model& mo = *each;
     kernel_source k;
