@@ -1,10 +1,15 @@
 #include "certifier.hpp"
 
 #include <poll.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <iomanip>
 #include <iterator>
@@ -52,10 +57,40 @@ bool stops_a_fail_fast_run(const item_outcome& o) { return o.failed(); }
 // What a kernel prints goes to stderr: stdout carries only certify's summary.
 void keep_stdout_for_the_summary() { ::dup2(STDERR_FILENO, STDOUT_FILENO); }
 
+// A kernel's processes end with its calls (docs/abi.md, "Processes"): what it
+// started and left running when an item ends is killed, and the item fails. The
+// worker is a subreaper, so a process that forked again and left is its child too.
+void end_processes_left_running(item_outcome& o) {
+  int status = 0;
+  pid_t r = 0;
+  while ((r = ::waitpid(-1, &status, WNOHANG)) > 0) {
+  }
+  if (r < 0) return;  // no child at all (ECHILD): the usual case, no /proc scan
+  const std::vector<pid_t> left = running_processes_of(::getpid());
+  if (left.empty()) return;
+  for (const pid_t pid : left) ::kill(pid, SIGKILL);
+  for (const pid_t pid : left) ::waitpid(pid, &status, 0);
+  std::string pids;
+  for (const pid_t pid : left) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+  const std::string what = "the kernel left " + std::to_string(left.size()) + " process" +
+                           (left.size() == 1 ? "" : "es") + " running after its calls (pid " +
+                           pids + "; clause no_process_left_running): the harness killed " +
+                           (left.size() == 1 ? "it" : "them");
+  if (o.failed()) {
+    o.details.insert(o.details.begin(), what);
+    return;
+  }
+  o.result = check::verdict::fail;
+  o.reason = what;
+}
+
 // The child: loads the kernel and runs its assignment, one line per event.
 int run_worker(const kernel_source& source, const plan& p, const settings& s, const assignment& a,
                child_channel& out) {
   keep_stdout_for_the_summary();
+#ifdef __linux__
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+#endif
   // A fault in a guard page becomes a line "fault out-of-bounds write: y, ..." that
   // names the buffer, sent before the process dies of it.
   guard_pages::report_faults_to(out.fd());
@@ -63,7 +98,8 @@ int run_worker(const kernel_source& source, const plan& p, const settings& s, co
     const repro_context ctx{source.argument, &s};
     for (const std::size_t i : a.items) {
       out.send("begin " + std::to_string(i));
-      const item_outcome o = run_item(k, p.fixed[i], ctx, [&] { out.send("alive"); });
+      item_outcome o = run_item(k, p.fixed[i], ctx, [&] { out.send("alive"); });
+      end_processes_left_running(o);
       out.send("result " + to_json_line(o));
       if (s.fail_fast && stops_a_fail_fast_run(o)) {
         out.send("done");
@@ -87,8 +123,9 @@ int run_worker(const kernel_source& source, const plan& p, const settings& s, co
         continue;
       }
       out.send("round " + std::to_string(r));
-      const item_outcome o =
+      item_outcome o =
           run_round(k, r, ctx, [&](const std::string& repro) { out.send("case " + repro); });
+      end_processes_left_running(o);
       out.send("result " + to_json_line(o));
       if (s.fail_fast && stops_a_fail_fast_run(o)) break;
     }
@@ -248,8 +285,9 @@ struct lane {
   std::optional<std::size_t> current_item;
   std::optional<std::int64_t> current_round;
   std::string last_case;
-  std::string fault;  // the child's "fault ..." line, if it sent one
-  bool done = false;  // the child said "done"
+  std::string fault;      // the child's "fault ..." line, if it sent one
+  bool done = false;      // the child said "done"
+  bool pipe_open = true;  // false once every write end of its pipe is closed
 
   bool has_work() const {
     return !work.items.empty() || work.rounds.first < work.rounds.last || work.rounds.open_ended;
@@ -407,6 +445,7 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
               std::max(0.0, options.budget_seconds - seconds_since(*rounds_started));
         }
         l.done = false;
+        l.pipe_open = true;
         l.current_item.reset();
         l.current_round.reset();
         l.last_case.clear();
@@ -421,16 +460,22 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
         if (l.child) l.child->kill();
       }
     }
+    // A child can end while a process it left holds its pipe open, or close its pipe
+    // (a kernel that closes descriptors it does not own) and go on: the lanes are
+    // looked at every 100 ms whatever the pipes say.
     std::vector<pollfd> fds;
     std::vector<lane*> polled;
-    auto wait_for = idle_limit;
+    auto wait_for = std::min<clock_type::duration>(idle_limit, std::chrono::milliseconds(100));
+    bool any_child = false;
     for (lane& l : lanes) {
       if (!l.child) continue;
+      any_child = true;
+      wait_for = std::min(wait_for, idle_limit - (clock_type::now() - l.last_word));
+      if (!l.pipe_open) continue;
       fds.push_back({l.child->fd(), POLLIN, 0});
       polled.push_back(&l);
-      wait_for = std::min(wait_for, idle_limit - (clock_type::now() - l.last_word));
     }
-    if (fds.empty()) break;
+    if (!any_child) break;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait_for).count();
     const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(0, ms)) + 1);
     if (ready < 0 && errno != EINTR) report_error("poll failed while running the workers");
@@ -438,12 +483,18 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
       lane& l = *polled[i];
       if (ready > 0 && fds[i].revents != 0) {
         std::vector<std::string> lines;
-        const bool open = l.child->read_available(lines);
+        l.pipe_open = l.child->read_available(lines);
         for (const std::string& line : lines) on_line(l, line);
-        if (!open) {
-          on_exit(l, l.child->wait());
-          continue;
-        }
+      }
+    }
+    for (lane& l : lanes) {
+      if (!l.child) continue;
+      if (l.child->ended()) {
+        std::vector<std::string> lines;
+        l.child->read_available(lines);
+        for (const std::string& line : lines) on_line(l, line);
+        on_exit(l, l.child->wait());
+        continue;
       }
       const auto silent = clock_type::now() - l.last_word;
       if (silent >= idle_limit) {

@@ -1,17 +1,26 @@
 #include "child_process.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <thread>
 
 #include "error.hpp"
 
@@ -53,7 +62,20 @@ std::string signal_name(int sig) {
 
 }  // namespace
 
+child_channel::child_channel(int fd) : fd_(fd) {
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0) {
+    device_ = static_cast<std::uint64_t>(st.st_dev);
+    inode_ = static_cast<std::uint64_t>(st.st_ino);
+  }
+}
+
 void child_channel::send(std::string_view line) const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || static_cast<std::uint64_t>(st.st_dev) != device_ ||
+      static_cast<std::uint64_t>(st.st_ino) != inode_) {
+    ::_exit(report_pipe_lost_status);
+  }
   std::string text(line);
   for (char& c : text) {
     if (c == '\n' || c == '\r') c = ' ';
@@ -63,16 +85,55 @@ void child_channel::send(std::string_view line) const {
 }
 
 std::string child_exit::describe() const {
+  std::string text = "ended";
   switch (kind) {
-    case how::exited: return "exited with status " + std::to_string(code);
-    case how::signaled: return "killed by " + signal_name(code);
+    case how::exited:
+      text = "exited with status " + std::to_string(code);
+      if (code == report_pipe_lost_status) {
+        text +=
+            " (its report pipe to the harness was closed or replaced: the kernel closed a "
+            "descriptor it does not own)";
+      }
+      break;
+    case how::signaled: text = "killed by " + signal_name(code); break;
     case how::timed_out: {
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%.1f", silent_seconds);
-      return std::string("timed out: no answer for ") + seconds + " s";
+      text = std::string("timed out: no answer for ") + seconds + " s";
+      break;
     }
   }
-  return "ended";
+  if (left_running > 0) {
+    text += "; it left " + std::to_string(left_running) + " process" +
+            (left_running == 1 ? "" : "es") + " running (killed)";
+  }
+  return text;
+}
+
+std::vector<pid_t> running_processes_of(pid_t parent, bool by_group) {
+  std::vector<pid_t> out;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return out;
+  while (const dirent* entry = ::readdir(proc)) {
+    const char* name = entry->d_name;
+    if (name[0] < '0' || name[0] > '9') continue;
+    std::ifstream in(std::string("/proc/") + name + "/stat");
+    std::string stat_line;
+    if (!std::getline(in, stat_line)) continue;
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+    const std::size_t close = stat_line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat_line.substr(close + 1));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (!(fields >> state >> ppid >> pgrp)) continue;
+    if (state == 'Z' || state == 'X') continue;
+    if ((by_group ? pgrp : ppid) != parent) continue;
+    out.push_back(static_cast<pid_t>(std::atol(name)));
+  }
+  ::closedir(proc);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 child_process::child_process(const std::function<int(child_channel&)>& work) {
@@ -82,6 +143,7 @@ child_process::child_process(const std::function<int(child_channel&)>& work) {
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
+  [[maybe_unused]] const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) {
     ::close(fds[0]);
@@ -89,6 +151,13 @@ child_process::child_process(const std::function<int(child_channel&)>& work) {
     report_error(system_error_text("fork"));
   }
   if (pid_ == 0) {
+    // A group of its own, so that the parent can kill what it leaves behind; and
+    // killed with the parent (a group of its own no longer gets the terminal's ^C).
+    ::setpgid(0, 0);
+#ifdef __linux__
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(child_exception_status);
+#endif
     ::close(fds[0]);
     // A crash is an expected outcome here, reported by the parent: no core files.
     const rlimit no_core{0, 0};
@@ -107,6 +176,7 @@ child_process::child_process(const std::function<int(child_channel&)>& work) {
     std::fflush(nullptr);
     ::_exit(status);
   }
+  ::setpgid(pid_, pid_);  // also here: whichever runs first, the group exists after
   ::close(fds[1]);
   fd_ = fds[0];
   const int flags = ::fcntl(fd_, F_GETFL);
@@ -114,9 +184,9 @@ child_process::child_process(const std::function<int(child_channel&)>& work) {
 }
 
 child_process::~child_process() {
-  if (!reaped_ && pid_ > 0) {
+  if (pid_ > 0) {
     kill();
-    wait();
+    if (!reaped_) wait();
   }
   if (fd_ >= 0) ::close(fd_);
 }
@@ -143,18 +213,35 @@ bool child_process::read_available(std::vector<std::string>& lines) {
   }
 }
 
+bool child_process::ended() {
+  if (reaped_) return true;
+  const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+  if (r == pid_) reaped_ = true;
+  return reaped_;
+}
+
 void child_process::kill() {
-  if (!reaped_ && pid_ > 0) ::kill(pid_, SIGKILL);
+  if (pid_ <= 0) return;
+  ::kill(-pid_, SIGKILL);
+  if (!reaped_) ::kill(pid_, SIGKILL);
 }
 
 child_exit child_process::wait(bool timed_out, double silent_seconds) {
   child_exit e;
-  if (reaped_) return e;
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0) {
-    if (errno != EINTR) report_error(system_error_text("waitpid"));
+  if (pid_ <= 0) return e;
+  if (!reaped_) {
+    while (::waitpid(pid_, &status_, 0) < 0) {
+      if (errno != EINTR) report_error(system_error_text("waitpid"));
+    }
+    reaped_ = true;
   }
-  reaped_ = true;
+  // What the child left in its group: counted, then killed. A pid stays out of reuse
+  // while a process group of that number exists, so -pid_ names only that group.
+  if (::kill(-pid_, 0) == 0) {
+    e.left_running = static_cast<int>(running_processes_of(pid_, true).size());
+    ::kill(-pid_, SIGKILL);
+  }
+  const int status = status_;
   if (timed_out) {
     e.kind = child_exit::how::timed_out;
     e.silent_seconds = silent_seconds;
@@ -175,22 +262,35 @@ child_exit run_child(const std::function<int(child_channel&)>& work,
   child_process child(work);
   auto last_word = clock::now();
   std::vector<std::string> lines;
+  bool open = true;
   for (;;) {
     const auto silent = clock::now() - last_word;
     if (silent >= idle_timeout) {
       child.kill();
       return child.wait(true, std::chrono::duration<double>(silent).count());
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout - silent);
-    pollfd pfd{child.fd(), POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()) + 1);
-    if (ready < 0 && errno != EINTR) report_error(system_error_text("poll"));
-    if (ready <= 0) continue;
-    lines.clear();
-    const bool open = child.read_available(lines);
-    if (!lines.empty()) last_word = clock::now();
-    for (const std::string& line : lines) on_line(line);
-    if (!open) return child.wait();
+    // At most 100 ms between looks: a child can end with its pipe held open by a
+    // process it left behind, or close its pipe and go on running.
+    const auto left = std::min<std::chrono::milliseconds>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout - silent),
+        std::chrono::milliseconds(100));
+    if (open) {
+      pollfd pfd{child.fd(), POLLIN, 0};
+      const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()) + 1);
+      if (ready < 0 && errno != EINTR) report_error(system_error_text("poll"));
+      lines.clear();
+      if (ready > 0) open = child.read_available(lines);
+      if (!lines.empty()) last_word = clock::now();
+      for (const std::string& line : lines) on_line(line);
+    } else {
+      std::this_thread::sleep_for(left);
+    }
+    if (child.ended()) {
+      lines.clear();
+      child.read_available(lines);
+      for (const std::string& line : lines) on_line(line);
+      return child.wait();
+    }
   }
 }
 

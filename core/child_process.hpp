@@ -19,12 +19,19 @@
 
 namespace bnconform {
 
+// The exit status of a child whose pipe to the parent was closed or replaced under
+// it (code it runs closed descriptors it does not own): it can no longer report, so
+// it ends with this status, which child_exit::describe names.
+constexpr int report_pipe_lost_status = 71;
+
 // The child's end of the pipe.
 class child_channel {
  public:
-  explicit child_channel(int fd) : fd_(fd) {}
+  explicit child_channel(int fd);
   // Sends one line ('\n' is added; a '\n' inside `line` becomes a space). The line
   // is written whole before send returns, so a crash right after loses nothing.
+  // When the descriptor no longer is the pipe it was (closed, or reused for another
+  // file), the child _exit()s with report_pipe_lost_status instead.
   void send(std::string_view line) const;
   // The pipe's descriptor, for what must write to it from a signal handler
   // (guard_pages::report_faults_to).
@@ -32,6 +39,7 @@ class child_channel {
 
  private:
   int fd_;
+  std::uint64_t device_ = 0, inode_ = 0;  // what fd_ was at construction
 };
 
 // How a child ended.
@@ -40,18 +48,24 @@ struct child_exit {
   how kind = how::exited;
   int code = 0;               // exit status (exited) or signal number (signaled)
   double silent_seconds = 0;  // timed_out: how long it had been silent when killed
+  // Processes of the child's process group still running once it had ended (forked
+  // by code it ran, never waited for): the parent killed them.
+  int left_running = 0;
 
-  bool clean() const { return kind == how::exited && code == 0; }
+  bool clean() const { return kind == how::exited && code == 0 && left_running == 0; }
   // "exited with status 3", "killed by signal 11 (SIGSEGV: Segmentation fault)",
-  // "timed out: no answer for 2.0 s".
+  // "timed out: no answer for 2.0 s", "exited with status 71 (its report pipe was
+  // closed or replaced: ...)", each followed by "; it left 1 process running (killed)"
+  // when so.
   std::string describe() const;
 };
 
 class child_process {
  public:
-  // Forks. The child runs work(channel) and _exit()s with its return value, without
-  // running the parent's exit handlers; an exception escaping `work` is sent as a
-  // line "child-error <what>" and the child exits with status 70.
+  // Forks. The child leads a process group of its own, runs work(channel) and
+  // _exit()s with its return value, without running the parent's exit handlers; an
+  // exception escaping `work` is sent as a line "child-error <what>" and the child
+  // exits with status 70.
   explicit child_process(const std::function<int(child_channel&)>& work);
   ~child_process();  // kills (SIGKILL) and reaps a child still running
   child_process(const child_process&) = delete;
@@ -61,11 +75,17 @@ class child_process {
   int fd() const { return fd_; }  // the parent's end, for poll()
 
   // Reads what the pipe holds without blocking; appends each complete line.
-  // Returns false once the child has closed its end (it exited or died).
+  // Returns false once every write end is closed (the child exited or died, and
+  // nothing it forked holds the pipe).
   bool read_available(std::vector<std::string>& lines);
-  void kill();
-  // Reaps the child (blocking until it is gone). `timed_out` marks a child the
-  // caller killed for silence; `silent_seconds` says for how long.
+  // Without blocking: whether the child has ended (it is reaped then). A child can
+  // end while its pipe stays open, held by a process it forked; the caller reads
+  // what is left and calls wait().
+  bool ended();
+  void kill();  // SIGKILL to the child's whole process group
+  // Reaps the child (blocking until it is gone), then kills what is left of its
+  // process group and counts it (child_exit::left_running). `timed_out` marks a
+  // child the caller killed for silence; `silent_seconds` says for how long.
   child_exit wait(bool timed_out = false, double silent_seconds = 0);
 
  private:
@@ -73,7 +93,13 @@ class child_process {
   int fd_ = -1;
   std::string partial_;  // an incomplete last line
   bool reaped_ = false;
+  int status_ = 0;  // waitpid's status, once reaped
 };
+
+// The processes whose parent is `parent` (or, with by_group, whose process group is
+// `parent`) that have not exited (zombies are left out), from /proc; empty where
+// /proc cannot be read.
+std::vector<pid_t> running_processes_of(pid_t parent, bool by_group = false);
 
 // Runs one child to its end: `on_line` gets each line it sends, in order; when no
 // line arrives within `idle_timeout` the child is killed and the exit says

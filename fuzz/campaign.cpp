@@ -293,11 +293,13 @@ campaign_summary run_campaign(const kernel& k, const campaign_options& opt) {
       tally::slot_state state;
       std::unique_ptr<child_process> child;
       clock::time_point last_line;
+      bool pipe_open = true;  // a child may close its pipe and go on, or end with it held
     };
     std::vector<worker> workers(static_cast<std::size_t>(opt.jobs));
     const auto launch = [&](worker& w, std::uint64_t from) {
       w.state = {};
       w.state.next = from;
+      w.pipe_open = true;
       w.child.reset();
       if (from >= end || clock::now() >= deadline) return;
       w.child = std::make_unique<child_process>([&, from](child_channel& channel) {
@@ -311,18 +313,20 @@ campaign_summary run_campaign(const kernel& k, const campaign_options& opt) {
                        [](const worker& w) { return w.child != nullptr; })) {
       std::vector<pollfd> fds;
       for (const worker& w : workers) {
-        if (w.child) fds.push_back({w.child->fd(), POLLIN, 0});
+        if (w.child && w.pipe_open) fds.push_back({w.child->fd(), POLLIN, 0});
       }
       ::poll(fds.data(), fds.size(), 200);
       for (worker& w : workers) {
         if (!w.child) continue;
         std::vector<std::string> lines;
-        const bool open = w.child->read_available(lines);
+        if (w.pipe_open) w.pipe_open = w.child->read_available(lines);
+        const bool ended = w.child->ended();
+        if (ended) w.child->read_available(lines);  // what a process it left still held
         if (!lines.empty()) w.last_line = clock::now();
         for (const std::string& text : lines) t.on_line(w.state, text, stride);
         const double silent = std::chrono::duration<double>(clock::now() - w.last_line).count();
-        const bool hung = open && clock::now() - w.last_line > opt.case_timeout;
-        if (open && !hung) continue;
+        const bool hung = !ended && clock::now() - w.last_line > opt.case_timeout;
+        if (!ended && !hung) continue;
         if (hung) w.child->kill();
         const child_exit how = w.child->wait(hung, silent);
         t.on_exit(w.state, how);

@@ -4,8 +4,10 @@
 // faulty ones wrap is certified.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <sstream>
+#include <string>
 
 #include "certify/certifier.hpp"
 #include "certify/report.hpp"
@@ -177,6 +179,48 @@ TEST(CertifyFaulty, AWriteFarPastAnOutputIsNamed) {
                                    "kernel's process killed by signal 11"));
   EXPECT_THAT(f->reason, HasSubstr("forward-training f32 channels_last"));
   EXPECT_THAT(summary_text(c), HasSubstr("out-of-bounds write: y, 65536 bytes past its end"));
+}
+
+// A process the kernel starts and leaves running fails the item with its pid, and
+// is gone when certify returns.
+TEST(CertifyFaulty, AProcessLeftRunningFailsTheItemAndIsKilled) {
+  settings s = quick();
+  s.fail_fast = true;
+  const certification c = run(BNCONFORM_FAULTY_LEAVES_PROCESS, s);
+  EXPECT_FALSE(c.certified);
+  const item_outcome* f = first_failure(c);
+  ASSERT_NE(f, nullptr) << summary_text(c);
+  EXPECT_EQ(f->result, check::verdict::fail);
+  // Two: the item makes its call twice (the determinism check).
+  EXPECT_THAT(f->reason, HasSubstr("the kernel left 2 processes running after its calls (pid "));
+  EXPECT_THAT(f->reason, HasSubstr("clause no_process_left_running): the harness killed them"));
+  EXPECT_THAT(f->name, HasSubstr("forward-training f32 channels_last"));
+  EXPECT_THAT(summary_text(c), HasSubstr("no_process_left_running"));
+  std::istringstream pids(f->reason.substr(f->reason.find("(pid ") + 5));
+  for (long pid = 0; pids >> pid;) {
+    EXPECT_NE(::kill(static_cast<pid_t>(pid), 0), 0) << "pid " << pid << " is still there";
+    if (pids.peek() != ',') break;
+    pids.ignore(1);
+  }
+  EXPECT_LT(c.seconds, 30);  // no stall on the pipe the child held
+}
+
+// A kernel that closes the harness's descriptors is named, on the item that did it,
+// without waiting for the case timeout.
+TEST(CertifyFaulty, ClosedDescriptorsAreNamedOnTheItem) {
+  settings s = quick();
+  s.case_timeout_seconds = 60;
+  s.max_isolation_failures = 1;
+  const certification c = run(BNCONFORM_FAULTY_CLOSES_DESCRIPTORS, s);
+  EXPECT_FALSE(c.certified);
+  const item_outcome* f = first_failure(c);
+  ASSERT_NE(f, nullptr) << summary_text(c);
+  EXPECT_EQ(f->result, check::verdict::crashed) << f->reason;
+  EXPECT_THAT(f->reason, HasSubstr("exited with status 71 (its report pipe to the harness was "
+                                   "closed or replaced: the kernel closed a descriptor it does "
+                                   "not own)"));
+  EXPECT_THAT(f->reason, HasSubstr("forward-training f32 channels_last"));
+  EXPECT_LT(c.seconds, 40);
 }
 
 // A declaration that leaves nothing to judge runs nothing, certifies nothing, and

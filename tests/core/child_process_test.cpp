@@ -2,11 +2,14 @@
 // and every line a child sent before it died arrives.
 #include "core/child_process.hpp"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 namespace bnconform {
@@ -119,6 +122,73 @@ TEST(ChildProcessTest, DestroyingARunningChildKillsIt) {
     ASSERT_GT(pid, 0);
   }
   EXPECT_NE(::kill(pid, 0), 0);  // reaped: the pid no longer names our child
+}
+
+// A process the child forks and leaves holds the pipe open: the parent sees the
+// child end all the same, kills what it left, and says so.
+TEST(ChildProcessTest, WhatAChildLeavesRunningIsCountedAndKilled) {
+  const auto started = std::chrono::steady_clock::now();
+  const collected c = run(
+      [](child_channel& ch) {
+        const pid_t grandchild = ::fork();
+        if (grandchild == 0) {
+          std::this_thread::sleep_for(std::chrono::seconds(60));
+          ::_exit(0);
+        }
+        ch.send("left " + std::to_string(grandchild));
+        return 0;
+      },
+      milliseconds(30000));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  ASSERT_EQ(c.lines.size(), 1u);
+  EXPECT_EQ(c.exit.left_running, 1);
+  EXPECT_FALSE(c.exit.clean());
+  EXPECT_EQ(c.exit.describe(), "exited with status 0; it left 1 process running (killed)");
+  const pid_t grandchild = static_cast<pid_t>(std::stol(c.lines[0].substr(5)));
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_TRUE(running_processes_of(grandchild, true).empty());
+}
+
+// Code that closes the child's pipe: the child cannot report, and ends with the
+// status that says why at its next line.
+TEST(ChildProcessTest, AClosedPipeEndsTheChildWithItsOwnStatus) {
+  const collected c = run([](child_channel& ch) {
+    ch.send("before");
+    ::close(ch.fd());
+    ch.send("after");
+    return 0;
+  });
+  EXPECT_THAT(c.lines, ElementsAre("before"));
+  EXPECT_EQ(c.exit.kind, child_exit::how::exited);
+  EXPECT_EQ(c.exit.code, report_pipe_lost_status);
+  EXPECT_THAT(c.exit.describe(), HasSubstr("its report pipe to the harness was closed"));
+}
+
+// A descriptor number reused for another file is not the pipe either.
+TEST(ChildProcessTest, APipeReplacedByAnotherFileEndsTheChild) {
+  const collected c = run([](child_channel& ch) {
+    const int fd = ch.fd();
+    ::close(fd);
+    const int other = ::open("/dev/null", O_WRONLY);
+    if (other != fd) ::dup2(other, fd);
+    ch.send("into /dev/null");
+    return 0;
+  });
+  EXPECT_TRUE(c.lines.empty());
+  EXPECT_EQ(c.exit.code, report_pipe_lost_status);
+}
+
+// A child that closes its pipe and goes on is still held to the idle timeout.
+TEST(ChildProcessTest, AClosedPipeAndAHangTimesOut) {
+  const auto started = std::chrono::steady_clock::now();
+  const collected c = run(
+      [](child_channel& ch) -> int {
+        ::close(ch.fd());
+        for (;;) std::this_thread::sleep_for(milliseconds(50));
+      },
+      milliseconds(500));
+  EXPECT_EQ(c.exit.kind, child_exit::how::timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 }  // namespace

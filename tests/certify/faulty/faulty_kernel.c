@@ -32,14 +32,19 @@
  *   FAULTY_EMPTY_RANK_RANGE  declares min_rank 5 > max_rank 4 (nothing to judge)
  *   FAULTY_DEVICE_MEMORY     declares device memory, which a library loaded on its
  *                            own has no device for (nothing to judge)
+ *   FAULTY_LEAVES_PROCESS    forks a child that sleeps for an hour and returns
+ *                            without waiting for it
+ *   FAULTY_CLOSES_DESCRIPTORS closes every descriptor from 3 to 1023 (the harness's
+ *                            report pipe among them)
  */
-#define _POSIX_C_SOURCE 199309L /* nanosleep */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, fork */
 
 #include <fenv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bn_example.h"
 
@@ -76,6 +81,10 @@
 #define FAULTY_NAME "faulty-empty-rank-range"
 #elif defined(FAULTY_DEVICE_MEMORY)
 #define FAULTY_NAME "faulty-device-memory"
+#elif defined(FAULTY_LEAVES_PROCESS)
+#define FAULTY_NAME "faulty-leaves-process"
+#elif defined(FAULTY_CLOSES_DESCRIPTORS)
+#define FAULTY_NAME "faulty-closes-descriptors"
 #else
 #error "define one FAULTY_<KIND> (see the list at the top of this file)"
 #endif
@@ -147,6 +156,14 @@ static void inject(const bnc_problem* p, const bnc_forward_args* a) {
 #elif defined(FAULTY_NONDETERMINISTIC)
   static unsigned long calls = 0;
   if (++calls % 2 == 1) flip_lowest_bit(a->y);
+#elif defined(FAULTY_LEAVES_PROCESS)
+  if (fork() == 0) {
+    const struct timespec hour = {3600, 0};
+    nanosleep(&hour, NULL);
+    _exit(0);
+  }
+#elif defined(FAULTY_CLOSES_DESCRIPTORS)
+  for (int fd = 3; fd < 1024; ++fd) close(fd);
 #endif
 }
 #endif
