@@ -15,6 +15,7 @@
 #include "golden/golden_file.hpp"
 #include "properties/generated_case.hpp"
 #include "properties/runner.hpp"
+#include "reproducibility.hpp"
 
 namespace bnconform::certify {
 
@@ -255,6 +256,7 @@ item_outcome run_item(const kernel& k, const item& it, const repro_context& r,
       case group::coverage: run_coverage(k, it, *r.options, o); break;
       case group::malformed: run_malformed_item(k, it, *r.options, o); break;
       case group::degenerate: run_degenerate_item(k, it, *r.options, o); break;
+      case group::reproducibility: run_reproducibility_item(it, r, o); break;
       case group::golden: run_golden_item(k, it, *r.options, o); break;
       case group::gradient: run_gradient_item(k, it, *r.options, o); break;
       case group::realistic: run_realistic_item(k, it, *r.options, o, alive); break;

@@ -181,6 +181,10 @@ failure_case failure_case_of(const item_outcome& o, const std::vector<item>& fix
     replay = realistic_case_file(*it, c);
   } else if (it->kind == group::realistic) {
     f.why_none = "the kernel declares nothing the realistic group can run";
+  } else if (it->kind == group::reproducibility) {
+    f.why_none =
+        "a reproducibility item compares the kernel with itself under other CPU counts, which a "
+        "case does not replay; the repro line reruns it";
   } else if (it->kind == group::malformed) {
     f.why_none =
         "a malformed call breaks the ABI itself, which a case file cannot state; the repro line "

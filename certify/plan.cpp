@@ -12,14 +12,15 @@
 #include "golden/catalog.hpp"
 #include "properties/properties.hpp"
 #include "realistic.hpp"
+#include "reproducibility.hpp"
 
 namespace bnconform::certify {
 
 namespace {
 
-constexpr std::array<group, 7> groups{group::coverage,  group::malformed, group::degenerate,
-                                      group::golden,    group::gradient,  group::realistic,
-                                      group::properties};
+constexpr std::array<group, 8> groups{group::coverage,        group::malformed, group::degenerate,
+                                      group::reproducibility, group::golden,    group::gradient,
+                                      group::realistic,       group::properties};
 
 bool wanted(const settings& s, group g) {
   return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
@@ -61,6 +62,7 @@ std::string_view name_of(group g) {
     case group::coverage: return "coverage";
     case group::malformed: return "malformed";
     case group::degenerate: return "degenerate";
+    case group::reproducibility: return "reproducibility";
     case group::golden: return "golden";
     case group::gradient: return "gradient";
     case group::realistic: return "realistic";
@@ -76,8 +78,8 @@ group parse_group(std::string_view text) {
     if (name_of(g) == text) return g;
   }
   report_error("unknown group '" + std::string(text) +
-               "' (groups: coverage, malformed, degenerate, golden, gradient, realistic, "
-               "properties)");
+               "' (groups: coverage, malformed, degenerate, reproducibility, golden, gradient, "
+               "realistic, properties)");
 }
 
 plan make_plan(const bnc_capabilities& caps, const settings& s) {
@@ -101,6 +103,9 @@ plan make_plan(const bnc_capabilities& caps, const settings& s) {
       out.fixed.push_back(
           {group::degenerate, "degenerate/" + std::string(dc.name), std::string(dc.name)});
     }
+  }
+  if (wanted(s, group::reproducibility)) {
+    for (item& it : reproducibility_items(caps, s)) out.fixed.push_back(std::move(it));
   }
   if (wanted(s, group::golden)) {
     if (!std::filesystem::is_directory(s.golden_directory)) {

@@ -1,6 +1,6 @@
 #pragma once
-// What certify runs: a fixed list of items (coverage, malformed, degenerate, golden,
-// gradient, realistic),
+// What certify runs: a fixed list of items (coverage, malformed, degenerate,
+// reproducibility, golden, gradient, realistic),
 // then rounds of the properties for as long as the budget lasts. The plan is made
 // in the certifier's own process from the kernel's declared capabilities; items
 // are run in child processes (certifier.hpp), by index.
@@ -20,6 +20,7 @@ enum class group : std::uint8_t {
   coverage,
   malformed,
   degenerate,
+  reproducibility,
   golden,
   gradient,
   realistic,
@@ -46,11 +47,15 @@ struct settings {
   // still complete.
   std::string realistic_ran_in;
   int jobs = 1;  // worker processes side by side (fail_fast runs one)
+  // The bnconform command, which the reproducibility group runs under other CPU
+  // counts; empty: that group's items are unsupported.
+  std::string executable;
 };
 
 // One fixed item. `subject` names what it runs: a cell (coverage), a catalog case
 // (degenerate), a file (golden), a problem string (gradient, realistic), a malformed
-// call ("forward/eps_finite_nonnegative", battery/malformed_calls.hpp).
+// call ("forward/eps_finite_nonnegative", battery/malformed_calls.hpp), a problem
+// string (reproducibility).
 struct item {
   group kind = group::coverage;
   std::string name;     // unique in the plan, shown in reports: "degenerate/nan-in-channel"

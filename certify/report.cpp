@@ -131,7 +131,7 @@ std::string summary_text(const certification& c) {
   }
   out << "\n";
   for (const group_summary& g : c.groups) {
-    out << std::left << std::setw(12) << name_of(g.kind) << std::right << g.items
+    out << std::left << std::setw(16) << name_of(g.kind) << std::right << g.items
         << " item(s): " << g.passed << " pass, " << g.failed << " fail, " << g.unsupported
         << " unsupported, " << g.not_judged << " not judged; " << g.cases << " case(s)\n";
   }

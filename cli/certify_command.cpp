@@ -62,8 +62,8 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
   c->add_flag("--fail-fast", o.fail_fast, "Stop at the first failing item");
   c->add_option("--only", o.only, "Run one item by its report name (the repro lines use this)");
   c->add_option("--groups", o.groups,
-                "Run only these groups: coverage, malformed, degenerate, golden, gradient, "
-                "realistic, properties")
+                "Run only these groups: coverage, malformed, degenerate, reproducibility, "
+                "golden, gradient, realistic, properties")
       ->delimiter(',');
   c->add_option("--golden", o.golden_directory, "Directory of golden files")
       ->default_str(default_golden_directory());
@@ -105,6 +105,8 @@ certify::settings settings_from(const certify_options& o) {
     (void)certify::read_shapes_file(s.shapes_file);  // a bad line is a usage error, found now
   }
   s.jobs = o.jobs > 0 ? o.jobs : online_cpus();
+  std::error_code no_exe;
+  s.executable = std::filesystem::read_symlink("/proc/self/exe", no_exe).string();
   return s;
 }
 

@@ -1,11 +1,14 @@
 #include "model_kernel.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -43,9 +46,23 @@ template <class T>
 struct summer {
   reduction how;
   bool racy;
+  // More than 1: the channel cut into this many contiguous chunks, each summed in
+  // the model's way and rounded to T, the chunk sums added in T (cpu_count_chunks).
+  std::size_t chunks = 1;
 
   template <class F>
   double sum(const std::vector<T>& v, F f) const {
+    if (chunks > 1 && v.size() >= chunks) {
+      const summer<T> whole{how, racy};
+      T total = 0;
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const auto first = static_cast<std::ptrdiff_t>(v.size() * c / chunks);
+        const auto last = static_cast<std::ptrdiff_t>(v.size() * (c + 1) / chunks);
+        const std::vector<T> piece(v.begin() + first, v.begin() + last);
+        total += static_cast<T>(whole.sum(piece, f));
+      }
+      return static_cast<double>(total);
+    }
     const std::size_t size = v.size();
     const std::size_t start = racy && size != 0 ? static_cast<std::size_t>(g_call++) % size : 0;
     switch (how) {
@@ -125,6 +142,23 @@ std::vector<T> channel_values(const T* data, const geometry& g, std::int64_t c) 
   return v;
 }
 
+// The CPUs this process may run on, or OMP_NUM_THREADS where set: the chunk count of
+// a kernel that cuts its sums one chunk per thread (cpu_count_chunks).
+std::size_t thread_count() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    const long n = std::atol(env);
+    if (n > 0) return static_cast<std::size_t>(n);
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return static_cast<std::size_t>(std::max(1, CPU_COUNT(&set)));
+}
+
+std::size_t chunks_of(const model& mo) {
+  return mo.bug == flaw::cpu_count_chunks ? thread_count() : 1;
+}
+
 // Mean and biased variance of a channel, in the model's way.
 template <class T>
 void statistics(const model& mo, const std::vector<T>& v, double& mean, double& var) {
@@ -135,7 +169,7 @@ void statistics(const model& mo, const std::vector<T>& v, double& mean, double& 
     var = v.empty() ? std::nan("") : static_cast<double>(r.m2 / static_cast<T>(m));
     return;
   }
-  const summer<T> sum{mo.sums, mo.bug == flaw::racy_reduction};
+  const summer<T> sum{mo.sums, mo.bug == flaw::racy_reduction, chunks_of(mo)};
   if (mo.bug == flaw::one_pass_variance) {
     const T mean_t = static_cast<T>(sum.sum(v, [](T x) { return x; }) / m);
     const T square = static_cast<T>(sum.sum(v, [](T x) { return x * x; }) / m);
@@ -269,7 +303,7 @@ bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backw
   T* dx = static_cast<T*>(a->dx);
   const bool batch_stats = p->mode == BNC_MODE_TRAINING || !p->track_running_stats;
   const summer<T> sum{mo.sums == reduction::welford ? reduction::pairwise : mo.sums,
-                      mo.bug == flaw::racy_reduction};
+                      mo.bug == flaw::racy_reduction, chunks_of(mo)};
   const auto m = static_cast<double>(g.m());
   for (std::int64_t c = 0; c < g.c; ++c) {
     T mean, invstd;
@@ -439,8 +473,10 @@ std::span<const model> zoo() {
 }
 
 std::span<const model> contract_zoo() {
-  static std::array<model, 1> models{
-      make("mutant-validates-nothing", reduction::wide, flaw::validates_nothing, "malformed/")};
+  static std::array<model, 2> models{
+      make("mutant-validates-nothing", reduction::wide, flaw::validates_nothing, "malformed/"),
+      make("mutant-cpu-count-chunks", reduction::wide, flaw::cpu_count_chunks,
+           "results depend on the CPU count")};
   static const bool bound = (bind(models), true);
   (void)bound;
   return models;

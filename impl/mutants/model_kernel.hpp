@@ -38,6 +38,8 @@ enum class flaw {
   vector_remainder,         // channels_last, C > 16: the channels after the last full
                             // block of 16 (a vector's tail) are written without beta
   validates_nothing,        // skips the ABI's argument checks: computes whatever it is sent
+  cpu_count_chunks,         // cuts each channel's sums into one chunk per CPU (or
+                            // OMP_NUM_THREADS), chunk sums rounded to the compute type
   // Convention swaps between profiles (docs/semantics.md, "Profiles"); these
   // mutants declare pytorch and the profile their bug is in.
   keras_unbiased_running_var,  // keras: stores the unbiased variance, as pytorch does
@@ -70,9 +72,9 @@ std::span<const model> zoo();
 // convention named (`expectation`), by the degenerate catalog or the property
 // profile-relations.
 std::span<const model> convention_zoo();
-// Mutants of the ABI contract itself, caught only by certify's groups that send
-// what a well-formed call does not (malformed calls): they crash or misbehave on
-// such calls, so the in-process tests that walk zoo() leave them out.
+// Mutants of the ABI contract itself, caught only by certify's groups that send what
+// a well-formed call does not (malformed calls) or run calls under other CPU counts
+// (reproducibility): the in-process tests that walk zoo() leave them out.
 std::span<const model> contract_zoo();
 
 }  // namespace bnconform::mutants

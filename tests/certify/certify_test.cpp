@@ -102,7 +102,10 @@ TEST(Certify, EveryMutantOfTheZooIsRejectedForItsBug) {
   std::vector<const mutants::model*> all;
   for (const mutants::model& mo : mutants::zoo()) all.push_back(&mo);
   for (const mutants::model& mo : mutants::convention_zoo()) all.push_back(&mo);
-  for (const mutants::model& mo : mutants::contract_zoo()) all.push_back(&mo);
+  // The cpu-count mutant passes every call on its own: the test below.
+  for (const mutants::model& mo : mutants::contract_zoo()) {
+    if (mo.name != "mutant-cpu-count-chunks") all.push_back(&mo);
+  }
   for (const mutants::model* each : all) {
     const mutants::model& mo = *each;
     kernel_source k;
@@ -157,6 +160,47 @@ TEST(Certify, EveryMutantOfTheZooIsRejectedForItsBug) {
     }
   }
   std::printf("certify: %d of %zu mutants rejected for their bug\n", rejected, all.size());
+}
+
+// The reproducibility group runs the bnconform command under other CPU counts: the
+// cpu kernel gives the same bits; a kernel whose sums follow the CPU count fails at
+// strict and is reported, not failed, at standard.
+TEST(Certify, ResultsThatFollowTheCpuCountFailAtStrictAndAreReportedAtStandard) {
+  settings s = quick(check::level::strict);
+  s.groups = {group::reproducibility};
+  s.executable = BNCONFORM_EXECUTABLE;
+  const certification cpu = run(built_in("cpu"), s);
+  ASSERT_FALSE(cpu.items.empty());
+  for (const item_outcome& o : cpu.items) {
+    EXPECT_EQ(o.result, check::verdict::pass) << o.name << ": " << o.reason;
+    EXPECT_THAT(o.reason, HasSubstr("the same bits under 1 CPU, OMP_NUM_THREADS=1"));
+  }
+  const mutants::model* chunks = nullptr;
+  for (const mutants::model& mo : mutants::contract_zoo()) {
+    if (mo.name == "mutant-cpu-count-chunks") chunks = &mo;
+  }
+  ASSERT_NE(chunks, nullptr);
+  kernel_source k;
+  k.argument = std::string(chunks->name);
+  k.with_kernel = [chunks](const std::function<void(const kernel&)>& use) {
+    use(kernel(&chunks->kernel));
+  };
+  const certification strict = run(k, s);
+  EXPECT_FALSE(strict.certified);
+  EXPECT_THAT(failures_of(strict), HasSubstr("results depend on the CPU count: forward "));
+  s.level = check::level::standard;
+  const certification standard = run(k, s);
+  ASSERT_FALSE(standard.items.empty());
+  for (const item_outcome& o : standard.items) {
+    EXPECT_EQ(o.result, check::verdict::pass) << o.name;
+    EXPECT_THAT(o.reason, HasSubstr("results depend on the CPU count"));
+    EXPECT_THAT(o.reason, HasSubstr("a failure at strict, reported at standard"));
+  }
+  // Without the command the group cannot run, and says so.
+  s.executable.clear();
+  const certification without = run(k, s);
+  ASSERT_FALSE(without.items.empty());
+  EXPECT_EQ(without.items[0].result, check::verdict::unsupported);
 }
 
 // The cpu kernel in every profile but pytorch (which the test above certifies):
