@@ -197,6 +197,24 @@ void statistics(const model& mo, const std::vector<T>& v, double& mean, double& 
   var = sum.sum(v, [mean_t](T x) { return (x - mean_t) * (x - mean_t); }) / m;
 }
 
+// The power of two that brings the largest finite magnitude of an f64 channel into
+// [1, 2) (near it for subnormal data); 1 for f32 (whose compute type, double, holds its squares) and for a
+// channel of zeros, NaN and Inf.
+template <class T>
+T scale_of(const std::vector<T>& v) {
+  if constexpr (sizeof(T) != sizeof(double)) {
+    return static_cast<T>(1);
+  } else {
+    T largest = 0;
+    for (const T value : v) {
+      if (std::isfinite(value)) largest = std::max(largest, std::abs(value));
+    }
+    if (largest == 0) return 1;
+    // At most 2^1000: 2^-ilogb of a subnormal can exceed the largest double.
+    return std::ldexp(static_cast<T>(1), std::min(-std::ilogb(largest), 1000));
+  }
+}
+
 template <class T>
 bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forward_args* a) {
   const geometry g = geometry_of(p);
@@ -228,7 +246,13 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
   }
   const auto m = static_cast<double>(g.m());
   for (std::int64_t c = 0; c < g.c; ++c) {
-    const std::vector<T> v = channel_values(x, g, c);
+    std::vector<T> v = channel_values(x, g, c);
+    // f64 data is normalized at a power-of-two scale that brings its largest value
+    // near 1, so that the variance of subnormal-sized data does not underflow (nor
+    // that of values near overflow overflow); in between the scaled arithmetic
+    // gives the same bits as the unscaled one.
+    const T scale = batch_stats ? scale_of(v) : static_cast<T>(1);
+    for (T& value : v) value *= scale;
     double mean = 0, var = 0;
     if (batch_stats) {
       statistics(mo, v, mean, var);
@@ -236,9 +260,21 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
       mean = static_cast<double>(running_mean[c]);
       var = static_cast<double>(running_var[c]);
     }
+    // eps at the data's scale; where that overflows, the scaled variance (below 4) is
+    // nothing beside it and the channel is normalized unscaled by 1 / sqrt(eps).
+    const T eps_scaled = eps == 0 ? static_cast<T>(0) : static_cast<T>(eps) * scale * scale;
+    const bool eps_dominates = !std::isfinite(eps_scaled) && !eps_outside;
+    const T invstd_scaled =
+        eps_outside
+            ? static_cast<T>(1) / (std::sqrt(static_cast<T>(var)) + static_cast<T>(eps) * scale)
+            : static_cast<T>(1) / std::sqrt(static_cast<T>(var) + eps_scaled);
     const T invstd =
-        eps_outside ? static_cast<T>(1) / (std::sqrt(static_cast<T>(var)) + static_cast<T>(eps))
-                    : static_cast<T>(1) / std::sqrt(static_cast<T>(var) + static_cast<T>(eps));
+        eps_dominates ? static_cast<T>(1) / std::sqrt(static_cast<T>(eps)) : invstd_scaled * scale;
+    const T mean_scaled = static_cast<T>(mean);
+    if (scale != 1) {
+      mean = static_cast<double>(mean_scaled / scale);
+      var = var / static_cast<double>(scale) / static_cast<double>(scale);
+    }
     const T g_c = gamma ? gamma[c] : static_cast<T>(1);
     const bool tail_lane =
         mo.bug == flaw::vector_remainder && g.channels_last && g.c > 16 && c >= g.c / 16 * 16;
@@ -248,7 +284,8 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
         const std::int64_t in = g.offset(n, c, s);
         std::int64_t out = in;
         if (mo.bug == flaw::layout_slip && g.channels_last) out = (n * g.c + c) * g.s + s;
-        y[out] = (x[in] - static_cast<T>(mean)) * invstd * g_c + b_c;
+        const T centred = x[in] * scale - mean_scaled;
+        y[out] = (eps_dominates ? centred / scale * invstd : centred * invstd_scaled) * g_c + b_c;
       }
     }
     if (training || !track) {
@@ -318,7 +355,7 @@ bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backw
     const std::vector<T> xs = channel_values(x, g, c);
     const std::vector<T> dys = channel_values(dy, g, c);
     std::vector<T> products(xs.size());
-    for (std::size_t k = 0; k < xs.size(); ++k) products[k] = dys[k] * (xs[k] - mean) * invstd;
+    for (std::size_t k = 0; k < xs.size(); ++k) products[k] = dys[k] * ((xs[k] - mean) * invstd);
     const double sum_dy = sum.sum(dys, [](T v) { return v; });
     const double sum_dy_xhat = sum.sum(products, [](T v) { return v; });
     const T g_c = a->gamma ? static_cast<const T*>(a->gamma)[c] : static_cast<T>(1);
@@ -328,6 +365,12 @@ bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backw
     for (std::int64_t n = 0; n < g.n; ++n) {
       for (std::int64_t s = 0; s < g.s; ++s) {
         const std::int64_t i = g.offset(n, c, s);
+        // Eval normalizes with constants: dx does not depend on x (an infinite or NaN
+        // x leaves it finite).
+        if (!batch_stats) {
+          dx[i] = g_c * invstd * dy[i];
+          continue;
+        }
         const T xhat = (x[i] - mean) * invstd;
         dx[i] = g_c * invstd * (dy[i] - mean_dy - xhat * mean_dy_xhat);
       }
