@@ -163,13 +163,19 @@ std::size_t chunks_of(const model& mo) {
 template <class T>
 void statistics(const model& mo, const std::vector<T>& v, double& mean, double& var) {
   const double m = static_cast<double>(v.size());
-  if (mo.sums == reduction::welford) {
+  const bool all_finite =
+      std::all_of(v.begin(), v.end(), [](T value) { return std::isfinite(value); });
+  if (mo.sums == reduction::welford && all_finite) {
     const moments<T> r = welford(v, 0, v.size());
     mean = v.empty() ? std::nan("") : static_cast<double>(r.mean);
     var = v.empty() ? std::nan("") : static_cast<double>(r.m2 / static_cast<T>(m));
     return;
   }
-  const summer<T> sum{mo.sums, mo.bug == flaw::racy_reduction, chunks_of(mo)};
+  // Welford's update turns an infinite mean into NaN (x - mean is Inf - Inf): a
+  // channel with Inf or NaN takes the pairwise sums, which follow IEEE arithmetic
+  // as semantics.md asks (+Inf gives a +Inf mean, +Inf and -Inf a NaN one).
+  const summer<T> sum{mo.sums == reduction::welford ? reduction::pairwise : mo.sums,
+                      mo.bug == flaw::racy_reduction, chunks_of(mo)};
   if (mo.bug == flaw::one_pass_variance) {
     const T mean_t = static_cast<T>(sum.sum(v, [](T x) { return x; }) / m);
     const T square = static_cast<T>(sum.sum(v, [](T x) { return x * x; }) / m);
@@ -198,8 +204,8 @@ void statistics(const model& mo, const std::vector<T>& v, double& mean, double& 
 }
 
 // The power of two that brings the largest finite magnitude of an f64 channel into
-// [1, 2) (near it for subnormal data); 1 for f32 (whose compute type, double, holds its squares) and for a
-// channel of zeros, NaN and Inf.
+// [1, 2) (near it for subnormal data); 1 for f32 (whose compute type, double, holds its squares)
+// and for a channel of zeros, NaN and Inf.
 template <class T>
 T scale_of(const std::vector<T>& v) {
   if constexpr (sizeof(T) != sizeof(double)) {
