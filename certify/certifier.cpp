@@ -471,7 +471,12 @@ void summarize(certification& c, const plan& p) {
       for (const cell_figures& f : o.cells) {
         if (f.where != where) continue;
         row.calls += f.calls;
-        row.worst_ratio = std::max(row.worst_ratio, f.worst_ratio);
+        add_histogram(row.ratios, f.ratios);
+        if (f.worst_ratio > row.worst_ratio) {
+          row.worst_ratio = f.worst_ratio;
+          row.worst_item = o.name;
+          row.worst_element = f.worst_element;
+        }
         row.failed_worst_ratio = std::max(row.failed_worst_ratio, f.failed_worst_ratio);
         row.max_ulp = std::max(row.max_ulp, f.max_ulp);
         judged = true;

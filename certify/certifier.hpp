@@ -13,6 +13,7 @@
 #include "core/kernel.hpp"
 #include "outcome.hpp"
 #include "plan.hpp"
+#include "ratio_histogram.hpp"
 
 namespace bnconform::certify {
 
@@ -40,6 +41,9 @@ struct cell_summary {
   double failed_worst_ratio =
       0;  // over the failing calls (report.cpp shows this one for a failing cell)
   double max_ulp = 0;
+  ratio_histogram ratios{};     // every call by its worst ratio (ratio_histogram.hpp)
+  std::string worst_item{};     // the item whose call had the worst ratio
+  std::string worst_element{};  // where (cell_figures::worst_element)
 };
 
 struct group_summary {

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "certify/certifier.hpp"
+#include "certify/html_report.hpp"
 #include "certify/report.hpp"
 #include "certify/shapes_file.hpp"
 #include "core/error.hpp"
@@ -48,8 +49,9 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
                 "Seconds of property search after the fixed groups (default 20)")
       ->check(CLI::NonNegativeNumber);
   c->add_option("--seed", o.seed, "Seed of every generated case (default 1)");
-  c->add_option("--report", o.report_directory,
-                "Directory for certificate.json, junit.xml and failures/ (created if missing)");
+  c->add_option(
+      "--report", o.report_directory,
+      "Directory for certificate.json, junit.xml, report.html and failures/ (created if missing)");
   c->add_option("--save-failures", o.failures_directory,
                 "Directory for a case file per failing item, which `bnconform check` replays "
                 "(default: REPORTDIR/failures with --report)");
@@ -177,12 +179,12 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
   std::cout << certify::summary_text(pc) << std::flush;
   if (!o.report_directory.empty()) {
     const std::filesystem::path dir(o.report_directory);
-    write_file_atomically(
-        (dir / "certificate.json").string(),
-        certify::certificate_json(pc, identify_run(o.kernel_name, suite_version, o.command_line)));
+    const certify::run_identity run = identify_run(o.kernel_name, suite_version, o.command_line);
+    write_file_atomically((dir / "certificate.json").string(), certify::certificate_json(pc, run));
     write_file_atomically((dir / "junit.xml").string(), certify::junit_xml(pc));
-    std::cerr << "certify: wrote " << (dir / "certificate.json").string() << " and "
-              << (dir / "junit.xml").string() << '\n';
+    write_file_atomically((dir / "report.html").string(), certify::report_html(pc, run));
+    std::cerr << "certify: wrote " << (dir / "certificate.json").string() << ", "
+              << (dir / "junit.xml").string() << " and " << (dir / "report.html").string() << '\n';
   }
   if (!o.only.empty()) {
     bool all_passed = !pc.rows.empty();

@@ -76,6 +76,18 @@ TEST(Certify, TheCpuKernelIsCertifiedAtStrict) {
   const std::string xml = junit_xml(c);
   EXPECT_THAT(xml, HasSubstr("<testsuite name=\"golden\""));
   EXPECT_THAT(xml, HasSubstr("failures=\"0\""));
+  // Each judged cell has its calls' ratio histogram and the item and element of its
+  // worst ratio, which report.html shows.
+  for (const cell_summary& row : c.cells) {
+    if (!row.declared) continue;
+    int counted = 0;
+    for (const int n : row.ratios) counted += n;
+    EXPECT_GT(counted, 0) << to_string(row.where);
+    EXPECT_LE(counted, row.calls) << to_string(row.where);
+    EXPECT_EQ(row.ratios[ratio_bins - 1], 0) << to_string(row.where);  // none over budget
+    EXPECT_FALSE(row.worst_item.empty()) << to_string(row.where);
+    EXPECT_FALSE(row.worst_element.empty()) << to_string(row.where) << " " << row.worst_item;
+  }
 }
 
 TEST(Certify, TheReferenceKernelIsCertifiedAtStrict) {
