@@ -16,6 +16,7 @@
 #include "kernel_registry.hpp"
 #include "oracle_option.hpp"
 #include "output_file.hpp"
+#include "progress.hpp"
 #include "run_identity.hpp"
 
 namespace bnconform::cli {
@@ -31,6 +32,23 @@ int online_cpus() {
   CPU_ZERO(&set);
   if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
   return std::max(1, CPU_COUNT(&set));
+}
+
+// The bar's state: the items and rounds done, the failures, and the estimate of
+// the certifier (certify::run_progress).
+progress_state progress_of(const certify::run_progress& r) {
+  progress_state state;
+  state.label = "certify";
+  if (r.profiles > 1) {
+    state.label +=
+        " " + r.profile + " " + std::to_string(r.profile_number) + "/" + std::to_string(r.profiles);
+  }
+  state.fraction = r.fraction;
+  state.seconds_left = r.seconds_left;
+  state.counts = std::to_string(r.fixed_done) + "/" + std::to_string(r.fixed_total) + " items";
+  if (r.rounds_done > 0) state.counts += ", " + std::to_string(r.rounds_done) + " rounds";
+  state.counts += ", " + std::to_string(r.failures) + " failed";
+  return state;
 }
 
 }  // namespace
@@ -157,8 +175,15 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
     if (ec) report_error("--report: cannot create '" + o.report_directory + "': " + ec.message());
   }
   if (!failures.directory.empty()) prepare_failure_directory(failures.directory, failures.option);
+  // A terminal gets a bar; a log (CI, a pipe) the plain lines.
+  progress_display display(std::cerr, stderr_is_terminal(), terminal_columns());
+  certify::progress_listener bar;
+  if (display.terminal()) {
+    bar = [&display](const certify::run_progress& r) { display.update(progress_of(r)); };
+  }
   certify::profiles_certification pc =
-      certify::certify_profiles(source, s, profiles, o.only, std::cerr);
+      certify::certify_profiles(source, s, profiles, o.only, display.lines(), bar);
+  display.finish();
   if (!failures.directory.empty()) {
     // Several profiles: each profile's case files in a folder of its own, since
     // item names repeat across profiles.
