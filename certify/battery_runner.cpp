@@ -41,6 +41,16 @@ void take_details(item_outcome& o, const check::comparison& c) {
   for (const std::string& n : c.notes) o.details.push_back("note: " + n);
 }
 
+// Where a call's worst ratio was: "dx(1, 2, 0, 3) of shape=4x3x5x2,...".
+std::string worst_element_of(const check::comparison& c, const problem& p) {
+  if (c.worst_output.empty()) return {};
+  std::string at = c.worst_output + "(";
+  for (std::size_t i = 0; i < c.worst_index.size(); ++i) {
+    at += (i == 0 ? "" : ", ") + std::to_string(c.worst_index[i]);
+  }
+  return at + ") of " + p.to_string();
+}
+
 // The worst verdict decides; its reason and details describe the item.
 void fold(item_outcome& o, const check::comparison& c, const std::string& where) {
   if (check::severity(c.result) <= check::severity(o.result)) return;
@@ -59,7 +69,7 @@ void run_coverage(const kernel& k, const item& it, const settings& s, item_outco
   const check::comparison cmp =
       backward ? check::run_backward(k, p, in.x, in.dy, in.state, compare_options(s))
                : check::run_forward(k, p, in.x, in.state, compare_options(s));
-  o.add(cell_of(p, backward), cmp.result, cmp.worst_ratio, cmp.max_ulp);
+  o.add(cell_of(p, backward), cmp.result, cmp.worst_ratio, cmp.max_ulp, worst_element_of(cmp, p));
   o.cases = 1;
   fold(o, cmp, p.to_string());
 }
@@ -90,13 +100,13 @@ void run_realistic_item(const kernel& k, const item& it, const settings& s, item
   opt.heartbeat = alive;
   if (forward) {
     const check::comparison cmp = check::run_forward(k, p, in.x, in.state, opt);
-    o.add(cell_of(p, false), cmp.result, cmp.worst_ratio, cmp.max_ulp);
+    o.add(cell_of(p, false), cmp.result, cmp.worst_ratio, cmp.max_ulp, worst_element_of(cmp, p));
     ++o.cases;
     fold(o, cmp, "forward");
   }
   if (backward) {
     const check::comparison cmp = check::run_backward(k, p, in.x, in.dy, in.state, opt);
-    o.add(cell_of(p, true), cmp.result, cmp.worst_ratio, cmp.max_ulp);
+    o.add(cell_of(p, true), cmp.result, cmp.worst_ratio, cmp.max_ulp, worst_element_of(cmp, p));
     ++o.cases;
     fold(o, cmp, "backward");
   }
@@ -134,7 +144,8 @@ void run_degenerate_item(const kernel& k, const item& it, const settings& s, ite
     const problem base = battery::problem_in(dc, profile_of(s));
     for (std::size_t i = 0; i < r.calls.size() && i < dc.steps.size(); ++i) {
       const problem p = base.with_mode(dc.steps[i] == 'E' ? mode::eval : mode::training);
-      o.add(cell_of(p, dc.backward), r.calls[i].result, r.calls[i].worst_ratio, r.calls[i].max_ulp);
+      o.add(cell_of(p, dc.backward), r.calls[i].result, r.calls[i].worst_ratio, r.calls[i].max_ulp,
+            worst_element_of(r.calls[i], p));
     }
     o.cases = static_cast<int>(r.calls.size());
     o.result = r.result;
@@ -157,7 +168,8 @@ void run_golden_item(const kernel& k, const item& it, const settings& s, item_ou
   for (const golden::step_judgement& j : v.steps) {
     const case_step& step = g.inputs.steps[j.step];
     o.add(cell_of(step.prob, step.op == step_op::backward), j.comparison.result,
-          j.comparison.worst_ratio, j.comparison.max_ulp);
+          j.comparison.worst_ratio, j.comparison.max_ulp,
+          worst_element_of(j.comparison, step.prob));
   }
   o.cases = static_cast<int>(std::count_if(v.steps.begin(), v.steps.end(), [](const auto& j) {
     return j.comparison.result != check::verdict::unsupported;
@@ -179,7 +191,8 @@ void run_gradient_item(const kernel& k, const item& it, const settings& s, item_
   battery::gradcheck_options g;
   g.seed = s.seed;
   const battery::gradient_report r = battery::gradcheck(k, p, in.x, in.dy, in.state, g);
-  o.add(cell_of(p, true), r.result, r.worst_ratio, 0);
+  o.add(cell_of(p, true), r.result, r.worst_ratio, 0,
+        r.worst_where.empty() ? std::string() : r.worst_where + " of " + p.to_string());
   o.cases = 1;
   o.result = r.result;
   o.reason = r.reason;
@@ -282,9 +295,11 @@ item_outcome run_round(const kernel& k, std::int64_t round, const repro_context&
     opt.on_case_result = [&](properties::property_id, const generated_case& c,
                              const properties::property_result& pr) {
       if (pr.result == properties::outcome::pass) {
-        o.add(cell_of(c.p, backward), check::verdict::pass, pr.worst_ratio, pr.max_ulp);
+        o.add(cell_of(c.p, backward), check::verdict::pass, pr.worst_ratio, pr.max_ulp,
+              "case " + c.repro());
       } else if (pr.result == properties::outcome::fail) {
-        o.add(cell_of(c.p, backward), check::verdict::fail, pr.worst_ratio, pr.max_ulp);
+        o.add(cell_of(c.p, backward), check::verdict::fail, pr.worst_ratio, pr.max_ulp,
+              "case " + c.repro());
       }
     };
     const properties::battery_report report = properties::run_properties(k, opt);

@@ -242,16 +242,27 @@ std::optional<std::int64_t> parse_round_name(const std::string& name) {
 }
 
 // Lanes finish items out of plan order: the counts are of fixed items and of
-// rounds done so far, and a group's first outcome prints at once.
+// rounds done so far, and a group's first outcome prints at once. A listener
+// (a progress bar) replaces the count lines.
 class progress_printer {
  public:
-  progress_printer(std::ostream& out, std::size_t fixed) : out_(out), fixed_(fixed) {}
-  void outcome(const item_outcome& o, int failures) {
+  progress_printer(std::ostream& out, std::size_t fixed, double fixed_cost, double budget,
+                   const progress_listener& listener)
+      : out_(out), fixed_(fixed), fixed_cost_(fixed_cost), budget_(budget), listener_(listener) {}
+  // `cost`: the item's cost (cost_of), 0 for a round.
+  void outcome(const item_outcome& o, int failures, double cost,
+               const std::optional<clock_type::time_point>& rounds_started) {
     if (o.failed()) {
       out_ << "certify: " << check::name_of(o.result) << " " << o.name << ": " << o.reason << '\n';
     }
     const bool rounds = o.kind == group::properties;
     ++(rounds ? rounds_done_ : fixed_done_);
+    cost_done_ += cost;
+    if (listener_) {
+      out_.flush();
+      listener_(state(failures, rounds_started));
+      return;
+    }
     const bool new_group = seen_.insert(o.kind).second;
     if (new_group || seconds_since(last_) >= 2.0) {
       out_ << "certify: " << name_of(o.kind);
@@ -269,9 +280,35 @@ class progress_printer {
   }
 
  private:
+  run_progress state(int failures,
+                     const std::optional<clock_type::time_point>& rounds_started) const {
+    run_progress r;
+    r.fixed_done = fixed_done_;
+    r.fixed_total = fixed_;
+    r.rounds_done = rounds_done_;
+    r.failures = failures;
+    r.seconds = seconds_since(start_);
+    const double done = fixed_cost_ > 0 ? std::min(1.0, cost_done_ / fixed_cost_) : 1.0;
+    const double rounds_left =
+        rounds_started ? std::max(0.0, budget_ - seconds_since(*rounds_started)) : budget_;
+    if (done > 0) {
+      const double fixed_left = r.seconds * (1 - done) / done;
+      // Lanes that finished their items run rounds beside those that have not.
+      r.seconds_left =
+          rounds_started ? std::max(fixed_left, rounds_left) : fixed_left + rounds_left;
+      r.fraction = r.seconds + r.seconds_left > 0 ? r.seconds / (r.seconds + r.seconds_left) : 1.0;
+    } else if (fixed_ > 0) {
+      r.fraction = static_cast<double>(fixed_done_) / static_cast<double>(fixed_);
+    }
+    return r;
+  }
+
   std::ostream& out_;
   std::size_t fixed_;
+  double fixed_cost_, budget_;
+  const progress_listener& listener_;
   std::size_t fixed_done_ = 0, rounds_done_ = 0;
+  double cost_done_ = 0;
   std::set<group> seen_;
   clock_type::time_point start_ = clock_type::now(), last_ = start_;
 };
@@ -340,11 +377,15 @@ std::vector<lane> make_lanes(const plan& p, const round_range& rounds, int jobs,
 // (one under fail-fast, so that it stops at the first failure in plan order), and
 // gathers their outcomes in plan order.
 void run_lanes(const kernel_source& source, const plan& p, const settings& options,
-               const round_range& rounds, certification& c, std::ostream& progress) {
+               const round_range& rounds, certification& c, std::ostream& progress,
+               const progress_listener& listener) {
   const repro_context ctx{source.argument, &options};
   const auto idle_limit = std::chrono::duration_cast<clock_type::duration>(
       std::chrono::duration<double>(options.case_timeout_seconds));
-  progress_printer printer(progress, p.fixed.size());
+  double fixed_cost = 0;
+  for (const item& it : p.fixed) fixed_cost += cost_of(it);
+  progress_printer printer(progress, p.fixed.size(), fixed_cost,
+                           rounds.open_ended ? options.budget_seconds : 0, listener);
   std::vector<lane> lanes =
       make_lanes(p, rounds, options.fail_fast ? 1 : options.jobs, options.budget_seconds);
   std::vector<std::pair<std::int64_t, item_outcome>> found;  // (plan position, outcome)
@@ -355,8 +396,11 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
 
   const auto record = [&](std::int64_t position, item_outcome o) {
     failures += stops_a_fail_fast_run(o) ? 1 : 0;
+    const bool fixed = position < static_cast<std::int64_t>(p.fixed.size());
     found.emplace_back(position, std::move(o));
-    printer.outcome(found.back().second, failures);
+    printer.outcome(found.back().second, failures,
+                    fixed ? cost_of(p.fixed[static_cast<std::size_t>(position)]) : 0.0,
+                    rounds_started);
     if (options.fail_fast && failures > 0) stopping = true;
   };
   const auto forget = [](std::vector<std::size_t>& items, std::size_t i) {
@@ -522,7 +566,12 @@ void summarize(certification& c, const plan& p) {
       for (const cell_figures& f : o.cells) {
         if (f.where != where) continue;
         row.calls += f.calls;
-        row.worst_ratio = std::max(row.worst_ratio, f.worst_ratio);
+        add_histogram(row.ratios, f.ratios);
+        if (f.worst_ratio > row.worst_ratio) {
+          row.worst_ratio = f.worst_ratio;
+          row.worst_item = o.name;
+          row.worst_element = f.worst_element;
+        }
         row.failed_worst_ratio = std::max(row.failed_worst_ratio, f.failed_worst_ratio);
         row.max_ulp = std::max(row.max_ulp, f.max_ulp);
         judged = true;
@@ -594,7 +643,7 @@ void check_item_name(const settings& options, const std::string& only) {
 }
 
 certification certify(const kernel_source& source, const settings& options, const std::string& only,
-                      std::ostream& progress) {
+                      std::ostream& progress, const progress_listener& listener) {
   const auto start = clock_type::now();
   certification c;
   c.source = source;
@@ -651,7 +700,7 @@ certification certify(const kernel_source& source, const settings& options, cons
     }
   }
 
-  run_lanes(source, p, options, rounds, c, progress);
+  run_lanes(source, p, options, rounds, c, progress, listener);
   summarize(c, p);
   decide(c, complete);
   c.seconds = seconds_since(start);
@@ -674,7 +723,8 @@ std::string profile_row::status() const {
 
 profiles_certification certify_profiles(const kernel_source& source, const settings& options,
                                         const std::vector<std::string>& profiles,
-                                        const std::string& only, std::ostream& progress) {
+                                        const std::string& only, std::ostream& progress,
+                                        const progress_listener& listener) {
   const auto start = clock_type::now();
   profiles_certification out;
   out.budget_seconds = options.budget_seconds;
@@ -720,7 +770,16 @@ profiles_certification certify_profiles(const kernel_source& source, const setti
                  << " profile (--shapes runs a file's shapes in every profile)\n";
       }
     }
-    out.rows.push_back({name, certify(source, s, only, progress)});
+    progress_listener one_profile;
+    if (listener) {
+      one_profile = [&, i](run_progress r) {
+        r.profile = name;
+        r.profile_number = i + 1;
+        r.profiles = profiles.size();
+        listener(r);
+      };
+    }
+    out.rows.push_back({name, certify(source, s, only, progress, one_profile)});
   }
   int met = 0;
   for (const profile_row& row : out.rows) {

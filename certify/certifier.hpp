@@ -13,6 +13,7 @@
 #include "core/kernel.hpp"
 #include "outcome.hpp"
 #include "plan.hpp"
+#include "ratio_histogram.hpp"
 
 namespace bnconform::certify {
 
@@ -40,6 +41,9 @@ struct cell_summary {
   double failed_worst_ratio =
       0;  // over the failing calls (report.cpp shows this one for a failing cell)
   double max_ulp = 0;
+  ratio_histogram ratios{};     // every call by its worst ratio (ratio_histogram.hpp)
+  std::string worst_item{};     // the item whose call had the worst ratio
+  std::string worst_element{};  // where (cell_figures::worst_element)
 };
 
 struct group_summary {
@@ -81,11 +85,29 @@ struct certification {
   std::vector<saved_failure> saved_failures;  // filled by whoever writes them (--save-failures)
 };
 
+// Where a run stands after each outcome, for a progress bar (cli/progress.hpp).
+struct run_progress {
+  std::string profile;  // the profile being certified
+  std::size_t profile_number = 1, profiles = 1;
+  std::size_t fixed_done = 0, fixed_total = 0;  // fixed items
+  std::size_t rounds_done = 0;                  // property rounds
+  int failures = 0;
+  double seconds = 0;  // since the items started
+  // An estimate for this profile: the fixed items left at the pace of those done
+  // (weighted by their cost), then what is left of the property budget; negative
+  // while nothing is done yet.
+  double seconds_left = -1;
+  double fraction = 0;  // of this profile's run, by that estimate
+};
+using progress_listener = std::function<void(const run_progress&)>;
+
 // Runs the certification; progress lines go to `progress` (stderr in the command).
+// With a `listener`, it hears every outcome and the periodic count lines are left
+// out (the listener draws them); failures and events are still lines.
 // Throws bnconform::error for bad settings (an unreadable golden directory, an
 // unknown --only item).
 certification certify(const kernel_source& source, const settings& options, const std::string& only,
-                      std::ostream& progress);
+                      std::ostream& progress, const progress_listener& listener = {});
 
 // One certification per profile (`--profile all` or a list): each profile the
 // kernel declares is certified as certify() does it; the others are "not
@@ -113,6 +135,7 @@ struct profiles_certification {
 // implemented profiles), every property at least one round.
 profiles_certification certify_profiles(const kernel_source& source, const settings& options,
                                         const std::vector<std::string>& profiles,
-                                        const std::string& only, std::ostream& progress);
+                                        const std::string& only, std::ostream& progress,
+                                        const progress_listener& listener = {});
 
 }  // namespace bnconform::certify

@@ -28,7 +28,8 @@ double number_from(const json& j) {
 
 }  // namespace
 
-void item_outcome::add(const cell& where, check::verdict v, double worst_ratio, double max_ulp) {
+void item_outcome::add(const cell& where, check::verdict v, double worst_ratio, double max_ulp,
+                       const std::string& worst_element) {
   if (v == check::verdict::unsupported) return;  // not called: nothing to count
   auto it = std::find_if(cells.begin(), cells.end(),
                          [&](const cell_figures& f) { return f.where == where; });
@@ -37,8 +38,12 @@ void item_outcome::add(const cell& where, check::verdict v, double worst_ratio, 
     it = cells.end() - 1;
   }
   ++it->calls;
+  count_ratio(it->ratios, worst_ratio);
   // NaN ratios (nothing judged) leave the worst as it was.
-  if (worst_ratio > it->worst_ratio) it->worst_ratio = worst_ratio;
+  if (worst_ratio > it->worst_ratio) {
+    it->worst_ratio = worst_ratio;
+    it->worst_element = worst_element;
+  }
   if (check::is_failure(v)) {
     ++it->failed;
     if (worst_ratio > it->failed_worst_ratio) it->failed_worst_ratio = worst_ratio;
@@ -54,7 +59,9 @@ std::string to_json_line(const item_outcome& o) {
                      {"failed", f.failed},
                      {"worst_ratio", number(f.worst_ratio)},
                      {"failed_worst_ratio", number(f.failed_worst_ratio)},
-                     {"max_ulp", number(f.max_ulp)}});
+                     {"max_ulp", number(f.max_ulp)},
+                     {"ratios", f.ratios},
+                     {"worst_element", f.worst_element}});
   }
   const json j = {{"group", name_of(o.kind)},
                   {"name", o.name},
@@ -86,7 +93,8 @@ item_outcome outcome_from_json(const std::string& text) {
       if (!where) report_error("unknown cell " + c.at("cell").dump());
       o.cells.push_back({*where, c.at("calls").get<int>(), c.at("failed").get<int>(),
                          number_from(c.at("worst_ratio")), number_from(c.at("failed_worst_ratio")),
-                         number_from(c.at("max_ulp"))});
+                         number_from(c.at("max_ulp")), c.at("ratios").get<ratio_histogram>(),
+                         c.at("worst_element").get<std::string>()});
     }
     o.cases = j.at("cases").get<int>();
     o.seconds = j.at("seconds").get<double>();

@@ -9,6 +9,7 @@
 #include "cell.hpp"
 #include "check/level.hpp"
 #include "plan.hpp"
+#include "ratio_histogram.hpp"
 
 namespace bnconform::certify {
 
@@ -20,6 +21,10 @@ struct cell_figures {
   double worst_ratio = 0;
   double failed_worst_ratio = 0;  // over the failing calls only (certify/README.md, "Ratios")
   double max_ulp = 0;
+  ratio_histogram ratios{};  // the calls by their worst ratio (ratio_histogram.hpp)
+  // Where the worst ratio was seen: "y(1, 2, 0, 3) of shape=...", or the generated
+  // case of a property; empty where nothing says.
+  std::string worst_element{};
 };
 
 struct item_outcome {
@@ -43,8 +48,9 @@ struct item_outcome {
     return result == check::verdict::pass || result == check::verdict::ill_posed;
   }
   bool failed() const { return check::is_failure(result); }
-  // A call's figures added to its cell.
-  void add(const cell& where, check::verdict v, double worst_ratio, double max_ulp);
+  // A call's figures added to its cell; `worst_element` says where its worst ratio was.
+  void add(const cell& where, check::verdict v, double worst_ratio, double max_ulp,
+           const std::string& worst_element = {});
 };
 
 std::string to_json_line(const item_outcome& o);

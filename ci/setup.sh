@@ -20,6 +20,7 @@ optional=(
   libonnx-testdata   # ONNX's BatchNormalization node tests (the onnx profile's pin)
   python3-numpy      # runs golden/load_golden.py, the README's loader, under ctest
   clang-14 libclang-rt-14-dev  # the fuzz preset (libFuzzer, ASan, UBSan runtimes); not built in CI
+  chromium           # ctest -L browser: certify's report.html rendered headless
 )
 
 missing=()
@@ -45,5 +46,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${required[@]}"
 for pkg in "${optional[@]}"; do
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "$pkg" ||
-    echo "setup: optional package $pkg could not be installed; its adapter will be switched off" >&2
+    echo "setup: optional package $pkg could not be installed; what needs it is switched off or skipped" >&2
 done

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "certify/certifier.hpp"
+#include "certify/html_report.hpp"
 #include "certify/report.hpp"
 #include "certify/shapes_file.hpp"
 #include "core/error.hpp"
@@ -15,6 +16,7 @@
 #include "kernel_registry.hpp"
 #include "oracle_option.hpp"
 #include "output_file.hpp"
+#include "progress.hpp"
 #include "run_identity.hpp"
 
 namespace bnconform::cli {
@@ -30,6 +32,23 @@ int online_cpus() {
   CPU_ZERO(&set);
   if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
   return std::max(1, CPU_COUNT(&set));
+}
+
+// The bar's state: the items and rounds done, the failures, and the estimate of
+// the certifier (certify::run_progress).
+progress_state progress_of(const certify::run_progress& r) {
+  progress_state state;
+  state.label = "certify";
+  if (r.profiles > 1) {
+    state.label +=
+        " " + r.profile + " " + std::to_string(r.profile_number) + "/" + std::to_string(r.profiles);
+  }
+  state.fraction = r.fraction;
+  state.seconds_left = r.seconds_left;
+  state.counts = std::to_string(r.fixed_done) + "/" + std::to_string(r.fixed_total) + " items";
+  if (r.rounds_done > 0) state.counts += ", " + std::to_string(r.rounds_done) + " rounds";
+  state.counts += ", " + std::to_string(r.failures) + " failed";
+  return state;
 }
 
 }  // namespace
@@ -48,8 +67,9 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
                 "Seconds of property search after the fixed groups (default 20)")
       ->check(CLI::NonNegativeNumber);
   c->add_option("--seed", o.seed, "Seed of every generated case (default 1)");
-  c->add_option("--report", o.report_directory,
-                "Directory for certificate.json, junit.xml and failures/ (created if missing)");
+  c->add_option(
+      "--report", o.report_directory,
+      "Directory for certificate.json, junit.xml, report.html and failures/ (created if missing)");
   c->add_option("--save-failures", o.failures_directory,
                 "Directory for a case file per failing item, which `bnconform check` replays "
                 "(default: REPORTDIR/failures with --report)");
@@ -157,8 +177,15 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
     if (ec) report_error("--report: cannot create '" + o.report_directory + "': " + ec.message());
   }
   if (!failures.directory.empty()) prepare_failure_directory(failures.directory, failures.option);
+  // A terminal gets a bar; a log (CI, a pipe) the plain lines.
+  progress_display display(std::cerr, stderr_is_terminal(), terminal_columns());
+  certify::progress_listener bar;
+  if (display.terminal()) {
+    bar = [&display](const certify::run_progress& r) { display.update(progress_of(r)); };
+  }
   certify::profiles_certification pc =
-      certify::certify_profiles(source, s, profiles, o.only, std::cerr);
+      certify::certify_profiles(source, s, profiles, o.only, display.lines(), bar);
+  display.finish();
   if (!failures.directory.empty()) {
     // Several profiles: each profile's case files in a folder of its own, since
     // item names repeat across profiles.
@@ -179,12 +206,12 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
   std::cout << certify::summary_text(pc) << std::flush;
   if (!o.report_directory.empty()) {
     const std::filesystem::path dir(o.report_directory);
-    write_file_atomically(
-        (dir / "certificate.json").string(),
-        certify::certificate_json(pc, identify_run(o.kernel_name, suite_version, o.command_line)));
+    const certify::run_identity run = identify_run(o.kernel_name, suite_version, o.command_line);
+    write_file_atomically((dir / "certificate.json").string(), certify::certificate_json(pc, run));
     write_file_atomically((dir / "junit.xml").string(), certify::junit_xml(pc));
-    std::cerr << "certify: wrote " << (dir / "certificate.json").string() << " and "
-              << (dir / "junit.xml").string() << '\n';
+    write_file_atomically((dir / "report.html").string(), certify::report_html(pc, run));
+    std::cerr << "certify: wrote " << (dir / "certificate.json").string() << ", "
+              << (dir / "junit.xml").string() << " and " << (dir / "report.html").string() << '\n';
   }
   if (!o.only.empty()) {
     bool all_passed = !pc.rows.empty();

@@ -1,11 +1,10 @@
 #include "fuzz_command.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "fuzz/campaign.hpp"
@@ -13,6 +12,7 @@
 #include "fuzz/replay.hpp"
 #include "kernel_registry.hpp"
 #include "oracle_option.hpp"
+#include "progress.hpp"
 
 namespace bnconform::cli {
 
@@ -79,6 +79,27 @@ std::chrono::milliseconds timeout_of(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
+// The bar's state: the share of the case budget done, or of the time budget spent.
+progress_state progress_of(const fuzz::campaign_progress& p) {
+  progress_state state;
+  state.label = "fuzz";
+  const double cases = static_cast<double>(p.cases);
+  std::ostringstream counts;
+  counts << p.cases;
+  if (p.of) {
+    const double of = static_cast<double>(*p.of);
+    counts << "/" << *p.of;
+    state.fraction = of > 0 ? cases / of : 1.0;
+    state.seconds_left = p.cases > 0 ? p.seconds * (of - cases) / cases : -1;
+  } else {
+    state.fraction = p.seconds + p.seconds_left > 0 ? p.seconds / (p.seconds + p.seconds_left) : 1;
+    state.seconds_left = p.seconds_left;
+  }
+  counts << " cases, " << p.failures << (p.failures == 1 ? " failure" : " failures");
+  state.counts = counts.str();
+  return state;
+}
+
 int execute_campaign(const fuzz_options& o) {
   if (o.kernel_name.empty()) report_error("fuzz: --kernel is required");
   if (o.jobs < 0) report_error("fuzz: --jobs must be >= 0");
@@ -95,23 +116,23 @@ int execute_campaign(const fuzz_options& o) {
   opt.jobs = o.jobs;
   opt.corpus = o.corpus;
   opt.case_timeout = timeout_of(o.timeout_seconds);
-  const bool tty = isatty(STDERR_FILENO) != 0;
+  progress_display display(std::cerr, !o.quiet && stderr_is_terminal(), terminal_columns());
   if (!o.quiet) {
-    opt.on_progress =
-        [tty, last = std::chrono::steady_clock::time_point{}](const std::string& text) mutable {
-          // A terminal gets one line rewritten; a log a line every 10 s.
-          if (tty) {
-            std::cerr << "\r" << text << "   " << std::flush;
-            return;
-          }
-          const auto now = std::chrono::steady_clock::now();
-          if (now - last < std::chrono::seconds(10)) return;
-          last = now;
-          std::cerr << text << "\n";
-        };
+    opt.on_progress = [&display, last = std::chrono::steady_clock::time_point{}](
+                          const fuzz::campaign_progress& p) mutable {
+      // A terminal gets a bar; a log a plain line every 10 s.
+      if (display.terminal()) {
+        display.update(progress_of(p));
+        return;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::seconds(10)) return;
+      last = now;
+      display.line(p.line);
+    };
   }
   const fuzz::campaign_summary s = fuzz::run_campaign(k.get(), opt);
-  if (!o.quiet && tty) std::cerr << "\n";
+  display.finish();
   std::cout << "bnconform fuzz --kernel " << o.kernel_name << " --level " << o.level << " --seed "
             << o.seed << "\n"
             << s.describe();

@@ -277,8 +277,14 @@ campaign_summary run_campaign(const kernel& k, const campaign_options& opt) {
     const clock::time_point now = clock::now();
     if (!opt.on_progress || (!force && now - last_progress < std::chrono::seconds(1))) return;
     last_progress = now;
-    opt.on_progress(progress_line(summary, opt, std::chrono::duration<double>(now - start).count(),
-                                  seconds_left()));
+    campaign_progress state;
+    state.cases = summary.cases;
+    state.of = opt.cases;
+    state.failures = summary.findings.size();
+    state.seconds = std::chrono::duration<double>(now - start).count();
+    state.seconds_left = seconds_left();
+    state.line = progress_line(summary, opt, state.seconds, state.seconds_left);
+    opt.on_progress(state);
   };
 
   if (opt.jobs == 0) {

@@ -26,6 +26,16 @@ inline properties::draw_options long_channel_draw() {
   return d;
 }
 
+// Where a campaign stands: its counts, and the same as one plain line.
+struct campaign_progress {
+  std::uint64_t cases = 0;
+  std::optional<std::uint64_t> of;  // the case budget, if there is one
+  std::size_t failures = 0;
+  double seconds = 0;
+  double seconds_left = 0;  // of the time budget (0 under a case budget)
+  std::string line;         // "fuzz: 120 cases, 40.1 cases/s, 0 failures, 12 s left"
+};
+
 struct campaign_options {
   std::string kernel_name;  // as given to --kernel; recorded in every finding
   check::level level = check::level::strict;
@@ -43,8 +53,8 @@ struct campaign_options {
   // properties' rounds in certify stop at a hundred thousand).
   properties::draw_options draw = long_channel_draw();
   bool record_cases = false;  // fill campaign_summary::indices and repros
-  // Called about once a second with a progress line (may be empty).
-  std::function<void(const std::string&)> on_progress;
+  // Called about once a second with where the campaign stands (may be empty).
+  std::function<void(const campaign_progress&)> on_progress;
 };
 
 struct saved_finding {

@@ -50,6 +50,15 @@ TEST(CertifyCommand, CertifiesTheCpuKernelAndWritesTheReport) {
   EXPECT_EQ(junit.rfind("<?xml", 0), 0u);
   EXPECT_THAT(junit, HasSubstr("<testsuite name=\"degenerate\""));
   EXPECT_THAT(junit, HasSubstr("realistic/shapes:3/4x24x5x5 bf16 channels_last train"));
+  const std::string html = testing::file_text(report / "report.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_THAT(html, HasSubstr("data-verdict=\"certified\">CERTIFIED</span>"));
+  std::size_t cells = 0;
+  for (std::size_t at = html.find("data-cell=\""); at != std::string::npos;
+       at = html.find("data-cell=\"", at + 1)) {
+    ++cells;
+  }
+  EXPECT_EQ(cells, cert.at("cells").size());
 }
 
 TEST(CertifyCommand, AFailingKernelExitsOneWithItsReproLine) {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "certify/certifier.hpp"
 #include "certify/report.hpp"
@@ -17,6 +18,7 @@ namespace bnconform::certify {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 settings quick(check::level level) {
   settings s;
@@ -76,6 +78,18 @@ TEST(Certify, TheCpuKernelIsCertifiedAtStrict) {
   const std::string xml = junit_xml(c);
   EXPECT_THAT(xml, HasSubstr("<testsuite name=\"golden\""));
   EXPECT_THAT(xml, HasSubstr("failures=\"0\""));
+  // Each judged cell has its calls' ratio histogram and the item and element of its
+  // worst ratio, which report.html shows.
+  for (const cell_summary& row : c.cells) {
+    if (!row.declared) continue;
+    int counted = 0;
+    for (const int n : row.ratios) counted += n;
+    EXPECT_GT(counted, 0) << to_string(row.where);
+    EXPECT_LE(counted, row.calls) << to_string(row.where);
+    EXPECT_EQ(row.ratios[ratio_bins - 1], 0) << to_string(row.where);  // none over budget
+    EXPECT_FALSE(row.worst_item.empty()) << to_string(row.where);
+    EXPECT_FALSE(row.worst_element.empty()) << to_string(row.where) << " " << row.worst_item;
+  }
 }
 
 TEST(Certify, TheReferenceKernelIsCertifiedAtStrict) {
@@ -284,6 +298,32 @@ TEST(Certify, ALibraryThatCannotBeLoadedIsNotCertified) {
   EXPECT_FALSE(c.certified);
   EXPECT_THAT(c.load_error, HasSubstr("not a kernel library"));
   EXPECT_THAT(junit_xml(c), HasSubstr("failures=\"1\""));
+}
+
+// A listener (the terminal's progress bar) hears every outcome with the counts and
+// an estimate of the time left, and replaces the periodic count lines; failures
+// still print as lines.
+TEST(Certify, AListenerHearsEveryOutcomeInsteadOfTheCountLines) {
+  settings s = quick(check::level::standard);
+  s.groups = {group::coverage, group::degenerate};
+  s.jobs = 2;
+  std::vector<run_progress> heard;
+  std::ostringstream lines;
+  const certification c = certify(built_in("mutant-flipped-momentum"), s, "", lines,
+                                  [&](const run_progress& r) { heard.push_back(r); });
+  ASSERT_EQ(heard.size(), c.items.size());
+  const run_progress& last = heard.back();
+  EXPECT_EQ(last.fixed_done, c.items.size());
+  EXPECT_EQ(last.fixed_total, c.items.size());
+  EXPECT_GT(last.failures, 0);
+  EXPECT_NEAR(last.seconds_left, 0, 1e-9);  // no property rounds: nothing left
+  EXPECT_NEAR(last.fraction, 1.0, 1e-9);
+  for (std::size_t i = 1; i < heard.size(); ++i) {
+    EXPECT_GE(heard[i].fixed_done, heard[i - 1].fixed_done);
+    EXPECT_GE(heard[i].seconds_left, 0);
+  }
+  EXPECT_THAT(lines.str(), Not(HasSubstr("failed so far")));
+  EXPECT_THAT(lines.str(), HasSubstr("certify: fail coverage/forward-training"));
 }
 
 // The facts certify decides on travel as fields, never as words of a message.

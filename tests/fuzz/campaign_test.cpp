@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/case_runner.hpp"
 #include "core/error.hpp"
@@ -60,6 +61,23 @@ TEST_F(FuzzCampaign, CpuKernelYieldsNothing) {
        {"dtype:f32", "dtype:f64", "dtype:f16", "dtype:bf16", "mode:train", "mode:eval"}) {
     EXPECT_GT(s.classes.count(tag), 0u) << tag << "\n" << s.describe();
   }
+}
+
+// The progress a terminal draws as a bar: the counts, the budget and the plain line.
+TEST_F(FuzzCampaign, ProgressCarriesTheCountsAndThePlainLine) {
+  const kernel cpu(cpu::cpu_kernel());
+  campaign_options opt = options("cpu", 20);
+  std::vector<campaign_progress> heard;
+  opt.on_progress = [&](const campaign_progress& p) { heard.push_back(p); };
+  const campaign_summary s = run_campaign(cpu, opt);
+  ASSERT_FALSE(heard.empty());
+  const campaign_progress& last = heard.back();  // the campaign's end always reports
+  EXPECT_EQ(last.cases, s.cases);
+  ASSERT_TRUE(last.of.has_value());
+  EXPECT_EQ(*last.of, 20u);
+  EXPECT_EQ(last.failures, 0u);
+  EXPECT_GT(last.seconds, 0);
+  EXPECT_EQ(last.line.rfind("fuzz: 20 of 20 cases, ", 0), 0u) << last.line;
 }
 
 const mutants::model& zoo_member(std::string_view name) {
