@@ -88,7 +88,7 @@ KNOWN_PROPERTIES = {"forward-matches-reference", "backward-matches-reference",
 def test_certify_runs_pytorch_from_python_end_to_end(module):
     report = pathlib.Path(os.environ.get("BNCONFORM_TEST_DIR", "/tmp")) / module
     status, out = run("certify", "--kernel", "python:bnconform_kernels." + module, "--level",
-                      "standard", "--budget", "5", "--shapes", "tests/certify/small_shapes.txt",
+                      "standard", "--budget", "2", "--shapes", "tests/certify/small_shapes.txt",
                       "--jobs", "2", "--report", str(report))
     assert status == 1, out
     certificate = json.loads((report / "certificate.json").read_text())
