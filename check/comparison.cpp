@@ -1,6 +1,7 @@
 #include "comparison.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -159,6 +160,8 @@ void judge::element(const char* output, dtype type, const element_at& at, double
   if (std::isfinite(budget) && std::abs(exact) >= std::ldexp(1.0, min_exponent_of(type))) {
     c_.max_ulp = std::max(c_.max_ulp, ulp_error(exact, got, type));
   }
+  double& of_output = ratio_of(output);
+  of_output = std::max(of_output, ratio);
   if (ratio > c_.worst_ratio) {
     c_.worst_ratio = ratio;
     c_.worst_output = output;
@@ -172,6 +175,15 @@ void judge::element(const char* output, dtype type, const element_at& at, double
     if (failures_.empty() || failures_.size() < mismatch_limit) failures_.push_back(text);
     mismatch(text);
   }
+}
+
+double& judge::ratio_of(const char* output) {
+  // Outputs come one after another, each over many elements: one map lookup per run.
+  if (last_output_ == nullptr || std::strcmp(last_output_, output) != 0) {
+    last_output_ = output;
+    last_ratio_ = &c_.worst_ratio_by_output[output];
+  }
+  return *last_ratio_;
 }
 
 void judge::exact(const char* output, dtype type, const element_at& at, double expected, double got,

@@ -4,6 +4,7 @@
 // mismatches printed exactly, and the repro line of the problem.
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct comparison {
   double worst_ratio = 0;                 // error / budget, worst over all judged elements
   std::string worst_output;               // "y", "dx", "running_var", ...
   std::vector<std::int64_t> worst_index;  // full index: (n, c, s1, ...) or (c)
+  // The worst ratio of each output judged by its budget ("y", "save_mean", ...): 0
+  // where every element is exact; outputs judged only by exact rules are absent.
+  std::map<std::string, double> worst_ratio_by_output;
   double max_ulp = 0, max_abs = 0, max_rel = 0;
   std::int64_t elements_judged = 0;
   bool call_rejected = false;  // the call is invalid and the kernel rejected it as it must
@@ -56,6 +60,8 @@ class element_at {
 class judge {
  public:
   judge(const problem& p, level l);
+  judge(const judge&) = delete;  // it holds a pointer into its own comparison
+  judge& operator=(const judge&) = delete;
 
   // A numeric output element: `expected` is the reference's value rounded to the
   // output's dtype and `residual` the rest of the exact value; `budget` the
@@ -79,8 +85,11 @@ class judge {
 
  private:
   void mismatch(const std::string& text);
+  double& ratio_of(const char* output);  // c_.worst_ratio_by_output's entry
   comparison c_;
   std::vector<std::string> failures_;
+  const char* last_output_ = nullptr;
+  double* last_ratio_ = nullptr;
 };
 
 // The full index of a memory index of a data tensor: (n, c, s1, ..., sk).

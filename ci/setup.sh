@@ -18,7 +18,10 @@ optional=(
   libtorch-dev       # libtorch (ATen): a peer kernel to certify and race
   libonnx-dev libprotobuf-dev  # golden import-onnx: ONNX's generated protobuf classes
   libonnx-testdata   # ONNX's BatchNormalization node tests (the onnx profile's pin)
-  python3-numpy      # runs golden/load_golden.py, the README's loader, under ctest
+  python3-numpy      # golden/load_golden.py under ctest; numpy arrays of the bnconform module
+  python3-dev pybind11-dev  # the bnconform Python module and the python: kernel host (python/, impl/python/)
+  python3-pytest     # the Python tests (tests/python, ctest label python)
+  python3-torch      # PyTorch from Python behind the python: host (impl/python/kernels)
   clang-14 libclang-rt-14-dev  # the fuzz preset (libFuzzer, ASan, UBSan runtimes); not built in CI
   chromium           # ctest -L browser: certify's report.html rendered headless
 )

@@ -155,7 +155,7 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
       report_error("--kernel: '" + o.kernel_name + "' is not a file");
     }
     source.library_path = std::filesystem::absolute(o.kernel_name).string();
-  } else {
+  } else if (!is_python_kernel(o.kernel_name)) {
     const std::vector<std::string> names = kernel_names();
     if (std::find(names.begin(), names.end(), o.kernel_name) == names.end()) {
       (void)load_kernel(o.kernel_name, 0);  // says which names there are

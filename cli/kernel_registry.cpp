@@ -55,9 +55,28 @@ std::vector<peer_plugin> peer_plugins() {
   };
 }
 
+// A kernel written in Python, served by the Python kernel host (impl/python/) from
+// the plugin directory.
+loaded_kernel load_python_kernel(const std::string& module) {
+  if (module.empty()) {
+    report_error("--kernel python: names no module (python:PACKAGE.MODULE or python:FILE.py)");
+  }
+#ifdef BNCONFORM_PYTHON_HOST_FILE
+  const std::string host = (plugin_directory() / BNCONFORM_PYTHON_HOST_FILE).string();
+  return {nullptr, std::make_unique<kernel_library>(host, module)};
+#else
+  report_error("--kernel python:" + module +
+               ": this build has no Python kernel host (install python3-dev and pybind11-dev, "
+               "see ci/setup.sh, and configure again)");
+#endif
+}
+
 }  // namespace
 
+bool is_python_kernel(std::string_view name) { return name.starts_with(python_prefix); }
+
 bool is_kernel_path(std::string_view name) {
+  if (is_python_kernel(name)) return false;
   return name.find('/') != std::string_view::npos || name.ends_with(".so");
 }
 
@@ -83,11 +102,18 @@ std::string kernel_option_help(const std::string& default_name) {
   const std::vector<std::string> names = kernel_names();
   for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : ", ") + names[i];
   text += ") or the path of a kernel shared library";
+#ifdef BNCONFORM_PYTHON_HOST_FILE
+  text += ", or python:MODULE (a kernel written in Python: a module name or a .py file)";
+#endif
   if (!default_name.empty()) text += " (default " + default_name + ")";
   return text;
 }
 
 loaded_kernel load_kernel(const std::string& name, int precision_bits) {
+  if (is_python_kernel(name)) {
+    if (precision_bits != 0) report_error("--precision applies to the reference kernel only");
+    return load_python_kernel(name.substr(python_prefix.size()));
+  }
   if (is_kernel_path(name)) {
     if (precision_bits != 0) {
       report_error("--precision applies to the reference kernel only, not to " + name);

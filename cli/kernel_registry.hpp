@@ -25,7 +25,11 @@ class loaded_kernel {
   std::unique_ptr<kernel_library> library_;
 };
 
-// Anything with a '/' or ending in ".so" names a library file.
+// The prefix of a kernel written in Python: python:PACKAGE.MODULE or python:FILE.py.
+inline constexpr std::string_view python_prefix = "python:";
+bool is_python_kernel(std::string_view name);
+
+// Anything else with a '/' or ending in ".so" names a library file.
 bool is_kernel_path(std::string_view name);
 
 // Every built-in name load_kernel knows, in the order a user is told them.

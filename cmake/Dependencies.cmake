@@ -47,3 +47,29 @@ if(DEFINED CMAKE_CUDA_COMPILER AND EXISTS "${CMAKE_CUDA_COMPILER}")
 else()
   message(STATUS "bnconform: CUDA not found: switched off (expected /usr/local/cuda/bin/nvcc)")
 endif()
+
+# Python: the `bnconform` module (python/) and the python: kernel host
+# (impl/python/). Debian's interpreter by default: the first python3 on PATH may be
+# another one, without Debian's numpy, pytest and torch. The asan preset turns this
+# off (CMakePresets.json).
+option(BNCONFORM_PYTHON "Build the Python module and the Python kernel host" ON)
+if(BNCONFORM_PYTHON)
+  if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "The Python interpreter (Debian's)")
+  endif()
+  find_package(Python3 3.9 QUIET COMPONENTS Interpreter Development.Module Development.Embed)
+  if(Python3_FOUND)
+    find_package(pybind11 2.6 QUIET CONFIG)
+  endif()
+  if(Python3_FOUND AND pybind11_FOUND)
+    set(BNCONFORM_HAVE_PYTHON TRUE)
+    message(STATUS "bnconform: Python ${Python3_VERSION} (${Python3_EXECUTABLE}) and pybind11 "
+      "${pybind11_VERSION} found: the bnconform module and the python: kernel host enabled")
+  else()
+    message(STATUS "bnconform: Python 3 development files or pybind11 not found: the bnconform "
+      "module and the python: kernel host switched off (install python3-dev pybind11-dev, see "
+      "ci/setup.sh)")
+  endif()
+else()
+  message(STATUS "bnconform: BNCONFORM_PYTHON=OFF: the bnconform module and the python: kernel host switched off")
+endif()

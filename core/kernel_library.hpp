@@ -14,6 +14,9 @@ class kernel_library {
   // Throws bnconform::error: not a loadable library, symbol missing, NULL
   // description, wrong ABI version.
   explicit kernel_library(const std::string& path);
+  // A kernel host's kernel (kernel_host.hpp): the kernel named `argument`, served by
+  // the host library at `path`. Throws bnconform::error with the host's reason.
+  kernel_library(const std::string& path, const std::string& argument);
   ~kernel_library();
   kernel_library(const kernel_library&) = delete;
   kernel_library& operator=(const kernel_library&) = delete;
@@ -22,6 +25,8 @@ class kernel_library {
   const std::string& path() const { return path_; }
 
  private:
+  void open();
+
   std::string path_;
   void* handle_ = nullptr;
   std::unique_ptr<bnconform::kernel> kernel_;
