@@ -124,21 +124,10 @@ malformed_call one_value_per_channel(bool backward) {
   return c;
 }
 
-template <class Args>
-malformed_call null_buffer(std::string_view clause, bool backward, void* Args::*member,
+// `Field` is void* for an output (or an in/out buffer), const void* for an input.
+template <class Args, class Field>
+malformed_call null_buffer(std::string_view clause, bool backward, Field Args::*member,
                            base_mode mode = base_mode::any) {
-  malformed_call c;
-  c.clause = clause;
-  c.backward = backward;
-  c.mode = mode;
-  const std::string field(clause.substr(0, clause.size() - std::string_view("_not_null").size()));
-  c.variants = {on_args<Args>(field + " = NULL", [member](Args& a) { a.*member = nullptr; })};
-  return c;
-}
-
-template <class Args>
-malformed_call null_input(std::string_view clause, bool backward, const void* Args::*member,
-                          base_mode mode = base_mode::any) {
   malformed_call c;
   c.clause = clause;
   c.backward = backward;
@@ -172,10 +161,10 @@ std::vector<malformed_call> forward_calls() {
   std::vector<malformed_call> out = descriptor_calls(false);
   out.push_back(args_null(false));
   out.push_back(short_args<a>(false));
-  out.push_back(null_input<a>("x_not_null", false, &a::x));
+  out.push_back(null_buffer<a>("x_not_null", false, &a::x));
   out.push_back(null_buffer<a>("y_not_null", false, &a::y));
-  out.push_back(null_input<a>("gamma_not_null", false, &a::gamma));
-  out.push_back(null_input<a>("beta_not_null", false, &a::beta));
+  out.push_back(null_buffer<a>("gamma_not_null", false, &a::gamma));
+  out.push_back(null_buffer<a>("beta_not_null", false, &a::beta));
   out.push_back(null_buffer<a>("running_mean_not_null", false, &a::running_mean));
   out.push_back(null_buffer<a>("running_var_not_null", false, &a::running_var));
   out.push_back(null_buffer<a>("save_mean_not_null", false, &a::save_mean, base_mode::training));
@@ -217,18 +206,18 @@ std::vector<malformed_call> backward_calls() {
   std::vector<malformed_call> out = descriptor_calls(true);
   out.push_back(args_null(true));
   out.push_back(short_args<a>(true));
-  out.push_back(null_input<a>("x_not_null", true, &a::x));
-  out.push_back(null_input<a>("dy_not_null", true, &a::dy));
+  out.push_back(null_buffer<a>("x_not_null", true, &a::x));
+  out.push_back(null_buffer<a>("dy_not_null", true, &a::dy));
   out.push_back(null_buffer<a>("dx_not_null", true, &a::dx));
-  out.push_back(null_input<a>("gamma_not_null", true, &a::gamma));
+  out.push_back(null_buffer<a>("gamma_not_null", true, &a::gamma));
   out.push_back(null_buffer<a>("dgamma_not_null", true, &a::dgamma));
   out.push_back(null_buffer<a>("dbeta_not_null", true, &a::dbeta));
-  out.push_back(null_input<a>("save_mean_not_null", true, &a::save_mean, base_mode::training));
-  out.push_back(null_input<a>("save_invstd_not_null", true, &a::save_invstd, base_mode::training));
+  out.push_back(null_buffer<a>("save_mean_not_null", true, &a::save_mean, base_mode::training));
+  out.push_back(null_buffer<a>("save_invstd_not_null", true, &a::save_invstd, base_mode::training));
   out.push_back(
-      null_input<a>("running_mean_not_null", true, &a::running_mean, base_mode::eval_tracked));
+      null_buffer<a>("running_mean_not_null", true, &a::running_mean, base_mode::eval_tracked));
   out.push_back(
-      null_input<a>("running_var_not_null", true, &a::running_var, base_mode::eval_tracked));
+      null_buffer<a>("running_var_not_null", true, &a::running_var, base_mode::eval_tracked));
   out.push_back(one_value_per_channel(true));
   return out;
 }
