@@ -229,6 +229,23 @@ std::int64_t problem::offset(std::int64_t n, std::int64_t c, std::int64_t s) con
                                              : (n * spatial + s) * channels() + c;
 }
 
+std::vector<std::int64_t> problem::element_strides() const {
+  const std::size_t rank = f_.shape.size();
+  std::vector<std::int64_t> strides(rank);
+  std::int64_t s = 1;
+  const std::size_t innermost = f_.layout == layout::channels_first ? 0 : 2;
+  if (f_.layout == layout::channels_last) {
+    strides[1] = s;
+    s *= f_.shape[1];
+  }
+  for (std::size_t d = rank; d-- > innermost;) {
+    strides[d] = s;
+    s *= f_.shape[d];
+  }
+  if (f_.layout == layout::channels_last) strides[0] = s;
+  return strides;
+}
+
 std::int64_t problem::channel_of(std::int64_t memory_index) const {
   if (f_.layout == layout::channels_last) return memory_index % channels();
   return (memory_index / spatial_size()) % channels();

@@ -71,6 +71,9 @@ class problem {
   bool uses_batch_statistics() const;
   // Memory offset of logical element (n, c, s), s the row-major spatial index.
   std::int64_t offset(std::int64_t n, std::int64_t c, std::int64_t s) const;
+  // The element strides of a data tensor over the logical dims (N, C, S1, ...): row
+  // major over (N, C, S...) or (N, S..., C) as the layout says.
+  std::vector<std::int64_t> element_strides() const;
   // The channel of the element at a memory offset of a data tensor.
   std::int64_t channel_of(std::int64_t memory_index) const;
 

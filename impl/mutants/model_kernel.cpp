@@ -258,7 +258,9 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
     // that of values near overflow overflow); in between the scaled arithmetic
     // gives the same bits as the unscaled one.
     const T scale = batch_stats ? scale_of(v) : static_cast<T>(1);
-    for (T& value : v) value *= scale;
+    if (scale != 1) {
+      for (T& value : v) value *= scale;
+    }
     double mean = 0, var = 0;
     if (batch_stats) {
       statistics(mo, v, mean, var);

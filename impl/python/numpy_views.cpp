@@ -7,24 +7,9 @@ namespace bnconform::python_host {
 namespace {
 
 std::vector<py::ssize_t> byte_strides(const problem& p) {
-  const auto rank = static_cast<std::size_t>(p.rank());
-  const auto shape = p.shape();
-  std::vector<py::ssize_t> strides(rank);
-  auto s = static_cast<py::ssize_t>(size_of(p.data_type()));
-  if (p.layout() == layout::channels_first) {
-    for (std::size_t d = rank; d-- > 0;) {
-      strides[d] = s;
-      s *= shape[d];
-    }
-  } else {
-    strides[1] = s;
-    s *= shape[1];
-    for (std::size_t d = rank; d-- > 2;) {
-      strides[d] = s;
-      s *= shape[d];
-    }
-    strides[0] = s;
-  }
+  std::vector<py::ssize_t> strides;
+  const auto width = static_cast<py::ssize_t>(size_of(p.data_type()));
+  for (const std::int64_t s : p.element_strides()) strides.push_back(s * width);
   return strides;
 }
 

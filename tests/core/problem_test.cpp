@@ -570,5 +570,33 @@ TEST(ProblemAbi, FromAbiRejectsMalformedDescriptors) {
   EXPECT_FALSE(from_abi(d).momentum().has_value());
 }
 
+// The element strides place every element where offset() does, in both layouts and
+// at every rank.
+TEST(ProblemTest, ElementStridesAgreeWithOffset) {
+  for (const char* text :
+       {"shape=3x4", "shape=3x4,layout=cl", "shape=2x3x5", "shape=2x3x5,layout=cl", "shape=2x3x4x5",
+        "shape=2x3x4x5,layout=cl", "shape=2x3x2x4x5,layout=cl"}) {
+    const problem p = problem::parse(text);
+    const std::vector<std::int64_t> strides = p.element_strides();
+    ASSERT_EQ(strides.size(), static_cast<std::size_t>(p.rank())) << text;
+    const auto shape = p.shape();
+    for (std::int64_t n = 0; n < p.batch(); ++n) {
+      for (std::int64_t c = 0; c < p.channels(); ++c) {
+        for (std::int64_t s = 0; s < p.spatial_size(); ++s) {
+          // s as the row-major index over S1, ..., Sk.
+          std::int64_t index = n * strides[0] + c * strides[1];
+          std::int64_t rest = s;
+          for (int d = p.rank() - 1; d >= 2; --d) {
+            index +=
+                (rest % shape[static_cast<std::size_t>(d)]) * strides[static_cast<std::size_t>(d)];
+            rest /= shape[static_cast<std::size_t>(d)];
+          }
+          EXPECT_EQ(index, p.offset(n, c, s)) << text;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bnconform

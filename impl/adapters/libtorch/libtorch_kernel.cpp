@@ -29,36 +29,13 @@ at::ScalarType scalar_type_of(dtype t) {
   throw call_failure(BNC_STATUS_UNSUPPORTED, "libtorch 1.13 has no f16 batch norm on the CPU");
 }
 
-// Strides of the problem's layout in elements: channels-last is row-major over
-// (N, S..., C). For rank 4 and 5 these are exactly ATen's channels_last and
-// channels_last_3d memory formats, so ATen takes its channels-last kernels.
-std::vector<std::int64_t> strides_of(const problem& p) {
-  const auto rank = static_cast<std::size_t>(p.rank());
-  const auto shape = p.shape();
-  std::vector<std::int64_t> strides(rank);
-  std::int64_t s = 1;
-  if (p.layout() == layout::channels_first) {
-    for (std::size_t d = rank; d-- > 0;) {
-      strides[d] = s;
-      s *= shape[d];
-    }
-  } else {
-    strides[1] = s;
-    s *= shape[1];
-    for (std::size_t d = rank; d-- > 2;) {
-      strides[d] = s;
-      s *= shape[d];
-    }
-    strides[0] = s;
-  }
-  return strides;
-}
-
 // A view of a caller's buffer; ATen neither owns nor frees it. Inputs are never
-// written by the ATen calls below, hence the const_cast.
+// written by the ATen calls below, hence the const_cast. The problem's element
+// strides: for rank 4 and 5 channels-last they are exactly ATen's channels_last and
+// channels_last_3d memory formats, so ATen takes its channels-last kernels.
 at::Tensor data_view(const problem& p, const void* data) {
   const std::vector<std::int64_t> sizes(p.shape().begin(), p.shape().end());
-  return at::from_blob(const_cast<void*>(data), sizes, strides_of(p),
+  return at::from_blob(const_cast<void*>(data), sizes, p.element_strides(),
                        at::TensorOptions().dtype(scalar_type_of(p.data_type())));
 }
 

@@ -46,25 +46,9 @@ dnnl::memory::data_type data_type_of(dtype t) {
 // The tensor in the problem's layout, by explicit strides: channels-first is
 // row-major over (N, C, S...), channels-last row-major over (N, S..., C).
 dnnl::memory::desc data_desc(const problem& p) {
-  const int rank = p.rank();
   dnnl::memory::dims dims(p.shape().begin(), p.shape().end());
-  dnnl::memory::dims strides(static_cast<std::size_t>(rank));
-  if (p.layout() == layout::channels_first) {
-    std::int64_t s = 1;
-    for (int d = rank - 1; d >= 0; --d) {
-      strides[static_cast<std::size_t>(d)] = s;
-      s *= dims[static_cast<std::size_t>(d)];
-    }
-  } else {
-    std::int64_t s = 1;
-    strides[1] = s;
-    s *= dims[1];
-    for (int d = rank - 1; d >= 2; --d) {
-      strides[static_cast<std::size_t>(d)] = s;
-      s *= dims[static_cast<std::size_t>(d)];
-    }
-    strides[0] = s;
-  }
+  const std::vector<std::int64_t> element_strides = p.element_strides();
+  const dnnl::memory::dims strides(element_strides.begin(), element_strides.end());
   return dnnl::memory::desc(dims, data_type_of(p.data_type()), strides);
 }
 
