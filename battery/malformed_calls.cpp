@@ -1,8 +1,12 @@
 #include "malformed_calls.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
+#include <functional>
 #include <limits>
+#include <memory>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -156,6 +160,111 @@ malformed_call args_null(bool backward) {
   return c;
 }
 
+// The call's shape, as the problem edit sees it just before the arguments' edit:
+// the views' clauses build strides of the call's rank.
+struct shape_seen {
+  std::vector<std::int64_t> shape;
+  std::vector<std::int64_t> strides;  // what the arguments point to during the call
+  // Dense channels-first strides of the shape.
+  std::vector<std::int64_t> dense() const {
+    std::vector<std::int64_t> s(shape.size(), 1);
+    for (std::size_t d = shape.size(); d-- > 1;) s[d - 1] = s[d] * shape[d];
+    return s;
+  }
+  // The first dimension of extent > 1 (the coverage problems have several).
+  std::size_t long_dimension() const {
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+      if (shape[d] > 1) return d;
+    }
+    return 0;
+  }
+};
+
+// A variant that gives x (forward and backward) strides made from the call's shape.
+malformed_variant on_x_strides(
+    std::string what, bool backward,
+    std::function<void(const shape_seen&, std::vector<std::int64_t>&)> make) {
+  return {std::move(what), [backward, make = std::move(make)](call_edit& c, module_state&) {
+            auto seen = std::make_shared<shape_seen>();
+            c.problem = [seen](bnc_problem&, std::span<std::int64_t> shape) {
+              seen->shape.assign(shape.begin(), shape.end());
+            };
+            const auto point = [seen, make](const std::int64_t*& x_strides) {
+              seen->strides = seen->dense();
+              make(*seen, seen->strides);
+              x_strides = seen->strides.data();
+            };
+            if (backward) {
+              c.backward = [point](bnc_backward_args& a) { point(a.x_strides); };
+            } else {
+              c.forward = [point](bnc_forward_args& a) { point(a.x_strides); };
+            }
+          }};
+}
+
+// The views' and the communicator's clauses (ABI 1.1), both directions.
+std::vector<malformed_call> abi_1_1_calls(bool backward) {
+  std::vector<malformed_call> out;
+  const auto add = [&](std::string_view clause, base_mode mode,
+                       std::vector<malformed_variant> variants) {
+    malformed_call c;
+    c.clause = clause;
+    c.backward = backward;
+    c.mode = mode;
+    c.abi_1_1 = true;
+    c.variants = std::move(variants);
+    out.push_back(std::move(c));
+  };
+  add("strides_not_negative", base_mode::any,
+      {on_x_strides("x stride of N negative", backward,
+                    [](const shape_seen&, std::vector<std::int64_t>& s) { s[0] = -s[0]; })});
+  add("strides_span_fits", base_mode::any,
+      {on_x_strides("x stride of a long dimension 2^61", backward,
+                    [](const shape_seen& seen, std::vector<std::int64_t>& s) {
+                      s[seen.long_dimension()] = std::int64_t{1} << 61;
+                    })});
+  add("strides_not_overlapping", base_mode::any,
+      {on_x_strides("x stride 0 on a dimension of extent > 1", backward,
+                    [](const shape_seen& seen, std::vector<std::int64_t>& s) {
+                      s[seen.long_dimension()] = 0;
+                    }),
+       on_x_strides("every x stride 1", backward,
+                    [](const shape_seen&, std::vector<std::int64_t>& s) {
+                      std::fill(s.begin(), s.end(), 1);
+                    })});
+  if (backward) {
+    add("outputs_alias_exactly_or_not_at_all", base_mode::any,
+        {on_args<bnc_backward_args>("dx = x",
+                                    [](bnc_backward_args& a) { a.dx = const_cast<void*>(a.x); })});
+  } else {
+    add("outputs_alias_exactly_or_not_at_all", base_mode::any,
+        {on_args<bnc_forward_args>("y = x + one element", [](bnc_forward_args& a) {
+          a.y = static_cast<std::byte*>(const_cast<void*>(a.x)) + 8;
+        })});
+  }
+  // A communicator no rank could have: size 0, or a rank past the size.
+  static const auto sum = [](void*, void*, std::int64_t, bnc_element) { return BNC_STATUS_OK; };
+  static const auto gather = [](void*, const void*, void*, std::int64_t, bnc_element) {
+    return BNC_STATUS_OK;
+  };
+  static const bnc_communicator size_0{sizeof(bnc_communicator), 0, 0, nullptr, sum, gather};
+  static const bnc_communicator rank_past{sizeof(bnc_communicator), 2, 2, nullptr, sum, gather};
+  std::vector<malformed_variant> communicators;
+  for (const bnc_communicator* c : {&size_0, &rank_past}) {
+    const std::string what =
+        "communicator rank " + std::to_string(c->rank) + " of size " + std::to_string(c->size);
+    if (backward) {
+      communicators.push_back(
+          on_args<bnc_backward_args>(what, [c](bnc_backward_args& a) { a.communicator = c; }));
+    } else {
+      communicators.push_back(
+          on_args<bnc_forward_args>(what, [c](bnc_forward_args& a) { a.communicator = c; }));
+    }
+  }
+  add("communicator_well_formed", base_mode::training, std::move(communicators));
+  return out;
+}
+
 std::vector<malformed_call> forward_calls() {
   using a = bnc_forward_args;
   std::vector<malformed_call> out = descriptor_calls(false);
@@ -177,6 +286,7 @@ std::vector<malformed_call> forward_calls() {
   counter_null.variants = {on_args<a>("num_batches_tracked = NULL",
                                       [](a& args) { args.num_batches_tracked = nullptr; })};
   out.push_back(std::move(counter_null));
+  for (malformed_call& c : abi_1_1_calls(false)) out.push_back(std::move(c));
 
   malformed_call counter_range;
   counter_range.clause = "counter_in_range";
@@ -218,6 +328,7 @@ std::vector<malformed_call> backward_calls() {
       null_buffer<a>("running_mean_not_null", true, &a::running_mean, base_mode::eval_tracked));
   out.push_back(
       null_buffer<a>("running_var_not_null", true, &a::running_var, base_mode::eval_tracked));
+  for (malformed_call& c : abi_1_1_calls(true)) out.push_back(std::move(c));
   out.push_back(one_value_per_channel(true));
   return out;
 }

@@ -42,6 +42,9 @@ struct malformed_call {
   state_rule state = state_rule::any;
   // m == 1 is an error only in the pytorch and onnx profiles (docs/semantics.md).
   bool pytorch_and_onnx_only = false;
+  // The clause reads an argument of ABI 1.1 (strides, the communicator), which a
+  // 1.0 kernel cannot see: such a kernel is not sent the call.
+  bool abi_1_1 = false;
   std::vector<malformed_variant> variants;
 
   // "forward/eps_finite_nonnegative"

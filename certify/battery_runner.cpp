@@ -112,11 +112,46 @@ void run_realistic_item(const kernel& k, const item& it, const settings& s, item
   }
 }
 
+// A problem with views (battery/view_cases.hpp): forward and backward, training and
+// eval, each where the kernel declares the call and takes the views; judged as the
+// same dense call would be.
+void run_views_item(const kernel& k, const item& it, const settings& s, item_outcome& o) {
+  const problem trained = problem::parse(it.subject);
+  const properties::case_inputs in = inputs_for(trained, s.seed);
+  std::string not_taken;
+  for (const mode md : {mode::training, mode::eval}) {
+    const problem p = trained.with_mode(md);
+    for (const bool backward : {false, true}) {
+      const std::string why = k.unsupported_reason(p, backward);
+      if (!why.empty()) {
+        if (not_taken.empty()) not_taken = why;
+        continue;
+      }
+      const check::comparison cmp =
+          backward ? check::run_backward(k, p, in.x, in.dy, in.state, compare_options(s))
+                   : check::run_forward(k, p, in.x, in.state, compare_options(s));
+      o.add(cell_of(p, backward), cmp.result, cmp.worst_ratio, cmp.max_ulp,
+            worst_element_of(cmp, p));
+      ++o.cases;
+      fold(o, cmp, std::string(backward ? "backward" : "forward") + " " + std::string(name_of(md)));
+    }
+  }
+  if (o.cases == 0) {
+    o.result = check::verdict::unsupported;
+    o.reason = not_taken;
+  }
+}
+
 // A clause's malformed calls, broken from the coverage problem of the first declared
 // cell of the call's base operation.
 void run_malformed_item(const kernel& k, const item& it, const settings& s, item_outcome& o) {
   const battery::malformed_call* mc = battery::find_malformed_call(it.subject);
   if (mc == nullptr) report_error("malformed: no call named '" + it.subject + "'");
+  if (mc->abi_1_1 && k.abi_minor() < 1) {
+    o.result = check::verdict::unsupported;
+    o.reason = "the kernel is built for ABI 1.0, which has no such argument";
+    return;
+  }
   const std::uint32_t op = battery::base_operation(*mc, k.capabilities());
   const std::vector<cell> cells = all_cells();
   const auto where = std::find_if(cells.begin(), cells.end(), [&](const cell& c) {
@@ -268,6 +303,7 @@ item_outcome run_item(const kernel& k, const item& it, const repro_context& r,
     switch (it.kind) {
       case group::coverage: run_coverage(k, it, *r.options, o); break;
       case group::malformed: run_malformed_item(k, it, *r.options, o); break;
+      case group::views: run_views_item(k, it, *r.options, o); break;
       case group::degenerate: run_degenerate_item(k, it, *r.options, o); break;
       case group::reproducibility: run_reproducibility_item(it, r, o); break;
       case group::golden: run_golden_item(k, it, *r.options, o); break;

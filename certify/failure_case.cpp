@@ -136,7 +136,7 @@ case_file realistic_case_file(const item& it, const certification& c) {
   const bnc_capabilities& caps = c.identity.capabilities;
   const bool rank_ok = g.p.rank() >= caps.min_rank && g.p.rank() <= caps.max_rank;
   case_file out = with_state(g.p, in.state);
-  out.description = "certify's realistic item " + it.name;
+  out.description = "certify's item " + it.name;
   if (rank_ok && declared(caps, cell_of(g.p, false))) {
     out.steps.push_back(forward_step(g.p, g.p, in.x));
   }
@@ -177,7 +177,7 @@ failure_case failure_case_of(const item_outcome& o, const std::vector<item>& fix
   } else if (it->kind == group::golden) {
     replay = golden::read_golden_file(it->subject).inputs;
     replay->finding.reset();
-  } else if (it->kind == group::realistic && !it->subject.empty()) {
+  } else if (it->kind == group::views || (it->kind == group::realistic && !it->subject.empty())) {
     replay = realistic_case_file(*it, c);
   } else if (it->kind == group::realistic) {
     f.why_none = "the kernel declares nothing the realistic group can run";

@@ -6,6 +6,7 @@
 
 #include "battery/degenerate_catalog.hpp"
 #include "battery/malformed_calls.hpp"
+#include "battery/view_cases.hpp"
 #include "cell.hpp"
 #include "core/error.hpp"
 #include "core/splitmix64.hpp"
@@ -18,9 +19,9 @@ namespace bnconform::certify {
 
 namespace {
 
-constexpr std::array<group, 8> groups{group::coverage,        group::malformed, group::degenerate,
-                                      group::reproducibility, group::golden,    group::gradient,
-                                      group::realistic,       group::properties};
+constexpr std::array<group, 9> groups{group::coverage,   group::malformed,       group::views,
+                                      group::degenerate, group::reproducibility, group::golden,
+                                      group::gradient,   group::realistic,       group::properties};
 
 bool wanted(const settings& s, group g) {
   return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
@@ -61,6 +62,7 @@ std::string_view name_of(group g) {
   switch (g) {
     case group::coverage: return "coverage";
     case group::malformed: return "malformed";
+    case group::views: return "views";
     case group::degenerate: return "degenerate";
     case group::reproducibility: return "reproducibility";
     case group::golden: return "golden";
@@ -78,8 +80,8 @@ group parse_group(std::string_view text) {
     if (name_of(g) == text) return g;
   }
   report_error("unknown group '" + std::string(text) +
-               "' (groups: coverage, malformed, degenerate, reproducibility, golden, gradient, "
-               "realistic, properties)");
+               "' (groups: coverage, malformed, views, degenerate, reproducibility, golden, "
+               "gradient, realistic, properties)");
 }
 
 plan make_plan(const bnc_capabilities& caps, const settings& s) {
@@ -94,6 +96,17 @@ plan make_plan(const bnc_capabilities& caps, const settings& s) {
     for (const battery::malformed_call& mc : battery::malformed_calls()) {
       if (battery::applies_to(mc, caps, profile_of(s))) {
         out.fixed.push_back({group::malformed, "malformed/" + mc.name(), mc.name()});
+      }
+    }
+  }
+  if (wanted(s, group::views)) {
+    // Every declared dtype, in the certified profile; whether the kernel takes each
+    // view is its features' business (the item says unsupported, and why).
+    for (const dtype t : {dtype::f64, dtype::f32, dtype::f16, dtype::bf16}) {
+      if ((caps.dtypes & BNC_BIT(to_abi(t))) == 0) continue;
+      for (const battery::view_case& vc : battery::view_cases(t, profile_of(s))) {
+        out.fixed.push_back({group::views, "views/" + vc.name + "/" + std::string(name_of(t)),
+                             vc.prob.to_string()});
       }
     }
   }

@@ -1,5 +1,5 @@
 #pragma once
-// What certify runs: a fixed list of items (coverage, malformed, degenerate,
+// What certify runs: a fixed list of items (coverage, malformed, views, degenerate,
 // reproducibility, golden, gradient, realistic),
 // then rounds of the properties for as long as the budget lasts. The plan is made
 // in the certifier's own process from the kernel's declared capabilities; items
@@ -19,6 +19,7 @@ namespace bnconform::certify {
 enum class group : std::uint8_t {
   coverage,
   malformed,
+  views,
   degenerate,
   reproducibility,
   golden,
@@ -55,7 +56,7 @@ struct settings {
 // One fixed item. `subject` names what it runs: a cell (coverage), a catalog case
 // (degenerate), a file (golden), a problem string (gradient, realistic), a malformed
 // call ("forward/eps_finite_nonnegative", battery/malformed_calls.hpp), a problem
-// string (reproducibility).
+// string (reproducibility), a problem string with its views (views).
 struct item {
   group kind = group::coverage;
   std::string name;     // unique in the plan, shown in reports: "degenerate/nan-in-channel"

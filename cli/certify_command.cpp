@@ -82,7 +82,7 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
   c->add_flag("--fail-fast", o.fail_fast, "Stop at the first failing item");
   c->add_option("--only", o.only, "Run one item by its report name (the repro lines use this)");
   c->add_option("--groups", o.groups,
-                "Run only these groups: coverage, malformed, degenerate, reproducibility, "
+                "Run only these groups: coverage, malformed, views, degenerate, reproducibility, "
                 "golden, gradient, realistic, properties")
       ->delimiter(',');
   c->add_option("--golden", o.golden_directory, "Directory of golden files")

@@ -100,8 +100,25 @@ std::uint64_t sentinel_bits(dtype t) {
 }
 
 guarded_buffer::guarded_buffer(memory_space& space, std::string name, role r,
-                               const tensor& contents)
+                               const tensor& contents, const storage_view* view)
     : space_(space), name_(std::move(name)), role_(r), original_(contents) {
+  if (view != nullptr) {
+    if (static_cast<std::int64_t>(view->offsets.size()) != contents.size()) {
+      report_error(name_ + ": the view has " + std::to_string(view->offsets.size()) +
+                   " offsets for " + std::to_string(contents.size()) + " elements");
+    }
+    offsets_ = view->offsets;
+    original_ = tensor(contents.type(), view->storage_size);
+    fill_sentinel(original_);
+    if (role_ != role::output) {
+      const std::size_t width = size_of(contents.type());
+      auto* to = static_cast<std::byte*>(original_.data());
+      const auto* from = static_cast<const std::byte*>(contents.data());
+      for (std::size_t i = 0; i < offsets_.size(); ++i) {
+        std::memcpy(to + static_cast<std::size_t>(offsets_[i]) * width, from + i * width, width);
+      }
+    }
+  }
   if (role_ == role::output) fill_sentinel(original_);
   const std::size_t bytes = original_.byte_size();
   if (in_host_memory(space_)) {
@@ -149,6 +166,7 @@ tensor guarded_buffer::collect(bool must_be_written, std::vector<guard_finding>&
 
   tensor result(original_.type(), original_.size());
   space_.download(result.data(), base_ + canary_bytes, bytes);
+  if (!offsets_.empty()) check_padding(result, findings, must_be_untouched);
   if (role_ == role::input && !result.bitwise_equal(original_)) {
     std::int64_t changed = 0;
     std::int64_t first = -1;
@@ -188,22 +206,65 @@ tensor guarded_buffer::collect(bool must_be_written, std::vector<guard_finding>&
     const std::size_t width = size_of(result.type());
     const std::uint64_t sentinel = sentinel_bits(result.type());
     const auto* p = static_cast<const std::byte*>(result.data());
+    const std::int64_t elements =
+        offsets_.empty() ? result.size() : static_cast<std::int64_t>(offsets_.size());
     std::int64_t unwritten = 0;
     std::int64_t first = -1;
-    for (std::int64_t i = 0; i < result.size(); ++i) {
-      if (read_bits(p + i * static_cast<std::ptrdiff_t>(width), width) == sentinel) {
+    for (std::int64_t i = 0; i < elements; ++i) {
+      const std::int64_t at = offsets_.empty() ? i : offsets_[static_cast<std::size_t>(i)];
+      if (read_bits(p + at * static_cast<std::ptrdiff_t>(width), width) == sentinel) {
         if (first < 0) first = i;
         ++unwritten;
       }
     }
     if (unwritten != 0) {
       findings.push_back({guard_kind::unwritten, name_,
-                          std::to_string(unwritten) + " of " + std::to_string(result.size()) +
+                          std::to_string(unwritten) + " of " + std::to_string(elements) +
                               " element(s) never written, first at memory index " +
                               std::to_string(first)});
     }
   }
-  return result;
+  return offsets_.empty() ? result : gather(result);
+}
+
+tensor guarded_buffer::gather(const tensor& storage) const {
+  tensor dense(storage.type(), static_cast<std::int64_t>(offsets_.size()));
+  const std::size_t width = size_of(storage.type());
+  const auto* from = static_cast<const std::byte*>(storage.data());
+  auto* to = static_cast<std::byte*>(dense.data());
+  for (std::size_t i = 0; i < offsets_.size(); ++i) {
+    std::memcpy(to + i * width, from + static_cast<std::size_t>(offsets_[i]) * width, width);
+  }
+  return dense;
+}
+
+void guarded_buffer::check_padding(const tensor& storage, std::vector<guard_finding>& findings,
+                                   bool must_be_untouched) const {
+  // An in-place buffer of a failing call must hold its input still, every element.
+  if (role_ == role::in_place && must_be_untouched && !storage.bitwise_equal(original_)) {
+    findings.push_back({guard_kind::written_on_failure, name_,
+                        "the buffer the call was to overwrite in place changed"});
+  }
+  std::vector<bool> element(static_cast<std::size_t>(storage.size()), false);
+  for (std::int64_t at : offsets_) element[static_cast<std::size_t>(at)] = true;
+  const std::size_t width = size_of(storage.type());
+  const auto* now = static_cast<const std::byte*>(storage.data());
+  const auto* before = static_cast<const std::byte*>(original_.data());
+  std::int64_t changed = 0, first = -1;
+  for (std::int64_t i = 0; i < storage.size(); ++i) {
+    if (element[static_cast<std::size_t>(i)]) continue;
+    const std::size_t at = static_cast<std::size_t>(i) * width;
+    if (std::memcmp(now + at, before + at, width) != 0) {
+      if (first < 0) first = i;
+      ++changed;
+    }
+  }
+  if (changed != 0) {
+    findings.push_back({guard_kind::out_of_bounds, name_,
+                        "wrote " + std::to_string(changed) +
+                            " padding element(s) between its elements, first at storage index " +
+                            std::to_string(first)});
+  }
 }
 
 }  // namespace bnconform

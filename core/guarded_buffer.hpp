@@ -55,14 +55,27 @@ constexpr std::byte canary_byte{0xA5};
 // element that still holds it afterwards was never written.
 std::uint64_t sentinel_bits(dtype t);
 
+// Where a strided tensor's elements lie in its buffer (docs/abi.md, "Tensor views"):
+// the storage index of each element of the dense tensor, in the dense tensor's
+// memory order, and the buffer's size in elements. The rest of the buffer is
+// padding, which holds the sentinel and must keep it.
+struct storage_view {
+  std::vector<std::int64_t> offsets;
+  std::int64_t storage_size = 0;
+};
+
 class guarded_buffer {
  public:
   // input: the kernel must leave it unchanged. output: pre-filled with the
   // sentinel; `contents` gives only dtype and size. in_out: the kernel may update
-  // it (running statistics).
-  enum class role { input, output, in_out };
+  // it (running statistics). in_place: holds an input that the kernel overwrites
+  // with the output (y over x); a failing call must leave it as it was.
+  enum class role { input, output, in_out, in_place };
 
-  guarded_buffer(memory_space& space, std::string name, role r, const tensor& contents);
+  // `view`: the tensor lies strided in a larger buffer (nullptr: dense, the buffer
+  // is the tensor). collect() still returns the dense tensor.
+  guarded_buffer(memory_space& space, std::string name, role r, const tensor& contents,
+                 const storage_view* view = nullptr);
   ~guarded_buffer();
   guarded_buffer(const guarded_buffer&) = delete;
   guarded_buffer& operator=(const guarded_buffer&) = delete;
@@ -71,7 +84,8 @@ class guarded_buffer {
 
   // Copies the buffer back and checks it: canaries intact, an input unchanged, an
   // output fully written when `must_be_written`, an output not written at all when
-  // `must_be_untouched` (the call failed). Appends what it finds.
+  // `must_be_untouched` (the call failed), a view's padding untouched. Appends what
+  // it finds.
   tensor collect(bool must_be_written, std::vector<guard_finding>& findings,
                  bool must_be_untouched = false) const;
 
@@ -79,7 +93,13 @@ class guarded_buffer {
   memory_space& space_;
   std::string name_;
   role role_;
-  tensor original_;
+  // A view's elements, densely; padding written (or, in place, anything on failure).
+  tensor gather(const tensor& storage) const;
+  void check_padding(const tensor& storage, std::vector<guard_finding>& findings,
+                     bool must_be_untouched) const;
+
+  tensor original_;  // the buffer's contents before the call (the storage for a view)
+  std::vector<std::int64_t> offsets_;  // a view's element offsets; empty when dense
   std::byte* base_ = nullptr;
 };
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <limits>
 #include <memory>
 #include <utility>
 
+#include "bnconform/validate.h"
 #include "error.hpp"
 #include "fp_environment.hpp"
 
@@ -14,6 +16,9 @@ namespace bnconform {
 namespace {
 
 constexpr std::size_t message_capacity = 1024;
+constexpr std::uint32_t known_features =
+    BNC_FEATURE_MIXED_LAYOUTS | BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD |
+    BNC_FEATURE_IN_PLACE_BACKWARD | BNC_FEATURE_DISTRIBUTED_TRAINING;
 
 tensor filled(dtype t, std::int64_t count, double v) {
   tensor out(t, count);
@@ -142,7 +147,16 @@ kernel::kernel(const bnc_kernel* description, memory_space* device)
                  std::to_string(BNC_ABI_VERSION_MAJOR) + "." +
                  std::to_string(BNC_ABI_VERSION_MINOR) + ")");
   }
-  if (k_->struct_size < sizeof(bnc_kernel)) report_error("bnc_kernel.struct_size is too small");
+  // A 1.0 description ends before `features` (ABI 1.1); a newer one has it.
+  const std::size_t needed = minor == 0 ? offsetof(bnc_kernel, features) : sizeof(bnc_kernel);
+  if (k_->struct_size < needed) report_error("bnc_kernel.struct_size is too small");
+  minor_ = minor;
+  features_ = minor == 0 ? 0u : k_->features;
+  if ((features_ & BNC_FEATURE_ANY_STRIDES) != 0) features_ |= BNC_FEATURE_MIXED_LAYOUTS;
+  if ((features_ & ~known_features) != 0) {
+    report_error("kernel '" + std::string(k_->name == nullptr ? "?" : k_->name) +
+                 "' declares unknown feature bits " + std::to_string(features_ & ~known_features));
+  }
   if (k_->name == nullptr || k_->version == nullptr) report_error("kernel name or version is NULL");
   if (k_->forward == nullptr || k_->backward == nullptr) {
     report_error("kernel '" + std::string(k_->name) + "' has a NULL entry point");
@@ -171,6 +185,58 @@ std::string kernel::unsupported_reason(const problem& p, bool backward) const {
   if (c.memory != BNC_MEMORY_HOST && device_ == nullptr) {
     return "the kernel works in device memory and no device is available";
   }
+  return p.has_views() ? views_unsupported_reason(p, backward) : std::string();
+}
+
+namespace {
+using tensor_role = problem::tensor_role;
+
+std::string_view name_of(tensor_role t) {
+  switch (t) {
+    case tensor_role::x: return "x";
+    case tensor_role::y: return "y";
+    case tensor_role::dy: return "dy";
+    case tensor_role::dx: return "dx";
+  }
+  return "?";
+}
+
+std::vector<tensor_role> data_tensors(bool backward) {
+  if (backward) return {tensor_role::x, tensor_role::dy, tensor_role::dx};
+  return {tensor_role::x, tensor_role::y};
+}
+
+bool dense_in(const problem& p, tensor_role t, bnc_layout l) {
+  const bnc_problem d = p.to_abi();
+  const std::vector<std::int64_t> strides = p.strides_of(t);
+  return bnc_view_is_dense(&d, strides.data(), l) != 0;
+}
+}  // namespace
+
+std::string kernel::views_unsupported_reason(const problem& p, bool backward) const {
+  const bnc_capabilities& c = k_->capabilities;
+  const bnc_layout own = p.to_abi().layout;
+  for (tensor_role t : data_tensors(backward)) {
+    if ((features_ & BNC_FEATURE_ANY_STRIDES) != 0 || dense_in(p, t, own)) continue;
+    constexpr std::array layouts{BNC_LAYOUT_CHANNELS_FIRST, BNC_LAYOUT_CHANNELS_LAST};
+    const bool mixed_ok = (features_ & BNC_FEATURE_MIXED_LAYOUTS) != 0 &&
+                          std::any_of(layouts.begin(), layouts.end(), [&](bnc_layout l) {
+                            return (c.layouts & BNC_BIT(l)) != 0 && dense_in(p, t, l);
+                          });
+    if (!mixed_ok) {
+      return std::string(name_of(t)) +
+             "'s strides are not dense in a declared layout and the kernel does not declare "
+             "BNC_FEATURE_ANY_STRIDES";
+    }
+  }
+  if (p.spec().in_place) {
+    const std::uint32_t bit =
+        backward ? BNC_FEATURE_IN_PLACE_BACKWARD : BNC_FEATURE_IN_PLACE_FORWARD;
+    if ((features_ & bit) == 0) {
+      return backward ? "dx over dy in place is not declared (BNC_FEATURE_IN_PLACE_BACKWARD)"
+                      : "y over x in place is not declared (BNC_FEATURE_IN_PLACE_FORWARD)";
+    }
+  }
   return {};
 }
 
@@ -193,6 +259,49 @@ std::unique_ptr<guarded_buffer> guard(memory_space& m, const char* name, role r,
 
 void* pointer(const std::unique_ptr<guarded_buffer>& b) { return b ? b->data() : nullptr; }
 
+// How a call lays out its data tensors: with views (strides or in place), each data
+// tensor lies in its view's storage, and a kernel of ABI 1.1 or later is passed the
+// strides; otherwise the tensors are dense and the strides NULL.
+class call_views {
+ public:
+  call_views(const problem& p, std::uint32_t minor)
+      : p_(p), laid_out_(p.has_views()), passed_(laid_out_ && minor >= 1) {
+    if (!laid_out_) return;
+    for (auto t : {tensor_role::x, tensor_role::y, tensor_role::dy, tensor_role::dx}) {
+      const auto i = static_cast<std::size_t>(t);
+      strides_[i] = p.strides_of(t);
+    }
+  }
+  bool in_place() const { return p_.spec().in_place; }
+  // The storage of a data tensor, or nullptr when it is dense.
+  std::unique_ptr<storage_view> storage(tensor_role t) const {
+    if (!laid_out_) return nullptr;
+    return std::make_unique<storage_view>(storage_view{p_.storage_offsets(t), p_.storage_size(t)});
+  }
+  const std::int64_t* strides(tensor_role t) const {
+    return passed_ ? strides_[static_cast<std::size_t>(t)].data() : nullptr;
+  }
+  // The buffer of an input that may be overwritten in place with an output.
+  std::unique_ptr<guarded_buffer> input(memory_space& m, tensor_role t, const char* name,
+                                        const char* in_place_name, const tensor& contents,
+                                        bool overwritten) const {
+    const auto view = storage(t);
+    return std::make_unique<guarded_buffer>(m, overwritten ? in_place_name : name,
+                                            overwritten ? role::in_place : role::input, contents,
+                                            view.get());
+  }
+  std::unique_ptr<guarded_buffer> output(memory_space& m, tensor_role t, const char* name) const {
+    const auto view = storage(t);
+    return std::make_unique<guarded_buffer>(m, name, role::output,
+                                            tensor(p_.data_type(), p_.element_count()), view.get());
+  }
+
+ private:
+  const problem& p_;
+  bool laid_out_, passed_;
+  std::array<std::vector<std::int64_t>, 4> strides_;
+};
+
 tensor collect(const std::unique_ptr<guarded_buffer>& b, const tensor& absent, bool must_be_written,
                std::vector<guard_finding>& findings, bool must_be_untouched) {
   return b ? b->collect(must_be_written, findings, must_be_untouched) : absent;
@@ -209,8 +318,10 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
   const std::int64_t stats_count = batch_stats ? p.channels() : 0;
   memory_space& m = memory();
 
-  const auto x_buf = guard(m, "x", role::input, x, true);
-  const auto y_buf = guard(m, "y", role::output, tensor(p.data_type(), p.element_count()), true);
+  const call_views views(p, minor_);
+  const bool in_place = views.in_place();
+  const auto x_buf = views.input(m, tensor_role::x, "x", "x (y in place)", x, in_place);
+  const auto y_buf = in_place ? nullptr : views.output(m, tensor_role::y, "y");
   const auto gamma_buf = guard(m, "gamma", role::input, state.gamma, p.affine());
   const auto beta_buf = guard(m, "beta", role::input, state.beta, p.affine());
   const role stats_role = updates_state ? role::in_out : role::input;
@@ -229,7 +340,9 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
   bnc_forward_args args{};
   args.struct_size = sizeof args;
   args.x = x_buf->data();
-  args.y = y_buf->data();
+  args.y = in_place ? x_buf->data() : y_buf->data();
+  args.x_strides = views.strides(tensor_role::x);
+  args.y_strides = views.strides(tensor_role::y);
   args.gamma = pointer(gamma_buf);
   args.beta = pointer(beta_buf);
   args.running_mean = pointer(mean_buf);
@@ -263,8 +376,12 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
   const bool ok = code == BNC_STATUS_OK;
   // An empty batch has no statistics to save (PyTorch leaves them uninitialized).
   const bool stats_written = ok && p.reduction_size() > 0;
-  x_buf->collect(false, out.guards);
-  out.y = y_buf->collect(ok, out.guards, !ok);
+  if (in_place) {
+    out.y = x_buf->collect(false, out.guards, !ok);
+  } else {
+    x_buf->collect(false, out.guards);
+    out.y = y_buf->collect(ok, out.guards, !ok);
+  }
   out.save_mean = collect(save_mean_buf, no_stats, stats_written, out.guards, !ok);
   out.save_invstd = collect(save_invstd_buf, no_stats, stats_written, out.guards, !ok);
   if (gamma_buf) gamma_buf->collect(false, out.guards);
@@ -292,9 +409,11 @@ backward_outputs kernel::backward(const problem& p, const tensor& x, const tenso
   const std::int64_t affine_count = p.affine() ? p.channels() : 0;
   memory_space& m = memory();
 
-  const auto x_buf = guard(m, "x", role::input, x, true);
-  const auto dy_buf = guard(m, "dy", role::input, dy, true);
-  const auto dx_buf = guard(m, "dx", role::output, tensor(p.data_type(), p.element_count()), true);
+  const call_views views(p, minor_);
+  const bool in_place = views.in_place();
+  const auto x_buf = views.input(m, tensor_role::x, "x", "x", x, false);
+  const auto dy_buf = views.input(m, tensor_role::dy, "dy", "dy (dx in place)", dy, in_place);
+  const auto dx_buf = in_place ? nullptr : views.output(m, tensor_role::dx, "dx");
   const auto gamma_buf = guard(m, "gamma", role::input, state.gamma, p.affine());
   const auto save_mean_buf = guard(m, "save_mean", role::input, save_mean, batch_stats);
   const auto save_invstd_buf = guard(m, "save_invstd", role::input, save_invstd, batch_stats);
@@ -312,7 +431,10 @@ backward_outputs kernel::backward(const problem& p, const tensor& x, const tenso
   args.struct_size = sizeof args;
   args.x = x_buf->data();
   args.dy = dy_buf->data();
-  args.dx = dx_buf->data();
+  args.dx = in_place ? dy_buf->data() : dx_buf->data();
+  args.x_strides = views.strides(tensor_role::x);
+  args.dy_strides = views.strides(tensor_role::dy);
+  args.dx_strides = views.strides(tensor_role::dx);
   args.gamma = pointer(gamma_buf);
   args.save_mean = pointer(save_mean_buf);
   args.save_invstd = pointer(save_invstd_buf);
@@ -340,8 +462,12 @@ backward_outputs kernel::backward(const problem& p, const tensor& x, const tenso
   out.status = call_status{code, message.take(out.guards)};
   const bool ok = code == BNC_STATUS_OK;
   x_buf->collect(false, out.guards);
-  dy_buf->collect(false, out.guards);
-  out.dx = dx_buf->collect(ok, out.guards, !ok);
+  if (in_place) {
+    out.dx = dy_buf->collect(false, out.guards, !ok);
+  } else {
+    dy_buf->collect(false, out.guards);
+    out.dx = dx_buf->collect(ok, out.guards, !ok);
+  }
   out.dgamma = collect(dgamma_buf, no_params, ok, out.guards, !ok);
   out.dbeta = collect(dbeta_buf, no_params, ok, out.guards, !ok);
   for (const auto* b : {&gamma_buf, &save_mean_buf, &save_invstd_buf, &mean_buf, &var_buf}) {

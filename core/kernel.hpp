@@ -76,6 +76,11 @@ class kernel {
   std::string name() const { return k_->name; }
   std::string version() const { return k_->version; }
   const bnc_capabilities& capabilities() const { return k_->capabilities; }
+  // BNC_FEATURE_* bits (ABI 1.1); 0 for a 1.0 kernel. ANY_STRIDES implies MIXED_LAYOUTS.
+  std::uint32_t features() const { return features_; }
+  // The minor ABI version the kernel was built against (0: it cannot see the 1.1
+  // arguments).
+  std::uint32_t abi_minor() const { return minor_; }
   // False for a kernel that declares device memory and was given no device.
   bool memory_available() const {
     return k_->capabilities.memory == BNC_MEMORY_HOST || device_ != nullptr;
@@ -103,9 +108,12 @@ class kernel {
 
  private:
   memory_space& memory() const;
+  std::string views_unsupported_reason(const problem& p, bool backward) const;
 
   const bnc_kernel* k_;
   memory_space* device_;
+  std::uint32_t features_ = 0;
+  std::uint32_t minor_ = 0;  // the kernel's ABI minor version
 };
 
 }  // namespace bnconform

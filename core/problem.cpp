@@ -42,6 +42,71 @@ std::int64_t checked_product(std::span<const std::int64_t> extents) {
   return product;
 }
 
+// A view's strides (docs/abi.md, "Tensor views"): one per dimension, none negative,
+// the last element's byte offset fits in 64 bits, no two elements share memory.
+void validate_strides(const problem::fields& f, const char* key,
+                      const std::vector<std::int64_t>& strides) {
+  if (strides.empty()) return;
+  const std::string name(key);
+  if (strides.size() != f.shape.size()) {
+    report_error(name + ": expected " + std::to_string(f.shape.size()) +
+                 " strides (one per dimension of shape), got " + std::to_string(strides.size()));
+  }
+  for (std::size_t d = 0; d < strides.size(); ++d) {
+    if (strides[d] < 0) {
+      report_error(name + ": stride " + std::to_string(d) + " is negative (" +
+                   std::to_string(strides[d]) + ")");
+    }
+  }
+  // Dimensions of extent > 1 by increasing stride: each must step over the whole of
+  // the one before it, or two elements would share memory.
+  std::vector<std::size_t> order;
+  for (std::size_t d = 0; d < strides.size(); ++d) {
+    if (f.shape[d] > 1) order.push_back(d);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return strides[a] < strides[b]; });
+  constexpr std::int64_t limit = std::numeric_limits<std::int64_t>::max() / 8;
+  std::int64_t last = 0;
+  for (std::size_t d : order) {
+    const std::int64_t reach = f.shape[d] - 1;
+    if (strides[d] > 0 && reach > (limit - last) / strides[d]) {
+      report_error(name +
+                   ": the last element's offset, sum of (extent - 1) * stride, "
+                   "overflows 64 bits as a byte offset");
+    }
+    last += reach * strides[d];
+  }
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const std::size_t d = order[i];
+    if (i == 0 && strides[d] == 0) {
+      report_error(name + ": dimension " + std::to_string(d) +
+                   " has stride 0 (its elements would share memory)");
+    }
+    if (i + 1 < order.size()) {
+      const std::size_t next = order[i + 1];
+      if (strides[next] < strides[d] * f.shape[d]) {
+        report_error(name + ": dimension " + std::to_string(next) + " (stride " +
+                     std::to_string(strides[next]) + ") overlaps dimension " + std::to_string(d) +
+                     " (extent " + std::to_string(f.shape[d]) + ", stride " +
+                     std::to_string(strides[d]) + "): elements would share memory");
+      }
+    }
+  }
+}
+
+void validate_views(const problem::fields& f) {
+  validate_strides(f, "x_strides", f.x_strides);
+  validate_strides(f, "y_strides", f.y_strides);
+  validate_strides(f, "dy_strides", f.dy_strides);
+  validate_strides(f, "dx_strides", f.dx_strides);
+  if (f.in_place && (!f.y_strides.empty() || !f.dx_strides.empty())) {
+    report_error(
+        "in_place: y and dx are written over x and dy and take their views; give x_strides and "
+        "dy_strides only");
+  }
+}
+
 void validate(const problem::fields& f) {
   if (f.shape.size() < 2) {
     report_error("shape: expected rank >= 2 (N, C, ...), got rank " +
@@ -65,6 +130,7 @@ void validate(const problem::fields& f) {
     report_error("momentum: must be in [0, 1] or none, got " +
                  shortest_decimal(*f.momentum, dtype::f64));
   }
+  validate_views(f);
 }
 
 bool parse_bool(std::string_view key, std::string_view value) {
@@ -73,7 +139,7 @@ bool parse_bool(std::string_view key, std::string_view value) {
   report_error(std::string(key) + ": expected true or false, got '" + std::string(value) + "'");
 }
 
-std::vector<std::int64_t> parse_shape(std::string_view value) {
+std::vector<std::int64_t> parse_extents(std::string_view key, std::string_view value) {
   std::vector<std::int64_t> shape;
   std::size_t start = 0;
   while (true) {
@@ -82,8 +148,8 @@ std::vector<std::int64_t> parse_shape(std::string_view value) {
     std::int64_t extent = 0;
     const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), extent);
     if (token.empty() || ec != std::errc{} || ptr != token.data() + token.size()) {
-      report_error("shape: '" + std::string(value) +
-                   "' is not a list of non-negative integers joined by 'x' (e.g. 8x3x4x4)");
+      report_error(std::string(key) + ": '" + std::string(value) +
+                   "' is not a list of integers joined by 'x' (e.g. 8x3x4x4)");
     }
     shape.push_back(extent);
     if (end == std::string_view::npos) break;
@@ -168,7 +234,7 @@ problem problem::parse(std::string_view text) {
     const std::string_view value = trim(item.substr(eq + 1));
     if (!seen.emplace(key, value).second) report_error("problem string: '" + key + "' given twice");
     if (key == "shape") {
-      f.shape = parse_shape(value);
+      f.shape = parse_extents(key, value);
       has_shape = true;
     } else if (key == "layout") {
       f.layout = parse_layout(value);
@@ -186,9 +252,20 @@ problem problem::parse(std::string_view text) {
       f.track_running_stats = parse_bool(key, value);
     } else if (key == "profile") {
       f.profile = parse_profile(value);
+    } else if (key == "x_strides") {
+      f.x_strides = parse_extents(key, value);
+    } else if (key == "y_strides") {
+      f.y_strides = parse_extents(key, value);
+    } else if (key == "dy_strides") {
+      f.dy_strides = parse_extents(key, value);
+    } else if (key == "dx_strides") {
+      f.dx_strides = parse_extents(key, value);
+    } else if (key == "in_place") {
+      f.in_place = parse_bool(key, value);
     } else {
       report_error("problem string: unknown key '" + key +
-                   "' (known: shape, layout, dtype, mode, eps, momentum, affine, track, profile)");
+                   "' (known: shape, layout, dtype, mode, eps, momentum, affine, track, profile, "
+                   "x_strides, y_strides, dy_strides, dx_strides, in_place)");
     }
   }
   if (!has_shape) report_error("problem string: shape=... is required");
@@ -214,7 +291,67 @@ std::string problem::to_string() const {
   s += std::string(",affine=") + (f_.affine ? "true" : "false");
   s += std::string(",track=") + (f_.track_running_stats ? "true" : "false");
   s += ",profile=" + std::string(name_of(f_.profile));
+  const auto view = [&s](const char* key, const std::vector<std::int64_t>& strides) {
+    if (strides.empty()) return;
+    s += std::string(",") + key + "=";
+    for (std::size_t i = 0; i < strides.size(); ++i) {
+      if (i > 0) s += 'x';
+      s += std::to_string(strides[i]);
+    }
+  };
+  view("x_strides", f_.x_strides);
+  view("y_strides", f_.y_strides);
+  view("dy_strides", f_.dy_strides);
+  view("dx_strides", f_.dx_strides);
+  if (f_.in_place) s += ",in_place=true";
   return s;
+}
+
+bool problem::has_views() const {
+  return f_.in_place || !f_.x_strides.empty() || !f_.y_strides.empty() || !f_.dy_strides.empty() ||
+         !f_.dx_strides.empty();
+}
+
+std::vector<std::int64_t> problem::strides_of(tensor_role t) const {
+  const std::vector<std::int64_t>* given = nullptr;
+  switch (t) {
+    case tensor_role::x: given = &f_.x_strides; break;
+    case tensor_role::y: given = f_.in_place ? &f_.x_strides : &f_.y_strides; break;
+    case tensor_role::dy: given = &f_.dy_strides; break;
+    case tensor_role::dx: given = f_.in_place ? &f_.dy_strides : &f_.dx_strides; break;
+  }
+  return given->empty() ? element_strides() : *given;
+}
+
+std::vector<std::int64_t> problem::storage_offsets(tensor_role t) const {
+  const std::vector<std::int64_t> strides = strides_of(t);
+  const std::vector<std::int64_t> dense = element_strides();
+  const std::size_t rank = f_.shape.size();
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(count_));
+  // Walk the logical index (n, c, s1, ...) in row-major order and place each element
+  // at its dense memory index.
+  std::vector<std::int64_t> index(rank, 0);
+  for (std::int64_t visited = 0; visited < count_; ++visited) {
+    std::int64_t at_dense = 0, at_view = 0;
+    for (std::size_t d = 0; d < rank; ++d) {
+      at_dense += index[d] * dense[d];
+      at_view += index[d] * strides[d];
+    }
+    offsets[static_cast<std::size_t>(at_dense)] = at_view;
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++index[d] < f_.shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return offsets;
+}
+
+std::int64_t problem::storage_size(tensor_role t) const {
+  if (count_ == 0) return 0;
+  const std::vector<std::int64_t> strides = strides_of(t);
+  std::int64_t last = 0;
+  for (std::size_t d = 0; d < strides.size(); ++d) last += (f_.shape[d] - 1) * strides[d];
+  return last + 1;
 }
 
 std::int64_t problem::reduction_size() const { return batch() * spatial_; }
@@ -258,8 +395,18 @@ problem problem::with_mode(bnconform::mode m) const {
 }
 
 problem problem::with_shape(std::vector<std::int64_t> shape) const {
-  fields f = f_;
+  fields f = without_views().f_;
   f.shape = std::move(shape);
+  return problem(std::move(f));
+}
+
+problem problem::without_views() const {
+  fields f = f_;
+  f.x_strides.clear();
+  f.y_strides.clear();
+  f.dy_strides.clear();
+  f.dx_strides.clear();
+  f.in_place = false;
   return problem(std::move(f));
 }
 
@@ -273,7 +420,9 @@ bool problem::operator==(const problem& o) const {
          (!f_.momentum || std::bit_cast<std::uint64_t>(*f_.momentum) ==
                               std::bit_cast<std::uint64_t>(*o.f_.momentum)) &&
          f_.affine == o.f_.affine && f_.track_running_stats == o.f_.track_running_stats &&
-         f_.profile == o.f_.profile;
+         f_.profile == o.f_.profile && f_.x_strides == o.f_.x_strides &&
+         f_.y_strides == o.f_.y_strides && f_.dy_strides == o.f_.dy_strides &&
+         f_.dx_strides == o.f_.dx_strides && f_.in_place == o.f_.in_place;
 }
 
 bnc_problem problem::to_abi() const {

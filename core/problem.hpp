@@ -40,7 +40,16 @@ class problem {
     bool affine = true;
     bool track_running_stats = true;
     bnconform::profile profile = profile::pytorch;
+    // How the data tensors lie in memory (docs/abi.md, "Tensor views"): strides in
+    // elements over (N, C, S1, ...), empty for dense in `layout`. in_place: y is
+    // written over x (forward), dx over dy (backward); y and dx then take x's and
+    // dy's views and their own stay empty.
+    std::vector<std::int64_t> x_strides{}, y_strides{}, dy_strides{}, dx_strides{};
+    bool in_place = false;
   };
+
+  // The data tensors a view belongs to.
+  enum class tensor_role : std::uint8_t { x, y, dy, dx };
 
   // Validates: rank >= 2, extents >= 0 with a product that fits, eps finite and
   // >= 0, momentum finite in [0, 1]. Throws bnconform::error naming the field.
@@ -77,8 +86,22 @@ class problem {
   // The channel of the element at a memory offset of a data tensor.
   std::int64_t channel_of(std::int64_t memory_index) const;
 
+  // Whether a data tensor comes as anything but dense in `layout`, or in place.
+  bool has_views() const;
+  // The strides the call passes for a data tensor: its view's, or the dense ones.
+  std::vector<std::int64_t> strides_of(tensor_role t) const;
+  // Where each element of the dense tensor (in memory order of `layout`) lies in the
+  // view's storage, and how many elements that storage has (its span + 1; 0 without
+  // elements).
+  std::vector<std::int64_t> storage_offsets(tensor_role t) const;
+  std::int64_t storage_size(tensor_role t) const;
+
   problem with_mode(bnconform::mode m) const;
+  // The same problem with another shape: the views, which only fit the old shape,
+  // are dropped.
   problem with_shape(std::vector<std::int64_t> shape) const;
+  // The same problem, dense in `layout` (no views).
+  problem without_views() const;
 
   // The ABI descriptor; it points into this problem's shape, so it is valid while
   // this problem lives.

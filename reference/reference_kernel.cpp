@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "bnconform/views.h"
 #include "core/abi_rules.hpp"
 #include "core/error.hpp"
 #include "reference.hpp"
@@ -72,7 +73,7 @@ auto with_enough_bits(void* context, Compute compute) {
   return r;
 }
 
-bnc_status forward_entry(void* context, const bnc_problem* descriptor, const bnc_forward_args* a,
+bnc_status dense_forward(void* context, const bnc_problem* descriptor, const bnc_forward_args* a,
                          char* message, std::size_t size) {
   return guarded(message, size, [&]() -> bnc_status {
     // The ABI's malformed-call rules (bnconform/validate.h); the reference keeps the
@@ -115,7 +116,7 @@ bnc_status forward_entry(void* context, const bnc_problem* descriptor, const bnc
   });
 }
 
-bnc_status backward_entry(void* context, const bnc_problem* descriptor, const bnc_backward_args* a,
+bnc_status dense_backward(void* context, const bnc_problem* descriptor, const bnc_backward_args* a,
                           char* message, std::size_t size) {
   return guarded(message, size, [&]() -> bnc_status {
     // The ABI's malformed-call rules (bnconform/validate.h). The reference
@@ -160,6 +161,21 @@ bnc_status backward_entry(void* context, const bnc_problem* descriptor, const bn
   });
 }
 
+// Any view, in place or not: the data tensors are copied to and from the dense
+// layout around the exact computation (bnconform/views.h).
+bnc_status forward_entry(void* context, const bnc_problem* descriptor, const bnc_forward_args* a,
+                         char* message, std::size_t size) {
+  return bnc_forward_densely(dense_forward, context, 1, descriptor, a, message, size);
+}
+
+bnc_status backward_entry(void* context, const bnc_problem* descriptor, const bnc_backward_args* a,
+                          char* message, std::size_t size) {
+  return bnc_backward_densely(dense_backward, context, descriptor, a, message, size);
+}
+
+constexpr std::uint32_t features =
+    BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD | BNC_FEATURE_IN_PLACE_BACKWARD;
+
 constexpr bnc_capabilities capabilities = {
     BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING | BNC_OP_BACKWARD_EVAL,
     BNC_BIT(BNC_DTYPE_F64) | BNC_BIT(BNC_DTYPE_F32) | BNC_BIT(BNC_DTYPE_F16) |
@@ -176,8 +192,8 @@ precision_choice precision_128{128, false}, precision_256{256, false}, precision
     precision_1024{1024, false}, precision_256_escalating{256, true};
 
 constexpr bnc_kernel make(const char* name, precision_choice* bits) {
-  return {BNC_ABI_VERSION, sizeof(bnc_kernel), name, "0.1.0", capabilities, bits,
-          forward_entry,   backward_entry};
+  return {BNC_ABI_VERSION, sizeof(bnc_kernel), name,    "0.1.0", capabilities, bits,
+          forward_entry,   backward_entry,     features};
 }
 
 const bnc_kernel kernels[] = {

@@ -335,6 +335,7 @@ static const bnc_kernel description = {
     NULL, /* context: this kernel has no state of its own */
     bn_example_forward,
     bn_example_backward,
+    0, /* features: dense tensors in the declared layouts only, never in place */
 };
 
 const bnc_kernel* bn_example_description(void) { return &description; }

@@ -5,6 +5,7 @@
 #include <new>
 #include <string>
 
+#include "bnconform/views.h"
 #include "call_plan.hpp"
 #include "cpu_kernel.hpp"
 #include "variant.hpp"
@@ -39,7 +40,7 @@ bnc_status guarded(char* message, std::size_t size, const Body& body) {
   }
 }
 
-bnc_status forward_entry(void*, const bnc_problem* problem, const bnc_forward_args* args,
+bnc_status dense_forward(void*, const bnc_problem* problem, const bnc_forward_args* args,
                          char* message, std::size_t size) {
   return guarded(message, size, [&] {
     forward_plan plan;
@@ -55,7 +56,7 @@ bnc_status forward_entry(void*, const bnc_problem* problem, const bnc_forward_ar
   });
 }
 
-bnc_status backward_entry(void*, const bnc_problem* problem, const bnc_backward_args* args,
+bnc_status dense_backward(void*, const bnc_problem* problem, const bnc_backward_args* args,
                           char* message, std::size_t size) {
   return guarded(message, size, [&] {
     backward_plan plan;
@@ -66,6 +67,22 @@ bnc_status backward_entry(void*, const bnc_problem* problem, const bnc_backward_
     return finish(message, size, BNC_STATUS_OK, ill_posed_note(report));
   });
 }
+
+// Any view, in place or not. A view dense in the problem's layout goes straight to
+// the dense code; any other is copied to and from the dense layout around it
+// (bnconform/views.h), which costs one extra pass over each data tensor.
+bnc_status forward_entry(void* context, const bnc_problem* problem, const bnc_forward_args* args,
+                         char* message, std::size_t size) {
+  return bnc_forward_densely(dense_forward, context, 1, problem, args, message, size);
+}
+
+bnc_status backward_entry(void* context, const bnc_problem* problem, const bnc_backward_args* args,
+                          char* message, std::size_t size) {
+  return bnc_backward_densely(dense_backward, context, problem, args, message, size);
+}
+
+constexpr std::uint32_t features =
+    BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD | BNC_FEATURE_IN_PLACE_BACKWARD;
 
 constexpr bnc_capabilities capabilities = {
     BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING | BNC_OP_BACKWARD_EVAL,
@@ -80,7 +97,7 @@ constexpr bnc_capabilities capabilities = {
 
 const bnc_kernel description = {BNC_ABI_VERSION, sizeof(bnc_kernel), "cpu",
                                 "0.1.0",         capabilities,       nullptr,
-                                forward_entry,   backward_entry};
+                                forward_entry,   backward_entry,     features};
 
 }  // namespace
 

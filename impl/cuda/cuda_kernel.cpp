@@ -33,7 +33,7 @@ constexpr bnc_capabilities capabilities = {
 
 const bnc_kernel description = {BNC_ABI_VERSION, sizeof(bnc_kernel), "cuda",
                                 "0.1.0",         capabilities,       nullptr,
-                                forward_entry,   backward_entry};
+                                forward_entry,   backward_entry,     0};
 
 }  // namespace
 

@@ -389,6 +389,18 @@ bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backw
   return BNC_STATUS_OK;
 }
 
+// The in_place_rereads_x mutant's second pass: save_mean from x, which in place
+// holds y by now.
+template <class T>
+void mean_again(const bnc_problem* p, const bnc_forward_args* a) {
+  const geometry g = geometry_of(p);
+  for (std::int64_t c = 0; c < g.c; ++c) {
+    double sum = 0;
+    for (T v : channel_values(static_cast<const T*>(a->x), g, c)) sum += static_cast<double>(v);
+    static_cast<T*>(a->save_mean)[c] = static_cast<T>(sum / static_cast<double>(g.m()));
+  }
+}
+
 // The ABI's clauses (bnconform/validate.h): the models are correct kernels apart
 // from their one flaw, so they reject malformed calls and m == 1 like any other.
 // keras, tf-fused and flax normalize one value per channel; momentum=None exists
@@ -425,8 +437,17 @@ bnc_status forward(void* context, const bnc_problem* p, const bnc_forward_args* 
                                                message, size),
                           message, size);
   if (s != BNC_STATUS_OK) return s;
-  return p->data_dtype == BNC_DTYPE_F64 ? forward_typed<double>(mo, p, a)
-                                        : forward_typed<float>(mo, p, a);
+  const bnc_status done = p->data_dtype == BNC_DTYPE_F64 ? forward_typed<double>(mo, p, a)
+                                                         : forward_typed<float>(mo, p, a);
+  if (done == BNC_STATUS_OK && mo.bug == flaw::in_place_rereads_x && a->y == a->x &&
+      a->save_mean != nullptr) {
+    if (p->data_dtype == BNC_DTYPE_F64) {
+      mean_again<double>(p, a);
+    } else {
+      mean_again<float>(p, a);
+    }
+  }
+  return done;
 }
 
 bnc_status backward(void* context, const bnc_problem* p, const bnc_backward_args* a, char* message,
@@ -460,6 +481,11 @@ model make(std::string_view name, reduction r, flaw f, std::string_view expectat
                             keeps_state(f) ? 1 : 0};
   mo.kernel.forward = forward;
   mo.kernel.backward = backward;
+  if (f == flaw::ignores_strides) {
+    mo.kernel.features =
+        BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD | BNC_FEATURE_IN_PLACE_BACKWARD;
+  }
+  if (f == flaw::in_place_rereads_x) mo.kernel.features = BNC_FEATURE_IN_PLACE_FORWARD;
   return mo;
 }
 
@@ -524,10 +550,13 @@ std::span<const model> zoo() {
 }
 
 std::span<const model> contract_zoo() {
-  static std::array<model, 2> models{
+  static std::array<model, 4> models{
       make("mutant-validates-nothing", reduction::wide, flaw::validates_nothing, "malformed/"),
       make("mutant-cpu-count-chunks", reduction::wide, flaw::cpu_count_chunks,
-           "results depend on the CPU count")};
+           "results depend on the CPU count"),
+      make("mutant-ignores-strides", reduction::wide, flaw::ignores_strides, "views/"),
+      make("mutant-in-place-rereads-x", reduction::wide, flaw::in_place_rereads_x,
+           "views/in-place")};
   static const bool bound = (bind(models), true);
   (void)bound;
   return models;

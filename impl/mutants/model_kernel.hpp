@@ -40,6 +40,10 @@ enum class flaw {
   validates_nothing,        // skips the ABI's argument checks: computes whatever it is sent
   cpu_count_chunks,         // cuts each channel's sums into one chunk per CPU (or
                             // OMP_NUM_THREADS), chunk sums rounded to the compute type
+  ignores_strides,          // declares any strides, reads and writes every tensor as
+                            // dense in the problem's layout
+  in_place_rereads_x,       // declares y over x in place, and computes save_mean in a
+                            // second pass over x after writing y
   // Convention swaps between profiles (docs/semantics.md, "Profiles"); these
   // mutants declare pytorch and the profile their bug is in.
   keras_unbiased_running_var,  // keras: stores the unbiased variance, as pytorch does
@@ -73,8 +77,9 @@ std::span<const model> zoo();
 // profile-relations.
 std::span<const model> convention_zoo();
 // Mutants of the ABI contract itself, caught only by certify's groups that send what
-// a well-formed call does not (malformed calls) or run calls under other CPU counts
-// (reproducibility): the in-process tests that walk zoo() leave them out.
+// a well-formed call does not (malformed calls), run calls under other CPU counts
+// (reproducibility) or pass strided and in-place tensors (views): the in-process
+// tests that walk zoo() leave them out.
 std::span<const model> contract_zoo();
 
 }  // namespace bnconform::mutants

@@ -1,5 +1,5 @@
 /*
- * bnconform kernel ABI, version 1.
+ * bnconform kernel ABI, version 1.1.
  *
  * Every batch-normalization kernel that bnconform checks (the reference, the
  * built-in CPU and CUDA kernels, peer adapters, mutants, and a user's shared
@@ -28,7 +28,7 @@ extern "C" {
 /* Major version in the high 16 bits, minor in the low 16 bits. A loader accepts a
  * kernel whose major version equals its own and whose minor version is not newer. */
 #define BNC_ABI_VERSION_MAJOR 1
-#define BNC_ABI_VERSION_MINOR 0
+#define BNC_ABI_VERSION_MINOR 1
 #define BNC_ABI_VERSION ((uint32_t)((BNC_ABI_VERSION_MAJOR << 16) | BNC_ABI_VERSION_MINOR))
 
 /* The one symbol a kernel library exports. */
@@ -90,6 +90,23 @@ typedef enum bnc_memory { BNC_MEMORY_HOST = 0, BNC_MEMORY_DEVICE = 1 } bnc_memor
 /* Bit for a dtype, layout or profile in the capability masks. */
 #define BNC_BIT(enum_value) (1u << (unsigned)(enum_value))
 
+/* Feature bits for bnc_kernel.features (ABI 1.1). A kernel is sent only what it
+ * declares; a 1.0 kernel declares none of them. */
+/* Each data tensor (x, y, dy, dx) may come dense in any declared layout of its own,
+ * independently of the others (x channels-last with dy channels-first). */
+#define BNC_FEATURE_MIXED_LAYOUTS (1u << 0)
+/* Each data tensor may come with any strides that do not overlap: any order of the
+ * dimensions, padding between rows, any stride on a dimension of extent 1. Implies
+ * BNC_FEATURE_MIXED_LAYOUTS. */
+#define BNC_FEATURE_ANY_STRIDES (1u << 1)
+/* Forward: y may be the same memory as x (same pointer, same strides). */
+#define BNC_FEATURE_IN_PLACE_FORWARD (1u << 2)
+/* Backward: dx may be the same memory as dy (same pointer, same strides). */
+#define BNC_FEATURE_IN_PLACE_BACKWARD (1u << 3)
+/* Training forward and backward accept a communicator: the statistics are those of
+ * the batch of every rank together (SyncBatchNorm). */
+#define BNC_FEATURE_DISTRIBUTED_TRAINING (1u << 4)
+
 typedef struct bnc_capabilities {
   uint32_t operations; /* BNC_OP_* bits */
   uint32_t dtypes;     /* BNC_BIT(bnc_dtype) for each data dtype of x, y, dy, dx */
@@ -124,6 +141,33 @@ typedef struct bnc_problem {
   int32_t track_running_stats; /* zero: no running statistics and no counter */
 } bnc_problem;
 
+/* The element type of a collective's buffer. */
+typedef enum bnc_element {
+  BNC_ELEMENT_F64 = 0,
+  BNC_ELEMENT_F32 = 1,
+  BNC_ELEMENT_I64 = 2
+} bnc_element;
+
+/* The process group of a distributed call (ABI 1.1), owned by the caller; the
+ * harness binds it to MPI, and an NCCL or Gloo binding fills the same struct. Each
+ * operation is collective: every rank calls it, in the same order, with the same
+ * count and type. It returns BNC_STATUS_OK, or BNC_STATUS_INTERNAL_ERROR on every
+ * rank that sees a failure (a rank that died or left); the kernel then returns that
+ * status without writing any output. Buffers are in the kernel's declared memory
+ * space. See docs/abi.md, "Distributed calls". */
+typedef struct bnc_communicator {
+  uint32_t struct_size; /* sizeof(bnc_communicator) as the caller compiled it */
+  int32_t rank;         /* this process: 0 <= rank < size */
+  int32_t size;         /* number of ranks, >= 1 */
+  void* context;        /* passed back to every operation */
+  /* In place: buffer holds this rank's count values on entry and their sum over
+   * every rank on return (the same bits on every rank). */
+  bnc_status (*all_reduce_sum)(void* context, void* buffer, int64_t count, bnc_element type);
+  /* receive holds size * count values on return: rank r's send values at r * count. */
+  bnc_status (*all_gather)(void* context, const void* send, void* receive, int64_t count,
+                           bnc_element type);
+} bnc_communicator;
+
 /* Forward pass. Tensor pointers are in the kernel's declared memory space;
  * num_batches_tracked is always host memory. Vectors have C elements. */
 typedef struct bnc_forward_args {
@@ -145,6 +189,15 @@ typedef struct bnc_forward_args {
    * that keep the module state ignore it. */
   double exponential_average_factor;
   void* stream; /* device kernels: a cudaStream_t, NULL for the default stream */
+  /* ABI 1.1. Element strides over (N, C, S1, ..., Sk), problem->rank entries each:
+   * NULL means dense in problem->layout. Non-NULL only for a kernel that declares
+   * BNC_FEATURE_MIXED_LAYOUTS or BNC_FEATURE_ANY_STRIDES. y == x only for a kernel
+   * that declares BNC_FEATURE_IN_PLACE_FORWARD. */
+  const int64_t* x_strides;
+  const int64_t* y_strides;
+  /* Training with BNC_FEATURE_DISTRIBUTED_TRAINING: the process group whose batches
+   * together are the batch; NULL otherwise (a call on this rank's batch alone). */
+  const bnc_communicator* communicator;
 } bnc_forward_args;
 
 /* Backward pass: gradients of y = BN(x) with respect to x, gamma and beta. */
@@ -164,6 +217,12 @@ typedef struct bnc_backward_args {
   void* dgamma; /* NULL when !affine */
   void* dbeta;  /* NULL when !affine */
   void* stream;
+  /* ABI 1.1, as in bnc_forward_args; dx == dy only for a kernel that declares
+   * BNC_FEATURE_IN_PLACE_BACKWARD. */
+  const int64_t* x_strides;
+  const int64_t* dy_strides;
+  const int64_t* dx_strides;
+  const bnc_communicator* communicator;
 } bnc_backward_args;
 
 /* Every entry point returns a status. On failure it writes a NUL-terminated,
@@ -185,6 +244,9 @@ typedef struct bnc_kernel {
   void* context; /* passed back to every entry point */
   bnc_forward_fn forward;
   bnc_backward_fn backward;
+  /* ABI 1.1: BNC_FEATURE_* bits. A 1.0 kernel's description ends before it (its
+   * struct_size says so) and the loader reads it as 0. */
+  uint32_t features;
 } bnc_kernel;
 
 /* The signature of the exported symbol BNC_KERNEL_SYMBOL. */

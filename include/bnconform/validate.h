@@ -64,6 +64,7 @@ typedef struct bnc_call {
   int32_t keeps_module_state;
   const bnc_capabilities* capabilities;
   int32_t is_backward;
+  uint32_t features; /* the kernel's BNC_FEATURE_* bits, read by the declared clauses */
 } bnc_call;
 
 typedef struct bnc_clause bnc_clause;
@@ -160,6 +161,14 @@ static inline int bnc_validate_batch_statistics_(const bnc_call* call) {
 static inline int bnc_validate_has_elements_(const bnc_call* call) {
   int64_t elements = 0, m = 0;
   return bnc_validate_counts_(call, &elements, &m) && elements > 0;
+}
+
+/* A distributed training call: the communicator is given (ABI 1.1). Its batch is
+ * every rank's together, so one value per channel on this rank may be valid. */
+static inline const bnc_communicator* bnc_validate_communicator_(const bnc_call* call);
+static inline int bnc_validate_distributed_(const bnc_call* call) {
+  return bnc_validate_problem_readable_(call) && bnc_validate_training_(call) &&
+         bnc_validate_communicator_(call) != NULL;
 }
 
 /* The arguments can be read: not NULL and not shorter than this ABI's. */
@@ -326,6 +335,7 @@ static inline bnc_status bnc_clause_momentum(const bnc_clause* self, const bnc_c
 static inline bnc_status bnc_clause_one_value_per_channel(const bnc_clause* self,
                                                           const bnc_call* call, char* message,
                                                           size_t message_size) {
+  if (bnc_validate_distributed_(call)) return BNC_STATUS_OK; /* the global m decides */
   int64_t elements = 0, m = 0;
   if (!bnc_validate_counts_(call, &elements, &m) || m != 1) return BNC_STATUS_OK;
   if (!bnc_validate_batch_statistics_(call)) return BNC_STATUS_OK;
@@ -474,6 +484,254 @@ BNC_VALIDATE_BACKWARD_BUFFER_(bnc_clause_backward_running_var, running_var,
 #undef BNC_VALIDATE_BACKWARD_BUFFER_
 
 /* -------------------------------------------------------------------------------- */
+/* Tensor views and the communicator (ABI 1.1)                                       */
+
+static inline const bnc_communicator* bnc_validate_communicator_(const bnc_call* call) {
+  const bnc_forward_args* f = bnc_validate_forward_args_(call);
+  const bnc_backward_args* b = bnc_validate_backward_args_(call);
+  return f != NULL ? f->communicator : b != NULL ? b->communicator : NULL;
+}
+
+/* One data tensor of a call: its name, pointer and strides (NULL: dense). */
+typedef struct bnc_validate_view_ {
+  const char* name;
+  const void* data;
+  const int64_t* strides;
+} bnc_validate_view_;
+
+static inline bnc_validate_view_ bnc_validate_view_of_(const char* name, const void* data,
+                                                       const int64_t* strides) {
+  bnc_validate_view_ v;
+  v.name = name;
+  v.data = data;
+  v.strides = strides;
+  return v;
+}
+
+/* The call's data tensors (x, y or x, dy, dx); 0 when the arguments or the shape
+ * cannot be read or the tensors have no element (then no view clause applies). */
+static inline int bnc_validate_views_(const bnc_call* call, bnc_validate_view_ views[3]) {
+  if (!bnc_validate_has_elements_(call)) return 0;
+  const bnc_forward_args* f = bnc_validate_forward_args_(call);
+  const bnc_backward_args* b = bnc_validate_backward_args_(call);
+  if (f != NULL) {
+    views[0] = bnc_validate_view_of_("x", f->x, f->x_strides);
+    views[1] = bnc_validate_view_of_("y", f->y, f->y_strides);
+    return 2;
+  }
+  if (b != NULL) {
+    views[0] = bnc_validate_view_of_("x", b->x, b->x_strides);
+    views[1] = bnc_validate_view_of_("dy", b->dy, b->dy_strides);
+    views[2] = bnc_validate_view_of_("dx", b->dx, b->dx_strides);
+    return 3;
+  }
+  return 0;
+}
+
+/* The stride of dimension d of a tensor dense in `layout`: row major over
+ * (N, C, S1, ..., Sk) for channels-first, over (N, S1, ..., Sk, C) for channels-last. */
+static inline int64_t bnc_dense_stride(const bnc_problem* p, int layout, int32_t d) {
+  int64_t stride = 1;
+  if (layout == BNC_LAYOUT_CHANNELS_LAST) {
+    if (d == 1) return 1;
+    stride = p->shape[1];
+    for (int32_t e = d == 0 ? 2 : d + 1; e < p->rank; ++e) stride *= p->shape[e];
+    return stride;
+  }
+  for (int32_t e = d + 1; e < p->rank; ++e) stride *= p->shape[e];
+  return stride;
+}
+
+/* Whether `strides` (NULL: dense in the problem's layout) address the elements as a
+ * tensor dense in `layout` does. The stride of a dimension of extent 1 never moves
+ * to an element, so it may be anything. */
+static inline int bnc_view_is_dense(const bnc_problem* p, const int64_t* strides, int layout) {
+  if (strides == NULL) return layout == bnc_validate_raw_(&p->layout);
+  for (int32_t d = 0; d < p->rank; ++d) {
+    if (p->shape[d] > 1 && strides[d] != bnc_dense_stride(p, layout, d)) return 0;
+  }
+  return 1;
+}
+
+/* The element at the far end of a view: sum of (extent - 1) * stride. 0 when it does
+ * not fit in 64 bits (with the element size, as a byte offset), else 1. */
+static inline int bnc_view_span(const bnc_problem* p, const int64_t* strides, int64_t* last) {
+  const int64_t limit = INT64_MAX / 8;
+  int64_t sum = 0;
+  for (int32_t d = 0; d < p->rank; ++d) {
+    const int64_t extent = p->shape[d];
+    const int64_t stride =
+        strides != NULL ? strides[d] : bnc_dense_stride(p, bnc_validate_raw_(&p->layout), d);
+    if (extent <= 1) continue;
+    if (stride < 0) return 0;
+    if (stride > 0 && extent - 1 > (limit - sum) / stride) return 0;
+    sum += (extent - 1) * stride;
+  }
+  *last = sum;
+  return 1;
+}
+
+static inline bnc_status bnc_clause_strides_not_negative(const bnc_clause* self,
+                                                         const bnc_call* call, char* message,
+                                                         size_t message_size) {
+  bnc_validate_view_ views[3];
+  const int count = bnc_validate_views_(call, views);
+  for (int v = 0; v < count; ++v) {
+    if (views[v].strides == NULL) continue;
+    for (int32_t d = 0; d < call->problem->rank; ++d) {
+      if (views[v].strides[d] < 0) {
+        return bnc_validate_reject_(self, message, message_size, "%s stride %ld is %lld < 0",
+                                    views[v].name, (long)d, (long long)views[v].strides[d]);
+      }
+    }
+  }
+  return BNC_STATUS_OK;
+}
+
+static inline bnc_status bnc_clause_strides_span_fits(const bnc_clause* self, const bnc_call* call,
+                                                      char* message, size_t message_size) {
+  bnc_validate_view_ views[3];
+  const int count = bnc_validate_views_(call, views);
+  for (int v = 0; v < count; ++v) {
+    int64_t last = 0;
+    if (views[v].strides == NULL || bnc_view_span(call->problem, views[v].strides, &last)) continue;
+    return bnc_validate_reject_(self, message, message_size,
+                                "%s: the offset of its last element, sum of (extent - 1) * "
+                                "stride, does not fit in 64 bits as a byte offset",
+                                views[v].name);
+  }
+  return BNC_STATUS_OK;
+}
+
+/* Dimension e follows d in the order of strides (ties broken by index). */
+static inline int bnc_validate_after_(const int64_t* strides, int32_t d, int32_t e) {
+  return strides[e] > strides[d] || (strides[e] == strides[d] && e > d);
+}
+
+/* No two elements share memory: taken in the order of their strides, the dimensions
+ * of extent > 1 each step over the whole of the ones before (stride >= the previous
+ * stride times its extent; padding allowed). */
+static inline bnc_status bnc_clause_strides_not_overlapping(const bnc_clause* self,
+                                                            const bnc_call* call, char* message,
+                                                            size_t message_size) {
+  bnc_validate_view_ views[3];
+  const int count = bnc_validate_views_(call, views);
+  const bnc_problem* p = call->problem;
+  for (int v = 0; v < count; ++v) {
+    const int64_t* s = views[v].strides;
+    int64_t last = 0;
+    if (s == NULL || !bnc_view_span(p, s, &last)) continue;
+    for (int32_t d = 0; d < p->rank; ++d) {
+      if (p->shape[d] <= 1) continue;
+      int32_t next = -1;
+      int first = 1;
+      for (int32_t e = 0; e < p->rank; ++e) {
+        if (e == d || p->shape[e] <= 1) continue;
+        if (bnc_validate_after_(s, e, d)) first = 0;
+        if (bnc_validate_after_(s, d, e) && (next < 0 || bnc_validate_after_(s, e, next))) next = e;
+      }
+      if (first && s[d] == 0) {
+        return bnc_validate_reject_(self, message, message_size,
+                                    "%s: dimension %ld of extent %lld has stride 0", views[v].name,
+                                    (long)d, (long long)p->shape[d]);
+      }
+      /* s[d] * (extent - 1) fits (span); s[next] must exceed it by at least s[d]. */
+      if (next >= 0 && s[next] - s[d] * (p->shape[d] - 1) < s[d]) {
+        return bnc_validate_reject_(
+            self, message, message_size,
+            "%s: dimension %ld (stride %lld) overlaps dimension %ld (extent %lld, stride %lld)",
+            views[v].name, (long)next, (long long)s[next], (long)d, (long long)p->shape[d],
+            (long long)s[d]);
+      }
+    }
+  }
+  return BNC_STATUS_OK;
+}
+
+/* The bytes [begin, end) a view covers. */
+static inline void bnc_validate_extent_(const bnc_call* call, const bnc_validate_view_* v,
+                                        uintptr_t* begin, uintptr_t* end) {
+  static const size_t sizes[] = {8, 4, 2, 2};
+  const int dtype = bnc_validate_raw_(&call->problem->data_dtype);
+  const size_t width = dtype >= 0 && dtype < 4 ? sizes[dtype] : 1;
+  int64_t last = 0;
+  bnc_view_span(call->problem, v->strides, &last);
+  *begin = (uintptr_t)v->data;
+  *end = *begin + ((uintptr_t)last + 1) * width;
+}
+
+static inline int bnc_validate_same_view_(const bnc_call* call, const bnc_validate_view_* a,
+                                          const bnc_validate_view_* b) {
+  const bnc_problem* p = call->problem;
+  if (a->data != b->data) return 0;
+  for (int32_t d = 0; d < p->rank; ++d) {
+    const int layout = bnc_validate_raw_(&p->layout);
+    const int64_t sa = a->strides != NULL ? a->strides[d] : bnc_dense_stride(p, layout, d);
+    const int64_t sb = b->strides != NULL ? b->strides[d] : bnc_dense_stride(p, layout, d);
+    if (p->shape[d] > 1 && sa != sb) return 0;
+  }
+  return 1;
+}
+
+/* An output either is an input exactly (in place: same pointer, same strides) or
+ * shares no byte with it. */
+static inline bnc_status bnc_validate_alias_(const bnc_clause* self, const bnc_call* call,
+                                             const bnc_validate_view_* out,
+                                             const bnc_validate_view_* in, int may_be_same,
+                                             char* message, size_t message_size) {
+  uintptr_t out_begin = 0, out_end = 0, in_begin = 0, in_end = 0;
+  if (out->data == NULL || in->data == NULL) return BNC_STATUS_OK;
+  bnc_validate_extent_(call, out, &out_begin, &out_end);
+  bnc_validate_extent_(call, in, &in_begin, &in_end);
+  if (out_end <= in_begin || in_end <= out_begin) return BNC_STATUS_OK;
+  if (may_be_same && bnc_validate_same_view_(call, out, in)) return BNC_STATUS_OK;
+  return bnc_validate_reject_(
+      self, message, message_size,
+      may_be_same ? "%s overlaps %s without being the same view of it" : "%s overlaps %s",
+      out->name, in->name);
+}
+
+static inline bnc_status bnc_clause_aliasing(const bnc_clause* self, const bnc_call* call,
+                                             char* message, size_t message_size) {
+  bnc_validate_view_ views[3];
+  const int count = bnc_validate_views_(call, views);
+  for (int v = 0; v < count; ++v) {
+    int64_t last = 0;
+    if (!bnc_view_span(call->problem, views[v].strides, &last)) return BNC_STATUS_OK;
+  }
+  if (count == 2) {
+    return bnc_validate_alias_(self, call, &views[1], &views[0], 1, message, message_size);
+  }
+  if (count == 3) {
+    const bnc_status s =
+        bnc_validate_alias_(self, call, &views[2], &views[1], 1, message, message_size);
+    if (s != BNC_STATUS_OK) return s;
+    return bnc_validate_alias_(self, call, &views[2], &views[0], 0, message, message_size);
+  }
+  return BNC_STATUS_OK;
+}
+
+static inline bnc_status bnc_clause_communicator(const bnc_clause* self, const bnc_call* call,
+                                                 char* message, size_t message_size) {
+  const bnc_communicator* c = bnc_validate_communicator_(call);
+  if (c == NULL) return BNC_STATUS_OK;
+  if (c->struct_size < sizeof(bnc_communicator)) {
+    return bnc_validate_reject_(
+        self, message, message_size, "bnc_communicator.struct_size is %lu, expected at least %lu",
+        (unsigned long)c->struct_size, (unsigned long)sizeof(bnc_communicator));
+  }
+  if (c->size < 1 || c->rank < 0 || c->rank >= c->size) {
+    return bnc_validate_reject_(self, message, message_size,
+                                "communicator rank %ld of size %ld is not in [0, size)",
+                                (long)c->rank, (long)c->size);
+  }
+  if (c->all_reduce_sum == NULL || c->all_gather == NULL) {
+    return bnc_validate_reject_(self, message, message_size, "communicator has a NULL operation");
+  }
+  return BNC_STATUS_OK;
+}
+
+/* -------------------------------------------------------------------------------- */
 /* What a kernel declares (bnc_capabilities): outside it, BNC_STATUS_UNSUPPORTED      */
 
 /* The problem is well formed enough to compare with the capabilities. */
@@ -536,6 +794,68 @@ static inline bnc_status bnc_clause_rank_declared(const bnc_clause* self, const 
   return bnc_validate_reject_(self, message, message_size,
                               "rank %ld is outside the declared range [%ld, %ld]", (long)rank,
                               (long)c->min_rank, (long)c->max_rank);
+}
+
+/* A tensor given with strides is sent only to a kernel that declares them: any
+ * strides (BNC_FEATURE_ANY_STRIDES), dense in any declared layout
+ * (BNC_FEATURE_MIXED_LAYOUTS), or else dense in the problem's layout. */
+static inline bnc_status bnc_clause_strides_declared(const bnc_clause* self, const bnc_call* call,
+                                                     char* message, size_t message_size) {
+  bnc_validate_view_ views[3];
+  const int count = call->capabilities != NULL ? bnc_validate_views_(call, views) : 0;
+  const bnc_problem* p = call->problem;
+  if (call->features & BNC_FEATURE_ANY_STRIDES) return BNC_STATUS_OK;
+  for (int v = 0; v < count; ++v) {
+    if (views[v].strides == NULL ||
+        bnc_view_is_dense(p, views[v].strides, bnc_validate_raw_(&p->layout)))
+      continue;
+    if (call->features & BNC_FEATURE_MIXED_LAYOUTS) {
+      int layout_found = 0;
+      for (int layout = 0; layout < 2; ++layout) {
+        if ((call->capabilities->layouts & BNC_BIT(layout)) &&
+            bnc_view_is_dense(p, views[v].strides, layout)) {
+          layout_found = 1;
+        }
+      }
+      if (layout_found) continue;
+    }
+    return bnc_validate_reject_(self, message, message_size,
+                                "%s's strides are not dense in a layout the kernel declares, and "
+                                "it does not declare BNC_FEATURE_ANY_STRIDES",
+                                views[v].name);
+  }
+  return BNC_STATUS_OK;
+}
+
+static inline bnc_status bnc_clause_in_place_declared(const bnc_clause* self, const bnc_call* call,
+                                                      char* message, size_t message_size) {
+  bnc_validate_view_ views[3];
+  const int count = call->capabilities != NULL ? bnc_validate_views_(call, views) : 0;
+  if (count == 2 && views[1].data == views[0].data &&
+      !(call->features & BNC_FEATURE_IN_PLACE_FORWARD)) {
+    return bnc_validate_reject_(self, message, message_size,
+                                "y is x (in place) and the kernel does not declare "
+                                "BNC_FEATURE_IN_PLACE_FORWARD");
+  }
+  if (count == 3 && views[2].data == views[1].data &&
+      !(call->features & BNC_FEATURE_IN_PLACE_BACKWARD)) {
+    return bnc_validate_reject_(self, message, message_size,
+                                "dx is dy (in place) and the kernel does not declare "
+                                "BNC_FEATURE_IN_PLACE_BACKWARD");
+  }
+  return BNC_STATUS_OK;
+}
+
+static inline bnc_status bnc_clause_distributed_declared(const bnc_clause* self,
+                                                         const bnc_call* call, char* message,
+                                                         size_t message_size) {
+  if (call->capabilities == NULL || !bnc_validate_distributed_(call) ||
+      (call->features & BNC_FEATURE_DISTRIBUTED_TRAINING)) {
+    return BNC_STATUS_OK;
+  }
+  return bnc_validate_reject_(self, message, message_size,
+                              "a communicator is given and the kernel does not declare "
+                              "BNC_FEATURE_DISTRIBUTED_TRAINING");
 }
 
 /* -------------------------------------------------------------------------------- */
@@ -617,6 +937,24 @@ static inline const bnc_clause* bnc_forward_clauses(size_t* count) {
        "num_batches_tracked is not NULL when track_running_stats, for a kernel that keeps the "
        "module state",
        bnc_clause_forward_counter},
+      {"strides_not_negative", BNC_STATUS_BAD_ARGUMENT,
+       "every stride given for a data tensor is >= 0", bnc_clause_strides_not_negative},
+      {"strides_span_fits", BNC_STATUS_BAD_ARGUMENT,
+       "a data tensor's last element, sum of (extent - 1) * stride, fits in 64 bits as a byte "
+       "offset",
+       bnc_clause_strides_span_fits},
+      {"strides_not_overlapping", BNC_STATUS_BAD_ARGUMENT,
+       "no two elements of a data tensor share memory: by increasing stride, each dimension of "
+       "extent > 1 has a stride >= the previous one's stride times its extent",
+       bnc_clause_strides_not_overlapping},
+      {"outputs_alias_exactly_or_not_at_all", BNC_STATUS_BAD_ARGUMENT,
+       "y is x exactly (same pointer and strides) or shares no byte with it; dx is dy exactly or "
+       "shares no byte with it, and shares none with x",
+       bnc_clause_aliasing},
+      {"communicator_well_formed", BNC_STATUS_BAD_ARGUMENT,
+       "a communicator given has its struct_size, size >= 1, 0 <= rank < size and both "
+       "operations",
+       bnc_clause_communicator},
       {"counter_in_range", BNC_STATUS_BAD_ARGUMENT,
        "*num_batches_tracked in [0, 2^63 - 1) when track_running_stats, for a kernel that keeps "
        "the module state",
@@ -663,6 +1001,24 @@ static inline const bnc_clause* bnc_backward_clauses(size_t* count) {
        "running_var is not NULL when running statistics are used (eval with "
        "track_running_stats)",
        bnc_clause_backward_running_var},
+      {"strides_not_negative", BNC_STATUS_BAD_ARGUMENT,
+       "every stride given for a data tensor is >= 0", bnc_clause_strides_not_negative},
+      {"strides_span_fits", BNC_STATUS_BAD_ARGUMENT,
+       "a data tensor's last element, sum of (extent - 1) * stride, fits in 64 bits as a byte "
+       "offset",
+       bnc_clause_strides_span_fits},
+      {"strides_not_overlapping", BNC_STATUS_BAD_ARGUMENT,
+       "no two elements of a data tensor share memory: by increasing stride, each dimension of "
+       "extent > 1 has a stride >= the previous one's stride times its extent",
+       bnc_clause_strides_not_overlapping},
+      {"outputs_alias_exactly_or_not_at_all", BNC_STATUS_BAD_ARGUMENT,
+       "y is x exactly (same pointer and strides) or shares no byte with it; dx is dy exactly or "
+       "shares no byte with it, and shares none with x",
+       bnc_clause_aliasing},
+      {"communicator_well_formed", BNC_STATUS_BAD_ARGUMENT,
+       "a communicator given has its struct_size, size >= 1, 0 <= rank < size and both "
+       "operations",
+       bnc_clause_communicator},
       BNC_VALIDATE_ONE_VALUE_CLAUSE_,
   };
   *count = sizeof clauses / sizeof clauses[0];
@@ -685,6 +1041,17 @@ static inline const bnc_clause* bnc_declared_clauses(size_t* count) {
        bnc_clause_profile_declared},
       {"rank_declared", BNC_STATUS_UNSUPPORTED,
        "rank in [capabilities.min_rank, capabilities.max_rank]", bnc_clause_rank_declared},
+      {"strides_declared", BNC_STATUS_UNSUPPORTED,
+       "a data tensor's strides are dense in the problem's layout, or in a declared layout with "
+       "BNC_FEATURE_MIXED_LAYOUTS, or anything with BNC_FEATURE_ANY_STRIDES",
+       bnc_clause_strides_declared},
+      {"in_place_declared", BNC_STATUS_UNSUPPORTED,
+       "y is x only with BNC_FEATURE_IN_PLACE_FORWARD, dx is dy only with "
+       "BNC_FEATURE_IN_PLACE_BACKWARD",
+       bnc_clause_in_place_declared},
+      {"distributed_declared", BNC_STATUS_UNSUPPORTED,
+       "a communicator in training only with BNC_FEATURE_DISTRIBUTED_TRAINING",
+       bnc_clause_distributed_declared},
   };
   *count = sizeof clauses / sizeof clauses[0];
   return clauses;
@@ -720,6 +1087,7 @@ static inline bnc_call bnc_forward_call(const bnc_problem* problem, const bnc_fo
   call.keeps_module_state = keeps_module_state;
   call.capabilities = NULL;
   call.is_backward = 0;
+  call.features = 0;
   return call;
 }
 
@@ -732,6 +1100,7 @@ static inline bnc_call bnc_backward_call(const bnc_problem* problem,
   call.keeps_module_state = 0;
   call.capabilities = NULL;
   call.is_backward = 1;
+  call.features = 0;
   return call;
 }
 
@@ -775,6 +1144,32 @@ static inline bnc_status bnc_validate_declared(const bnc_capabilities* capabilit
   bnc_call call = bnc_forward_call(problem, NULL, 0);
   call.capabilities = capabilities;
   call.is_backward = is_backward;
+  return bnc_validate_run(table, count, &call, BNC_STATUS_OK, message, message_size);
+}
+
+/* The declared clauses with the call's arguments and the kernel's features (ABI
+ * 1.1): also a strided, in-place or distributed call the kernel does not declare. */
+static inline bnc_status bnc_validate_declared_forward(const bnc_kernel* kernel,
+                                                       const bnc_problem* problem,
+                                                       const bnc_forward_args* args, char* message,
+                                                       size_t message_size) {
+  size_t count = 0;
+  const bnc_clause* table = bnc_declared_clauses(&count);
+  bnc_call call = bnc_forward_call(problem, args, kernel->capabilities.keeps_module_state);
+  call.capabilities = &kernel->capabilities;
+  call.features = kernel->features;
+  return bnc_validate_run(table, count, &call, BNC_STATUS_OK, message, message_size);
+}
+
+static inline bnc_status bnc_validate_declared_backward(const bnc_kernel* kernel,
+                                                        const bnc_problem* problem,
+                                                        const bnc_backward_args* args,
+                                                        char* message, size_t message_size) {
+  size_t count = 0;
+  const bnc_clause* table = bnc_declared_clauses(&count);
+  bnc_call call = bnc_backward_call(problem, args);
+  call.capabilities = &kernel->capabilities;
+  call.features = kernel->features;
   return bnc_validate_run(table, count, &call, BNC_STATUS_OK, message, message_size);
 }
 

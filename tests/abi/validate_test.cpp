@@ -38,7 +38,8 @@ void set_raw(Enum& field, int value) {
 // and backward arguments both; each case breaks one thing.
 struct call_data {
   std::array<std::int64_t, 3> shape{2, 3, 2};
-  std::array<float, 12> x{}, y{}, dy{}, dx{};
+  // Room for a padded view of the 12 elements.
+  std::array<double, 16> x{}, y{}, dy{}, dx{};
   std::array<float, 3> gamma{}, beta{}, running_mean{}, running_var{}, save_mean{}, save_invstd{},
       dgamma{}, dbeta{};
   std::int64_t counter = 7;
@@ -49,6 +50,10 @@ struct call_data {
   bnc_forward_args* forward_pointer = &forward;
   bnc_backward_args* backward_pointer = &backward;
   std::int32_t keeps_module_state = 1;
+  std::uint32_t features = 0;  // the kernel's, for the declared clauses
+  // Views (ABI 1.1): set by a case, pointed to by the arguments.
+  std::array<std::int64_t, 3> x_strides{}, y_strides{}, dy_strides{}, dx_strides{};
+  bnc_communicator communicator{};
 
   call_data() {
     problem = {sizeof(bnc_problem),
@@ -75,6 +80,9 @@ struct call_data {
                save_invstd.data(),
                &counter,
                0.1,
+               nullptr,
+               nullptr,
+               nullptr,
                nullptr};
     backward = {sizeof(bnc_backward_args),
                 x.data(),
@@ -87,16 +95,46 @@ struct call_data {
                 running_var.data(),
                 dgamma.data(),
                 dbeta.data(),
+                nullptr,
+                nullptr,
+                nullptr,
+                nullptr,
                 nullptr};
   }
   call_data(const call_data&) = delete;
   call_data& operator=(const call_data&) = delete;
+
+  // Gives the arguments views with these strides (channels-first dense is {6, 2, 1}).
+  void view_x(std::array<std::int64_t, 3> s) {
+    x_strides = s;
+    forward.x_strides = backward.x_strides = x_strides.data();
+  }
+  void view_y(std::array<std::int64_t, 3> s) {
+    y_strides = s;
+    forward.y_strides = y_strides.data();
+  }
+  void view_dx(std::array<std::int64_t, 3> s) {
+    dx_strides = s;
+    backward.dx_strides = dx_strides.data();
+  }
+  // A well-formed communicator of `size` ranks for both directions.
+  void distribute(std::int32_t rank, std::int32_t size);
 
   bnc_call as_forward() const {
     return bnc_forward_call(problem_pointer, forward_pointer, keeps_module_state);
   }
   bnc_call as_backward() const { return bnc_backward_call(problem_pointer, backward_pointer); }
 };
+
+bnc_status sum_nothing(void*, void*, std::int64_t, bnc_element) { return BNC_STATUS_OK; }
+bnc_status gather_nothing(void*, const void*, void*, std::int64_t, bnc_element) {
+  return BNC_STATUS_OK;
+}
+
+void call_data::distribute(std::int32_t rank, std::int32_t size) {
+  communicator = {sizeof(bnc_communicator), rank, size, nullptr, sum_nothing, gather_nothing};
+  forward.communicator = backward.communicator = &communicator;
+}
 
 // `both`: a descriptor case, run as a forward and as a backward call.
 enum class direction { forward, backward, both };
@@ -385,6 +423,76 @@ std::vector<broken_case> cases() {
          c.shape = {1, 3, 1};
          c.problem.mode = BNC_MODE_EVAL;
        }},
+      // Views (ABI 1.1). The shape is 2x3x2: channels-first dense strides {6, 2, 1},
+      // channels-last {6, 1, 3}.
+      {"stride_negative", both, bad, "strides_not_negative",
+       [](call_data& c) { c.view_x({-6, 2, 1}); }},
+      {"stride_negative_on_extent_1", both, bad, "strides_not_negative",
+       [](call_data& c) {
+         c.shape = {1, 3, 2};
+         c.view_x({-1, 2, 1});
+       }},
+      {"stride_span_overflows", both, bad, "strides_span_fits",
+       [](call_data& c) { c.view_x({int64_max / 4, 2, 1}); }},
+      {"strides_overlap", both, bad, "strides_not_overlapping",
+       [](call_data& c) { c.view_x({6, 1, 1}); }},
+      {"stride_zero", both, bad, "strides_not_overlapping",
+       [](call_data& c) { c.view_x({6, 2, 0}); }},
+      {"strides_interleave", both, bad, "strides_not_overlapping",
+       [](call_data& c) { c.view_x({6, 2, 3}); }},
+      {"y_overlaps_x", fwd, bad, "outputs_alias_exactly_or_not_at_all",
+       [](call_data& c) { c.forward.y = c.x.data() + 1; }},
+      {"y_is_x_with_other_strides", fwd, bad, "outputs_alias_exactly_or_not_at_all",
+       [](call_data& c) {
+         c.forward.y = c.x.data();
+         c.view_y({6, 1, 3});
+       }},
+      {"dx_is_x", bwd, bad, "outputs_alias_exactly_or_not_at_all",
+       [](call_data& c) { c.backward.dx = c.x.data(); }},
+      {"dx_overlaps_dy", bwd, bad, "outputs_alias_exactly_or_not_at_all",
+       [](call_data& c) { c.backward.dx = c.dy.data() + 2; }},
+      {"communicator_size_0", both, bad, "communicator_well_formed",
+       [](call_data& c) { c.distribute(0, 0); }},
+      {"communicator_rank_past_size", both, bad, "communicator_well_formed",
+       [](call_data& c) { c.distribute(2, 2); }},
+      {"communicator_struct_size", both, bad, "communicator_well_formed",
+       [](call_data& c) {
+         c.distribute(0, 2);
+         c.communicator.struct_size = 8;
+       }},
+      {"communicator_without_all_gather", both, bad, "communicator_well_formed",
+       [](call_data& c) {
+         c.distribute(0, 2);
+         c.communicator.all_gather = nullptr;
+       }},
+      {"one_value_per_channel_in_eval_with_a_communicator", fwd, invalid,
+       "more_than_one_value_per_channel",
+       [](call_data& c) {
+         c.shape = {1, 3, 1};
+         c.problem.mode = BNC_MODE_EVAL;
+         c.problem.track_running_stats = 0;
+         c.distribute(0, 2);
+       }},
+      // Views and communicators the ABI allows.
+      {"channels_last_strides", both, ok, nullptr, [](call_data& c) { c.view_x({6, 1, 3}); }},
+      {"any_stride_on_extent_1", both, ok, nullptr,
+       [](call_data& c) {
+         c.shape = {1, 3, 2};
+         c.view_x({1000, 2, 1});
+       }},
+      {"padded_view", both, ok, nullptr, [](call_data& c) { c.view_x({7, 2, 1}); }},
+      {"y_over_x", fwd, ok, nullptr,
+       [](call_data& c) {
+         c.forward.y = c.x.data();
+         c.view_x({6, 1, 3});
+         c.view_y({6, 1, 3});
+       }},
+      {"dx_over_dy", bwd, ok, nullptr, [](call_data& c) { c.backward.dx = c.dy.data(); }},
+      {"one_value_per_channel_on_one_rank", both, ok, nullptr,
+       [](call_data& c) {
+         c.shape = {1, 3, 1};
+         c.distribute(1, 3);
+       }},
   };
   std::vector<broken_case> expanded;
   for (broken_case& k : v) {
@@ -651,6 +759,66 @@ std::vector<declared_case> declared_cases() {
        [](call_data& c, bnc_capabilities&, std::int32_t&) { c.problem.rank = 1; }},
       {"unknown_dtype_is_not_this_tables", nullptr,
        [](call_data& c, bnc_capabilities&, std::int32_t&) { set_raw(c.problem.data_dtype, 17); }},
+      // Views and communicators (ABI 1.1) against the kernel's features.
+      {"dense_strides_need_no_feature", nullptr,
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.view_x({6, 2, 1});
+       }},
+      {"padded_view_without_any_strides", "strides_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.features = BNC_FEATURE_MIXED_LAYOUTS;
+         c.view_x({7, 2, 1});
+       }},
+      {"padded_view_with_any_strides", nullptr,
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.features = BNC_FEATURE_ANY_STRIDES;
+         c.view_x({7, 2, 1});
+       }},
+      {"other_layout_not_declared", "strides_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.features = BNC_FEATURE_MIXED_LAYOUTS;
+         c.view_x({6, 1, 3});
+       }},
+      {"other_layout_declared_with_mixed_layouts", nullptr,
+       [](call_data& c, bnc_capabilities& caps, std::int32_t&) {
+         caps.layouts |= BNC_BIT(BNC_LAYOUT_CHANNELS_LAST);
+         c.features = BNC_FEATURE_MIXED_LAYOUTS;
+         c.view_x({6, 1, 3});
+       }},
+      {"dx_in_another_layout_without_mixed_layouts", "strides_declared",
+       [](call_data& c, bnc_capabilities& caps, std::int32_t& backward) {
+         caps.layouts |= BNC_BIT(BNC_LAYOUT_CHANNELS_LAST);
+         backward = 1;
+         c.view_dx({6, 1, 3});
+       }},
+      {"y_over_x_undeclared", "in_place_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.features = BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_BACKWARD;
+         c.forward.y = c.x.data();
+       }},
+      {"y_over_x_declared", nullptr,
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.features = BNC_FEATURE_IN_PLACE_FORWARD;
+         c.forward.y = c.x.data();
+       }},
+      {"dx_over_dy_undeclared", "in_place_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t& backward) {
+         c.features = BNC_FEATURE_IN_PLACE_FORWARD;
+         backward = 1;
+         c.backward.dx = c.dy.data();
+       }},
+      {"communicator_undeclared", "distributed_declared",
+       [](call_data& c, bnc_capabilities&, std::int32_t&) { c.distribute(0, 2); }},
+      {"communicator_declared", nullptr,
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.features = BNC_FEATURE_DISTRIBUTED_TRAINING;
+         c.distribute(0, 2);
+       }},
+      {"communicator_in_eval_is_ignored", nullptr,
+       [](call_data& c, bnc_capabilities&, std::int32_t&) {
+         c.problem.mode = BNC_MODE_EVAL;
+         c.distribute(0, 2);
+       }},
   };
 }
 
@@ -673,22 +841,39 @@ std::string declared_mismatch(const declared_case& k, const std::vector<bnc_clau
   bnc_capabilities caps = declared_capabilities();
   std::int32_t backward = 0;
   k.make(c, caps, backward);
-  bnc_call call = bnc_forward_call(&c.problem, nullptr, 0);
+  bnc_call call = backward != 0 ? bnc_backward_call(&c.problem, &c.backward)
+                                : bnc_forward_call(&c.problem, &c.forward, 0);
   call.capabilities = &caps;
   call.is_backward = backward;
+  call.features = c.features;
   std::array<char, 256> message{};
   const bnc_status s = bnc_validate_run(table.data(), table.size(), &call, BNC_STATUS_OK,
                                         message.data(), message.size());
+  bnc_kernel kernel{};
+  kernel.capabilities = caps;
+  kernel.features = c.features;
   std::array<char, 256> direct{};
-  const bnc_status d =
-      bnc_validate_declared(&caps, &c.problem, backward, direct.data(), direct.size());
+  const bnc_status d = backward != 0
+                           ? bnc_validate_declared_backward(&kernel, &c.problem, &c.backward,
+                                                            direct.data(), direct.size())
+                           : bnc_validate_declared_forward(&kernel, &c.problem, &c.forward,
+                                                           direct.data(), direct.size());
+  // Without arguments (the 1.0 entry point) only the views' clauses are left out.
+  std::array<char, 256> without_args{};
+  const bnc_status w =
+      bnc_validate_declared(&caps, &c.problem, backward, without_args.data(), without_args.size());
+  const std::set<std::string> argument_clauses{"strides_declared", "in_place_declared",
+                                               "distributed_declared"};
+  const bool about_arguments = k.clause != nullptr && argument_clauses.count(k.clause) != 0;
+  if (!about_arguments && w != s) return "bnc_validate_declared disagrees without arguments";
   const std::string text = message.data();
   if (k.clause == nullptr) {
+    if (d != BNC_STATUS_OK) return std::string("the entry point rejects: ") + direct.data();
     return s == BNC_STATUS_OK && text.empty() ? "" : "rejected: " + text;
   }
   if (s != BNC_STATUS_UNSUPPORTED) return "status " + std::to_string(s) + ": " + text;
   if (text.rfind(std::string(k.clause) + ": ", 0) != 0) return "message: " + text;
-  if (d != s || text != direct.data()) return "bnc_validate_declared disagrees";
+  if (d != s || text != direct.data()) return "bnc_validate_declared_forward/backward disagrees";
   return {};
 }
 

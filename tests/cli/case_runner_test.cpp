@@ -118,7 +118,8 @@ const bnc_kernel broken_kernel = {
      BNC_BIT(BNC_LAYOUT_CHANNELS_FIRST), BNC_BIT(BNC_PROFILE_PYTORCH), 2, 8, BNC_MEMORY_HOST, 1},
     nullptr,
     failing_forward,
-    unused_backward};
+    unused_backward,
+    0};
 
 TEST(CaseRunnerTest, AFailedStepLeavesTheStateAsItWas) {
   const case_file c = parse_case(R"({"problem": "shape=2x1", "steps": [

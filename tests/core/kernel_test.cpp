@@ -78,7 +78,8 @@ const bnc_kernel recording_kernel = {
      BNC_BIT(BNC_PROFILE_PYTORCH), 2, 4, BNC_MEMORY_HOST, 0},
     nullptr,
     recording_forward,
-    recording_backward};
+    recording_backward,
+    0};
 
 class KernelForward : public ::testing::Test {
  protected:

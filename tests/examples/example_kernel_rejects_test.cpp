@@ -72,6 +72,9 @@ struct forward_call {
             save_invstd.data(),
             &num_batches_tracked,
             0.1,
+            nullptr,
+            nullptr,
+            nullptr,
             nullptr};
   }
 
@@ -188,6 +191,10 @@ TEST(ExampleKernel, BackwardRejectsOneValuePerChannelAndWritesNothing) {
                                nullptr,
                                dgamma.data(),
                                dbeta.data(),
+                               nullptr,
+                               nullptr,
+                               nullptr,
+                               nullptr,
                                nullptr};
   EXPECT_EQ(
       example().backward(nullptr, &call.problem, &args, call.message.data(), call.message.size()),

@@ -146,7 +146,8 @@ bnc_kernel describe(const char* name, options* opt) {
           caps,
           opt,
           forward_entry_point,
-          backward_entry_point};
+          backward_entry_point,
+          0};
 }
 
 }  // namespace

@@ -293,8 +293,8 @@ bnc_kernel describe() {
   caps.max_rank = max_rank;
   caps.memory = BNC_MEMORY_HOST;
   caps.keeps_module_state = 0;
-  return {BNC_ABI_VERSION,     sizeof(bnc_kernel),  "onednn", version.c_str(), caps, nullptr,
-          forward_entry_point, backward_entry_point};
+  return {BNC_ABI_VERSION,     sizeof(bnc_kernel),   "onednn", version.c_str(), caps, nullptr,
+          forward_entry_point, backward_entry_point, 0};
 }
 
 }  // namespace

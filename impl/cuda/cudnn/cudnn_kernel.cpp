@@ -327,7 +327,7 @@ constexpr bnc_capabilities capabilities = {
 
 const bnc_kernel description = {BNC_ABI_VERSION,  sizeof(bnc_kernel), "cudnn",
                                 "cuDNN 9 legacy", capabilities,       nullptr,
-                                forward_entry,    backward_entry};
+                                forward_entry,    backward_entry,     0};
 
 }  // namespace
 

@@ -22,7 +22,8 @@ const bnc_kernel description = {
      BNC_BIT(BNC_PROFILE_PYTORCH), 2, 2, BNC_MEMORY_HOST, 0},
     nullptr,
     forward,
-    backward};
+    backward,
+    0};
 
 }  // namespace
 

@@ -99,8 +99,21 @@ TEST(emulated_kernel, rejects_a_bad_average_factor) {
   double x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[8], gamma[2] = {1, 1}, beta[2] = {0, 0}, rm[2] = {0, 0},
          rv[2] = {1, 1}, sm[2], si[2];
   std::int64_t counter = 0;
-  bnc_forward_args a{
-      sizeof(bnc_forward_args), x, y, gamma, beta, rm, rv, sm, si, &counter, 1.5, nullptr};
+  bnc_forward_args a{sizeof(bnc_forward_args),
+                     x,
+                     y,
+                     gamma,
+                     beta,
+                     rm,
+                     rv,
+                     sm,
+                     si,
+                     &counter,
+                     1.5,
+                     nullptr,
+                     nullptr,
+                     nullptr,
+                     nullptr};
   char message[256];
   EXPECT_EQ(emulated_kernel()->forward(nullptr, &d, &a, message, sizeof message),
             BNC_STATUS_BAD_ARGUMENT);
