@@ -133,8 +133,7 @@ dnnl::memory::desc vector_desc(const problem& p) {
 
 std::vector<double> to_doubles(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
-// What the description does not declare is refused before anything else, the
-// empty batch included.
+// What the description does not declare is refused before the peer is called.
 void require_declared(const problem& p) {
   if ((onednn_kernel()->capabilities.dtypes & BNC_BIT(to_abi(p.data_type()))) == 0) {
     throw call_failure(BNC_STATUS_UNSUPPORTED, "this machine's oneDNN implements no " +
@@ -150,7 +149,6 @@ void require_declared(const problem& p) {
 
 bnc_status forward(const problem& p, const bnc_forward_args& a) {
   require_declared(p);
-  if (adapters::handled_empty_forward(p, a)) return BNC_STATUS_OK;
   const bool batch = p.uses_batch_statistics();
   const flags f = batch ? scale_shift(p) : (scale_shift(p) | flags::use_global_stats);
   // Batch statistics are outputs of forward_training only; inference with global
@@ -196,7 +194,6 @@ bnc_status forward(const problem& p, const bnc_forward_args& a) {
 
 bnc_status backward(const problem& p, const bnc_backward_args& a) {
   require_declared(p);
-  if (adapters::handled_empty_backward(p, a)) return BNC_STATUS_OK;
   const bool batch = p.uses_batch_statistics();
   const flags f = batch ? scale_shift(p) : (scale_shift(p) | flags::use_global_stats);
   // prop_kind::backward also computes the scale and shift gradients.
