@@ -52,6 +52,9 @@ std::vector<peer_plugin> peer_plugins() {
 #ifdef BNCONFORM_LIBTORCH_PLUGIN_FILE
       {"libtorch", BNCONFORM_LIBTORCH_PLUGIN_FILE},
 #endif
+#ifdef BNCONFORM_LIBTORCH_NATIVE_PLUGIN_FILE
+      {"libtorch-native", BNCONFORM_LIBTORCH_NATIVE_PLUGIN_FILE},
+#endif
   };
 }
 
