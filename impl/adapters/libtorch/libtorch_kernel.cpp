@@ -68,6 +68,17 @@ struct options {
   bool deliver;
 };
 
+// A result into the caller's buffer. An undefined tensor is a zero gradient, as
+// autograd reads it (_batch_norm_impl_index_backward returns one for dx of an
+// empty input without weight).
+void deliver(const at::Tensor& into, const at::Tensor& result) {
+  if (result.defined()) {
+    into.copy_(result);
+  } else {
+    into.zero_();
+  }
+}
+
 struct forward_results {
   at::Tensor y, save_mean, save_invstd;
 };
@@ -107,10 +118,10 @@ bnc_status forward(const problem& p, const bnc_forward_args& a, const options& o
   const auto [y, save_mean, save_invstd] =
       run_forward(opt.entry, x, weight, bias, running_mean, running_var, batch, factor, p.eps());
   if (!opt.deliver) return BNC_STATUS_OK;
-  data_view(p, a.y).copy_(y);
+  deliver(data_view(p, a.y), y);
   if (batch) {
-    vector_view(p, a.save_mean).copy_(save_mean);
-    vector_view(p, a.save_invstd).copy_(save_invstd);
+    deliver(vector_view(p, a.save_mean), save_mean);
+    deliver(vector_view(p, a.save_invstd), save_invstd);
   }
   return BNC_STATUS_OK;
 }
@@ -136,10 +147,10 @@ bnc_status backward(const problem& p, const bnc_backward_args& a, const options&
                                                 save_mean, save_invstd, batch, p.eps(), wanted,
                                                 at::empty({0}, at::kByte));
   if (!opt.deliver) return BNC_STATUS_OK;
-  data_view(p, a.dx).copy_(dx);
+  deliver(data_view(p, a.dx), dx);
   if (p.affine()) {
-    vector_view(p, a.dgamma).copy_(dgamma);
-    vector_view(p, a.dbeta).copy_(dbeta);
+    deliver(vector_view(p, a.dgamma), dgamma);
+    deliver(vector_view(p, a.dbeta), dbeta);
   }
   return BNC_STATUS_OK;
 }

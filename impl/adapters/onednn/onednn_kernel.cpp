@@ -3,6 +3,7 @@
 #include <bit>
 #include <climits>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -159,7 +160,9 @@ bnc_status forward(const problem& p, const bnc_forward_args& a) {
   const dnnl::memory::desc md = data_desc(p);
   const dnnl::memory::desc vd = vector_desc(p);
   const auto channels = static_cast<std::size_t>(p.channels());
-  std::vector<float> variance(batch ? channels : 0);
+  // NaN until oneDNN writes it: what it leaves unwritten (an empty batch) must not
+  // turn into an invented variance in save_invstd and the running statistics.
+  std::vector<float> variance(batch ? channels : 0, std::numeric_limits<float>::quiet_NaN());
   std::unordered_map<int, dnnl::memory> arguments{{DNNL_ARG_SRC, wrap(md, a.x)},
                                                   {DNNL_ARG_DST, wrap(md, a.y)}};
   if (p.affine()) {
