@@ -17,8 +17,16 @@ namespace {
 // oneDNN does not reject one value per channel (the adapter's running variance,
 // var * m / (m - 1), is then 0 / 0). Its ill-posed constant channel is pinned
 // below, and passes as ill-posed.
+// On an empty batch oneDNN writes no batch statistics; the adapter's running
+// statistics (PyTorch's rule on oneDNN's mean and variance) blend in what it left
+// unwritten: NaN.
 const char* known_failure(std::string_view key) {
   if (key.starts_with("shape=1x3")) return "oneDNN: m == 1 is not rejected";
+  for (const char* empty :
+       {"shape=0x3x4,dtype=f32 forward", "shape=2x3x0,dtype=f32,layout=channels_last forward",
+        "shape=0x3x2x2,dtype=f32,affine=false forward"}) {
+    if (key == empty) return "oneDNN: no batch statistics of an empty batch";
+  }
   return nullptr;
 }
 
