@@ -165,8 +165,9 @@ output_capture::taken output_capture::take() {
 }
 
 std::int64_t output_capture::trim(std::int64_t limit) {
-  const file_lock lock(fd_);
   struct stat st {};
+  if (::fstat(fd_, &st) != 0 || st.st_size <= limit) return 0;  // the usual case: no lock
+  const file_lock lock(fd_);
   if (::fstat(fd_, &st) != 0 || st.st_size <= limit) return 0;
   const auto keep = static_cast<off_t>(kept_bytes);
   if (::ftruncate(fd_, keep) != 0) return 0;
