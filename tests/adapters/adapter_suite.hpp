@@ -27,6 +27,11 @@ struct adapter_description {
   // ...), 0 for every other key. Such a call runs in a death test, which must see
   // that signal, so this list cannot go stale either.
   int (*known_signal)(std::string_view key);
+  // Judgements whose outputs hold memory the peer leaves uninitialized (outputs the
+  // error model does not judge, e.g. an empty batch's saved statistics): their
+  // bits may or may not repeat from call to call, so the determinism check, which
+  // would pass or fail by chance, is left out there and nowhere else.
+  bool (*unrepeatable)(std::string_view key);
 };
 
 // Defined by each adapter's test file.

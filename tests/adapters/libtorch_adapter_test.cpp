@@ -14,9 +14,9 @@
 namespace bnconform::testing {
 
 const adapter_description& adapter_under_test() {
-  static const adapter_description d{libtorch::libtorch_kernel(), libtorch_level,
-                                     libtorch_known_failure<aten_entry::batch_norm>,
-                                     libtorch_known_signal<aten_entry::batch_norm>};
+  static const adapter_description d{
+      libtorch::libtorch_kernel(), libtorch_level, libtorch_known_failure<aten_entry::batch_norm>,
+      libtorch_known_signal<aten_entry::batch_norm>, libtorch_unrepeatable<aten_entry::batch_norm>};
   return d;
 }
 

@@ -14,7 +14,8 @@ namespace bnconform::testing {
 const adapter_description& adapter_under_test() {
   static const adapter_description d{libtorch::libtorch_native_kernel(), libtorch_level,
                                      libtorch_known_failure<aten_entry::native>,
-                                     libtorch_known_signal<aten_entry::native>};
+                                     libtorch_known_signal<aten_entry::native>,
+                                     libtorch_unrepeatable<aten_entry::native>};
   return d;
 }
 

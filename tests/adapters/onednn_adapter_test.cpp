@@ -31,6 +31,7 @@ const char* known_failure(std::string_view key) {
 }
 
 int known_signal(std::string_view) { return 0; }
+bool unrepeatable(std::string_view) { return false; }
 
 }  // namespace
 
@@ -41,7 +42,7 @@ const adapter_description& adapter_under_test() {
   static const adapter_description d{
       onednn::onednn_kernel(),
       [](dtype t) { return t == dtype::bf16 ? check::level::strict : check::level::standard; },
-      known_failure, known_signal};
+      known_failure, known_signal, unrepeatable};
   return d;
 }
 
