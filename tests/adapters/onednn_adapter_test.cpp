@@ -9,40 +9,13 @@
 #include "cli/kernel_registry.hpp"
 #include "core/kernel_library.hpp"
 #include "impl/adapters/onednn/onednn_kernel.hpp"
+#include "onednn_expectations.hpp"
 
 namespace bnconform::testing {
 
-namespace {
-
-// oneDNN does not reject one value per channel (the adapter's running variance,
-// var * m / (m - 1), is then 0 / 0). Its ill-posed constant channel is pinned
-// below, and passes as ill-posed.
-// On an empty batch oneDNN writes no batch statistics; the adapter's running
-// statistics (PyTorch's rule on oneDNN's mean and variance) blend in what it left
-// unwritten: NaN.
-const char* known_failure(std::string_view key) {
-  if (key.starts_with("shape=1x3")) return "oneDNN: m == 1 is not rejected";
-  for (const char* empty :
-       {"shape=0x3x4,dtype=f32 forward", "shape=2x3x0,dtype=f32,layout=channels_last forward",
-        "shape=0x3x2x2,dtype=f32,affine=false forward"}) {
-    if (key == empty) return "oneDNN: no batch statistics of an empty batch";
-  }
-  return nullptr;
-}
-
-int known_signal(std::string_view) { return 0; }
-bool unrepeatable(std::string_view) { return false; }
-
-}  // namespace
-
-// oneDNN 2.6 on f32 reaches standard: strict holds for 4D channels, but a 2D
-// channel (strided over N) of 8192 values offset by 1e4 misses it (save_mean
-// ratio 1.5). bf16 passes strict on every problem here (AdapterLevel).
 const adapter_description& adapter_under_test() {
-  static const adapter_description d{
-      onednn::onednn_kernel(),
-      [](dtype t) { return t == dtype::bf16 ? check::level::strict : check::level::standard; },
-      known_failure, known_signal, unrepeatable};
+  static const adapter_description d{onednn::onednn_kernel(), onednn_level, onednn_known_failure,
+                                     onednn_known_signal, onednn_unrepeatable};
   return d;
 }
 
