@@ -143,7 +143,10 @@ void output_capture::redirect_standard_streams() const {
   std::fflush(nullptr);
   ::dup2(fd_, STDOUT_FILENO);
   ::dup2(fd_, STDERR_FILENO);
-  std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
+  // With a buffer of its own: on a stream used before (the parent's stdout), glibc
+  // keeps full buffering when _IOLBF comes without one.
+  static char line_buffer[BUFSIZ];
+  std::setvbuf(stdout, line_buffer, _IOLBF, sizeof line_buffer);
 }
 
 output_capture::taken output_capture::take() {
