@@ -18,6 +18,7 @@
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "battery_runner.hpp"
 #include "core/child_process.hpp"
@@ -57,6 +58,15 @@ bool stops_a_fail_fast_run(const item_outcome& o) { return o.failed(); }
 // What a kernel prints goes to stderr: stdout carries only certify's summary.
 void keep_stdout_for_the_summary() { ::dup2(STDERR_FILENO, STDOUT_FILENO); }
 
+// The bytes a worker's capture file may grow to before the certifier cuts it (the
+// first 4 KiB stay): a kernel that prints without end fills no memory.
+constexpr std::int64_t capture_trim_limit = std::int64_t{1} << 20;
+
+void attach(item_outcome& o, output_capture::taken t, std::int64_t trimmed = 0) {
+  o.output = std::move(t.text);
+  o.output_dropped = t.dropped + trimmed;
+}
+
 // A kernel's processes end with its calls (docs/abi.md, "Processes"): what it
 // started and left running when an item ends is killed, and the item fails. The
 // worker is a subreaper, so a process that forked again and left is its child too.
@@ -84,10 +94,11 @@ void end_processes_left_running(item_outcome& o) {
   o.reason = what;
 }
 
-// The child: loads the kernel and runs its assignment, one line per event.
+// The child: loads the kernel and runs its assignment, one line per event. What
+// the kernel prints goes to `capture`, and is attached to the item that printed it.
 int run_worker(const kernel_source& source, const plan& p, const settings& s, const assignment& a,
-               child_channel& out) {
-  keep_stdout_for_the_summary();
+               child_channel& out, output_capture& capture) {
+  capture.redirect_standard_streams();
 #ifdef __linux__
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 #endif
@@ -100,6 +111,7 @@ int run_worker(const kernel_source& source, const plan& p, const settings& s, co
       out.send("begin " + std::to_string(i));
       item_outcome o = run_item(k, p.fixed[i], ctx, [&] { out.send("alive"); });
       end_processes_left_running(o);
+      attach(o, capture.take());
       out.send("result " + to_json_line(o));
       if (s.fail_fast && stops_a_fail_fast_run(o)) {
         out.send("done");
@@ -126,6 +138,7 @@ int run_worker(const kernel_source& source, const plan& p, const settings& s, co
       item_outcome o =
           run_round(k, r, ctx, [&](const std::string& repro) { out.send("case " + repro); });
       end_processes_left_running(o);
+      attach(o, capture.take());
       out.send("result " + to_json_line(o));
       if (s.fail_fast && stops_a_fail_fast_run(o)) break;
     }
@@ -322,7 +335,11 @@ struct lane {
   std::optional<std::size_t> current_item;
   std::optional<std::int64_t> current_round;
   std::string last_case;
-  std::string fault;      // the child's "fault ..." line, if it sent one
+  std::string fault;  // the child's "fault ..." line, if it sent one
+  // What the child's kernel prints (run_worker), shared with the child; the bytes
+  // the certifier cut from it (trim) since the last outcome.
+  std::unique_ptr<output_capture> output = std::make_unique<output_capture>();
+  std::int64_t output_trimmed = 0;
   bool done = false;      // the child said "done"
   bool pipe_open = true;  // false once every write end of its pipe is closed
 
@@ -433,7 +450,9 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
       }
       l.current_item.reset();
       l.current_round.reset();
-      record(position, outcome_from_json(line.substr(7)));
+      item_outcome o = outcome_from_json(line.substr(7));
+      o.output_dropped += std::exchange(l.output_trimmed, 0);
+      record(position, std::move(o));
     } else if (line == "done") {
       l.done = true;
     } else if (line.rfind("child-error ", 0) == 0) {
@@ -469,7 +488,10 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
       stopping = true;
       return;
     }
-    record(position, isolation_failure(culprit, l.last_case, e, l.fault, ctx));
+    // What the kernel printed before it died is the culprit's.
+    item_outcome o = isolation_failure(culprit, l.last_case, e, l.fault, ctx);
+    attach(o, l.output->take(), std::exchange(l.output_trimmed, 0));
+    record(position, std::move(o));
     l.fault.clear();
     l.current_item.reset();
     l.current_round.reset();
@@ -495,8 +517,11 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
         l.last_case.clear();
         l.fault.clear();
         const assignment a = l.work;
+        output_capture& capture = *l.output;
+        (void)capture.take();  // what a child that ended left there is nobody's
+        l.output_trimmed = 0;
         l.child = std::make_unique<child_process>(
-            [&, a](child_channel& ch) { return run_worker(source, p, options, a, ch); });
+            [&, a](child_channel& ch) { return run_worker(source, p, options, a, ch, capture); });
         l.last_word = clock_type::now();
       }
     } else {
@@ -533,6 +558,7 @@ void run_lanes(const kernel_source& source, const plan& p, const settings& optio
     }
     for (lane& l : lanes) {
       if (!l.child) continue;
+      l.output_trimmed += l.output->trim(capture_trim_limit);
       if (l.child->ended()) {
         std::vector<std::string> lines;
         l.child->read_available(lines);

@@ -146,6 +146,9 @@ void write_failure(std::ostream& out, const certification& c, const item_outcome
     }
     out << "</pre>\n";
   }
+  if (const std::string heading = output_heading(o); !heading.empty()) {
+    out << "<p>" << html_escaped(heading) << "</p><pre>" << html_escaped(o.output) << "</pre>\n";
+  }
   out << "<p>repro: <code>" << html_escaped(o.repro) << "</code></p>\n";
   for (const saved_failure& s : c.saved_failures) {
     if (s.item != o.name) continue;

@@ -51,6 +51,33 @@ void item_outcome::add(const cell& where, check::verdict v, double worst_ratio, 
   if (max_ulp > it->max_ulp) it->max_ulp = max_ulp;
 }
 
+std::string output_heading(const item_outcome& o) {
+  if (o.output.empty() && o.output_dropped == 0) return {};
+  std::string text = "kernel output: " + std::to_string(o.output.size()) + " bytes";
+  if (o.output_dropped > 0) text += " (" + std::to_string(o.output_dropped) + " more dropped)";
+  return text;
+}
+
+std::vector<std::string> output_excerpt(const item_outcome& o, std::size_t lines,
+                                        std::size_t width) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < o.output.size() && out.size() < lines) {
+    std::size_t end = o.output.find('\n', start);
+    if (end == std::string::npos) end = o.output.size();
+    std::string line = o.output.substr(start, std::min(end - start, width));
+    // A terminal shows the summary: no control character of the kernel's reaches it.
+    for (char& ch : line) {
+      if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7f) ch = '?';
+    }
+    if (end - start > width) line += "...";
+    out.push_back(line);
+    start = end + 1;
+  }
+  if (start < o.output.size()) out.emplace_back("...");
+  return out;
+}
+
 std::string to_json_line(const item_outcome& o) {
   json cells = json::array();
   for (const cell_figures& f : o.cells) {
@@ -73,7 +100,9 @@ std::string to_json_line(const item_outcome& o) {
                   {"cases", o.cases},
                   {"seconds", o.seconds},
                   {"suite_error", o.suite_error},
-                  {"counterexample", o.counterexample}};
+                  {"counterexample", o.counterexample},
+                  {"output", o.output},
+                  {"output_dropped", o.output_dropped}};
   // Replace invalid UTF-8 (a kernel's message may hold anything) rather than throw.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -100,6 +129,8 @@ item_outcome outcome_from_json(const std::string& text) {
     o.seconds = j.at("seconds").get<double>();
     o.suite_error = j.at("suite_error").get<bool>();
     o.counterexample = j.at("counterexample").get<std::string>();
+    o.output = j.at("output").get<std::string>();
+    o.output_dropped = j.at("output_dropped").get<std::int64_t>();
     return o;
   } catch (const json::exception& e) {
     report_error(std::string("certify: a malformed result from the worker: ") + e.what());

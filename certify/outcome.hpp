@@ -43,6 +43,11 @@ struct item_outcome {
   // The generated case a property round failed or crashed on (its repro line,
   // properties::generated_case); empty otherwise.
   std::string counterexample;
+  // What the kernel wrote to stdout and stderr during the item (since the previous
+  // item of its worker): the first 4 KiB, and how many bytes past them were
+  // dropped. Printing is no failure.
+  std::string output;
+  std::int64_t output_dropped = 0;
 
   bool passed() const {
     return result == check::verdict::pass || result == check::verdict::ill_posed;
@@ -52,6 +57,13 @@ struct item_outcome {
   void add(const cell& where, check::verdict v, double worst_ratio, double max_ulp,
            const std::string& worst_element = {});
 };
+
+// "kernel output: 4096 bytes (3200 more dropped)", empty when it printed nothing.
+std::string output_heading(const item_outcome& o);
+// The first `lines` lines of the output, each cut to `width` characters: the
+// excerpt under a failure in the summary.
+std::vector<std::string> output_excerpt(const item_outcome& o, std::size_t lines,
+                                        std::size_t width);
 
 std::string to_json_line(const item_outcome& o);
 item_outcome outcome_from_json(const std::string& text);  // throws bnconform::error

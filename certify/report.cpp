@@ -142,6 +142,10 @@ std::string summary_text(const certification& c) {
     out << "  " << check::name_of(o.result) << " " << o.name << ": " << o.reason << "\n";
     for (std::size_t i = 0; i < o.details.size() && i < 5; ++i)
       out << "      " << o.details[i] << "\n";
+    if (const std::string heading = output_heading(o); !heading.empty()) {
+      out << "    " << heading << ":\n";
+      for (const std::string& line : output_excerpt(o, 3, 120)) out << "      | " << line << "\n";
+    }
     out << "    repro: " << o.repro << "\n";
     if (const saved_failure* s = saved_failure_of(c, o.name)) {
       if (s->path.empty()) {
@@ -210,18 +214,20 @@ std::string certificate_json(const certification& c, const run_identity& run) {
     const json item_ratio = !o.failed()                                     ? number(worst)
                             : check::ratio_explains(o.result, failed_worst) ? number(failed_worst)
                                                                             : json("n/a");
-    items.push_back({{"name", o.name},
-                     {"verdict", check::name_of(o.result)},
-                     {"cases", o.cases},
-                     {"worst_ratio", item_ratio},
-                     {"max_ulp", number(ulp)},
-                     {"seconds", o.seconds}});
+    json item = {{"name", o.name},         {"verdict", check::name_of(o.result)},
+                 {"cases", o.cases},       {"worst_ratio", item_ratio},
+                 {"max_ulp", number(ulp)}, {"seconds", o.seconds}};
+    // Only where the kernel printed: a quiet kernel's certificate stays as it was.
+    const json output = {{"text", o.output}, {"dropped_bytes", o.output_dropped}};
+    if (!output_heading(o).empty()) item["output"] = output;
+    items.push_back(item);
     if (o.failed()) {
       json failure = {{"name", o.name},
                       {"verdict", check::name_of(o.result)},
                       {"reason", o.reason},
                       {"details", o.details},
                       {"repro", o.repro}};
+      if (!output_heading(o).empty()) failure["output"] = output;
       if (const saved_failure* s = saved_failure_of(c, o.name)) {
         failure["case_file"] = s->path.empty() ? json(nullptr) : json(s->path);
         if (s->path.empty()) failure["no_case_file"] = s->why_none;
@@ -309,6 +315,9 @@ void junit_suites(std::ostringstream& out, const certification& c, const std::st
       } else if (!o.passed()) {
         out << "      <skipped message=\"" << check::name_of(o.result) << ": "
             << xml_escaped(o.reason) << "\"/>\n";
+      }
+      if (const std::string heading = output_heading(o); !heading.empty()) {
+        out << "      <system-out>" << xml_escaped(heading + "\n" + o.output) << "</system-out>\n";
       }
       out << "    </testcase>\n";
     }

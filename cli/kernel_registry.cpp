@@ -49,8 +49,14 @@ std::vector<peer_plugin> peer_plugins() {
 #ifdef BNCONFORM_ONEDNN_PLUGIN_FILE
       {"onednn", BNCONFORM_ONEDNN_PLUGIN_FILE},
 #endif
+#ifdef BNCONFORM_ONEDNN_BLOCKED_PLUGIN_FILE
+      {"onednn-blocked", BNCONFORM_ONEDNN_BLOCKED_PLUGIN_FILE},
+#endif
 #ifdef BNCONFORM_LIBTORCH_PLUGIN_FILE
       {"libtorch", BNCONFORM_LIBTORCH_PLUGIN_FILE},
+#endif
+#ifdef BNCONFORM_LIBTORCH_NATIVE_PLUGIN_FILE
+      {"libtorch-native", BNCONFORM_LIBTORCH_NATIVE_PLUGIN_FILE},
 #endif
   };
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #ifdef __linux__
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #endif
 #include <sys/resource.h>
@@ -82,6 +83,98 @@ void child_channel::send(std::string_view line) const {
   }
   text += '\n';
   write_all(fd_, text.data(), text.size());
+}
+
+namespace {
+
+// take() and trim() run in different processes on one file: a record lock (held
+// per process, unlike flock's, which the shared open file would share) keeps one
+// from cutting what the other is reading.
+class file_lock {
+ public:
+  explicit file_lock(int fd) : fd_(fd) { set(F_WRLCK); }
+  ~file_lock() { set(F_UNLCK); }
+  file_lock(const file_lock&) = delete;
+  file_lock& operator=(const file_lock&) = delete;
+
+ private:
+  void set(short type) const {
+    struct flock l {};
+    l.l_type = type;
+    l.l_whence = SEEK_SET;
+    while (::fcntl(fd_, F_SETLKW, &l) != 0 && errno == EINTR) {
+    }
+  }
+  int fd_;
+};
+
+}  // namespace
+
+output_capture::output_capture() {
+#ifdef __linux__
+  fd_ = ::memfd_create("bnconform-output", MFD_CLOEXEC);
+#else
+  char name[] = "/tmp/bnconform-output-XXXXXX";
+  fd_ = ::mkostemp(name, O_CLOEXEC);
+  if (fd_ >= 0) ::unlink(name);
+#endif
+  if (fd_ < 0) report_error(system_error_text("creating the output capture file"));
+  // Appending: the child's writes go to the end whatever take() or trim() did.
+  ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_APPEND);
+  struct stat st {};
+  ::fstat(fd_, &st);
+  device_ = static_cast<std::uint64_t>(st.st_dev);
+  inode_ = static_cast<std::uint64_t>(st.st_ino);
+}
+
+output_capture::~output_capture() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool output_capture::still_the_file() const {
+  struct stat st {};
+  return ::fstat(fd_, &st) == 0 && static_cast<std::uint64_t>(st.st_dev) == device_ &&
+         static_cast<std::uint64_t>(st.st_ino) == inode_;
+}
+
+void output_capture::redirect_standard_streams() const {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  ::dup2(fd_, STDOUT_FILENO);
+  ::dup2(fd_, STDERR_FILENO);
+  // With a buffer of its own: on a stream used before (the parent's stdout), glibc
+  // keeps full buffering when _IOLBF comes without one.
+  static char line_buffer[BUFSIZ];
+  std::setvbuf(stdout, line_buffer, _IOLBF, sizeof line_buffer);
+}
+
+output_capture::taken output_capture::take() {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  taken t;
+  if (!still_the_file()) return t;
+  const file_lock lock(fd_);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || st.st_size <= 0) return t;
+  const auto size = static_cast<std::int64_t>(st.st_size);
+  t.text.resize(std::min<std::size_t>(kept_bytes, static_cast<std::size_t>(size)));
+  const ssize_t n = ::pread(fd_, t.text.data(), t.text.size(), 0);
+  t.text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  t.dropped = size - static_cast<std::int64_t>(t.text.size());
+  if (::ftruncate(fd_, 0) != 0) t.dropped = 0;  // nothing is left to attribute twice
+  return t;
+}
+
+std::int64_t output_capture::trim(std::int64_t limit) {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || st.st_size <= limit) return 0;  // the usual case: no lock
+  const file_lock lock(fd_);
+  if (::fstat(fd_, &st) != 0 || st.st_size <= limit) return 0;
+  const auto keep = static_cast<off_t>(kept_bytes);
+  if (::ftruncate(fd_, keep) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_size - keep);
 }
 
 std::string child_exit::describe() const {

@@ -42,6 +42,41 @@ class child_channel {
   std::uint64_t device_ = 0, inode_ = 0;  // what fd_ was at construction
 };
 
+// What a child writes to its stdout and stderr (fds 1 and 2), kept in a file that
+// parent and child share (opened before the fork), so that it is attributed to
+// the item that printed it and survives the child's crash. Only the first
+// kept_bytes of each take() are kept; the rest is counted.
+class output_capture {
+ public:
+  static constexpr std::size_t kept_bytes = 4096;
+  struct taken {
+    std::string text;          // at most kept_bytes, as written (any bytes)
+    std::int64_t dropped = 0;  // bytes written past them
+  };
+
+  output_capture();  // throws bnconform::error when no file can be made
+  ~output_capture();
+  output_capture(const output_capture&) = delete;
+  output_capture& operator=(const output_capture&) = delete;
+
+  // In the child: fds 1 and 2 write into the file, stdout line-buffered (as on a
+  // terminal, so that a crash loses at most an unfinished line).
+  void redirect_standard_streams() const;
+  // What was written since the last take (flushing this process's stdio first),
+  // and empties the file. Either side may call it; nothing is taken when the
+  // descriptor no longer is the file (code in the child closed or replaced it).
+  taken take();
+  // The parent, while the child runs: when the file holds more than `limit`
+  // bytes, cuts it to kept_bytes and returns how many bytes it cut (0 otherwise),
+  // so that a kernel printing without end fills neither memory nor disk.
+  std::int64_t trim(std::int64_t limit);
+
+ private:
+  bool still_the_file() const;
+  int fd_ = -1;
+  std::uint64_t device_ = 0, inode_ = 0;
+};
+
 // How a child ended.
 struct child_exit {
   enum class how : std::uint8_t { exited, signaled, timed_out };

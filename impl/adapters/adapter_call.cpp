@@ -1,7 +1,6 @@
 #include "adapter_call.hpp"
 
 #include <cstdio>
-#include <limits>
 #include <new>
 #include <vector>
 
@@ -29,45 +28,22 @@ problem supported_problem(const bnc_problem* descriptor) {
   return p;
 }
 
-void fill(void* p, dtype t, std::int64_t count, double v) {
-  write_values(p, t, std::vector<double>(static_cast<std::size_t>(count), v));
-}
-
 }  // namespace
 
 problem checked_forward(const bnc_problem* descriptor, const bnc_forward_args* a) {
-  // The descriptor, the profile, then the arguments and m == 1. The adapters keep no
-  // module state: the caller's exponential_average_factor is checked.
+  // The descriptor, the profile, then the arguments. The adapters keep no module
+  // state: the caller's exponential_average_factor is checked.
   enforce(problem_abi_rules(descriptor));
   problem p = supported_problem(descriptor);
-  enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_OK));
+  enforce(forward_abi_rules(descriptor, a, 0, BNC_STATUS_BAD_ARGUMENT));
   return p;
 }
 
 problem checked_backward(const bnc_problem* descriptor, const bnc_backward_args* a) {
   enforce(problem_abi_rules(descriptor));
   problem p = supported_problem(descriptor);
-  enforce(backward_abi_rules(descriptor, a, BNC_STATUS_OK));
+  enforce(backward_abi_rules(descriptor, a, BNC_STATUS_BAD_ARGUMENT));
   return p;
-}
-
-bool handled_empty_forward(const problem& p, const bnc_forward_args& a) {
-  if (p.element_count() > 0) return false;
-  if (p.uses_batch_statistics()) {
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    fill(a.save_mean, p.stats_type(), p.channels(), nan);
-    fill(a.save_invstd, p.stats_type(), p.channels(), nan);
-  }
-  return true;
-}
-
-bool handled_empty_backward(const problem& p, const bnc_backward_args& a) {
-  if (p.element_count() > 0) return false;
-  if (p.affine()) {
-    fill(a.dgamma, p.stats_type(), p.channels(), 0.0);
-    fill(a.dbeta, p.stats_type(), p.channels(), 0.0);
-  }
-  return true;
 }
 
 void update_running_statistics(const problem& p, double factor, const double* mean,

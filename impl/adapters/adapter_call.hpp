@@ -1,8 +1,9 @@
 #pragma once
-// What every peer adapter does around the peer's own call: read and check the ABI
-// arguments, apply semantics.md's error rules and degenerate cases BEFORE the
-// peer is called (so a rejected call changes nothing and a peer that crashes on an
-// empty batch is never reached), and keep exceptions from crossing the ABI.
+// What every peer adapter does around the peer's own call: reject a malformed call
+// and what the adapter does not declare BEFORE the peer is called (so a rejected
+// call changes nothing), and keep exceptions from crossing the ABI. Every call the
+// ABI allows reaches the peer, the empty batch and one value per channel included:
+// an adapter translates, it does not answer for the peer.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -25,19 +26,13 @@ class call_failure : public std::exception {
   std::string message_;
 };
 
-// Checks the call by the ABI's clauses (bnconform/validate.h: the descriptor, NULL
-// pointers where the problem needs a buffer, struct sizes, the factor, the m == 1
-// rule) and the profile. Throws call_failure with BAD_ARGUMENT, UNSUPPORTED or
-// INVALID_PROBLEM.
+// Checks the call by the ABI's BAD_ARGUMENT clauses (bnconform/validate.h: the
+// descriptor, NULL pointers where the problem needs a buffer, struct sizes, the
+// factor) and the profile. Throws call_failure with BAD_ARGUMENT or UNSUPPORTED.
+// The INVALID_PROBLEM clause (m == 1 with batch statistics) is the peer's to
+// apply or not: it is not checked here.
 problem checked_forward(const bnc_problem* descriptor, const bnc_forward_args* args);
 problem checked_backward(const bnc_problem* descriptor, const bnc_backward_args* args);
-
-// semantics.md's empty batch (and C == 0): nothing for the peer to compute. Writes
-// save_mean and save_invstd as NaN (0 / 0, as the reference does), leaves the
-// running statistics, and zeroes dgamma and dbeta. Returns true when it handled
-// the call.
-bool handled_empty_forward(const problem& p, const bnc_forward_args& args);
-bool handled_empty_backward(const problem& p, const bnc_backward_args& args);
 
 // running = (1 - f) running + f batch, with the unbiased variance var * m / (m - 1),
 // written as PyTorch writes it (f * batch + (1 - f) * running) in double and rounded

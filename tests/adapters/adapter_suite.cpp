@@ -159,32 +159,50 @@ std::vector<const char*> declared_dtype_names(const bnc_kernel& k) {
 
 // ---- Degenerate cases of semantics.md ------------------------------------------
 
+// Judges one call through the error model, or, where the adapter lists the key as
+// killing the process, expects exactly that signal in a death test.
+template <class Judge>
+void expect_judgement_or_signal(const std::string& key, Judge judge) {
+  if (const int signal = adapter_under_test().known_signal(key); signal != 0) {
+    // The peer may have started threads (ATen's pool): the child re-executes.
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT((void)judge(), ::testing::KilledBySignal(signal), "")
+        << "known crash no longer shows: " << key
+        << "; update impl/adapters/README.md and the list";
+    return;
+  }
+  expect_judgement(judge(), key);
+}
+
 // Runs forward and backward of a problem on given x through the error model.
 void expect_conforms(const problem& p, const tensor& x, const module_state& state,
                      const char* what) {
   SCOPED_TRACE(what);
   std::mt19937_64 rng(5);
   const tensor dy = normal(p.data_type(), p.element_count(), 0.0, 1.0, rng);
-  const check::comparison f = check::run_forward(under_test(), p, x, state, options_for(p));
-  expect_judgement(f, std::string(what) + " forward");
-  const check::comparison b = check::run_backward(under_test(), p, x, dy, state, options_for(p));
-  expect_judgement(b, std::string(what) + " backward");
+  const auto options = [&](const std::string& key) {
+    check::options opt = options_for(p);
+    if (adapter_under_test().unrepeatable(key)) opt.check_determinism = false;
+    return opt;
+  };
+  const std::string forward = std::string(what) + " forward";
+  expect_judgement_or_signal(
+      forward, [&] { return check::run_forward(under_test(), p, x, state, options(forward)); });
+  const std::string backward = std::string(what) + " backward";
+  expect_judgement_or_signal(backward, [&] {
+    return check::run_backward(under_test(), p, x, dy, state, options(backward));
+  });
 }
 
-TEST_P(AdapterDegenerate, SingleValuePerChannelIsRejectedAndChangesNothing) {
+// semantics.md rejects batch statistics over one value per channel
+// (INVALID_PROBLEM, nothing changed). The adapters pass the call to the peer: the
+// error model judges what the peer does (status, outputs, state).
+TEST_P(AdapterDegenerate, SingleValuePerChannelIsThePeersToReject) {
   for (const char* text : {"shape=1x3,dtype=f32", "shape=1x3x1x1,dtype=f32,layout=channels_last",
                            "shape=1x3,dtype=f32,mode=eval,track=false"}) {
     const problem p = problem::parse(text);
-    problem_inputs in = ordinary_inputs(p, 1);
-    const module_state before = in.state;
-    const forward_outputs out = under_test().forward(p, in.x, in.state);
-    EXPECT_EQ(out.status.code, BNC_STATUS_INVALID_PROBLEM) << text << ": " << out.status.message;
-    EXPECT_EQ(in.state.num_batches_tracked, before.num_batches_tracked) << text;
-    EXPECT_TRUE(in.state.running_mean.bitwise_equal(before.running_mean)) << text;
-    EXPECT_TRUE(in.state.running_var.bitwise_equal(before.running_var)) << text;
-    // And the error model agrees with the status and the untouched state.
-    const problem_inputs fresh = ordinary_inputs(p, 1);
-    expect_conforms(p, fresh.x, fresh.state, text);
+    const problem_inputs in = ordinary_inputs(p, 1);
+    expect_conforms(p, in.x, in.state, text);
   }
 }
 
@@ -194,18 +212,16 @@ TEST_P(AdapterDegenerate, TwoValuesPerChannel) {
   expect_conforms(p, in.x, in.state, "m == 2");
 }
 
-TEST_P(AdapterDegenerate, EmptyBatchIsNoErrorAndCounts) {
-  // The libtorch adapter must never reach ATen here (SIGFPE in 1.13).
+// semantics.md's empty batch: no error, running statistics kept, the counter
+// incremented. The call reaches the peer (ATen 1.13's native_batch_norm dies with
+// SIGFPE there: a known crash of libtorch-native).
+TEST_P(AdapterDegenerate, EmptyBatchReachesThePeer) {
   for (const char* text :
        {"shape=0x3x4,dtype=f32", "shape=2x3x0,dtype=f32,layout=channels_last",
         "shape=0x3,dtype=f32,mode=eval", "shape=0x3x2x2,dtype=f32,affine=false"}) {
     const problem p = problem::parse(text);
-    problem_inputs in = ordinary_inputs(p, 3);
+    const problem_inputs in = ordinary_inputs(p, 3);
     expect_conforms(p, in.x, in.state, text);
-    const std::int64_t before = in.state.num_batches_tracked;
-    const forward_outputs out = under_test().forward(p, in.x, in.state);
-    ASSERT_TRUE(out.status.ok()) << text << ": " << out.status.message;
-    EXPECT_EQ(in.state.num_batches_tracked, before + (p.mode() == mode::training ? 1 : 0));
   }
 }
 

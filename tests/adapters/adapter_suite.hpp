@@ -23,6 +23,15 @@ struct adapter_description {
   // who is wrong and why; nullptr for every other key. A listed judgement must
   // still fail, so the list cannot go stale.
   const char* (*known_failure)(std::string_view key);
+  // Judgements whose call kills the process, by the same keys: the signal (SIGFPE,
+  // ...), 0 for every other key. Such a call runs in a death test, which must see
+  // that signal, so this list cannot go stale either.
+  int (*known_signal)(std::string_view key);
+  // Judgements whose outputs hold memory the peer leaves uninitialized (outputs the
+  // error model does not judge, e.g. an empty batch's saved statistics): their
+  // bits may or may not repeat from call to call, so the determinism check, which
+  // would pass or fail by chance, is left out there and nowhere else.
+  bool (*unrepeatable)(std::string_view key);
 };
 
 // Defined by each adapter's test file.

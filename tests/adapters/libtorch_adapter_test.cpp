@@ -1,5 +1,5 @@
-// The libtorch adapter: the shared conformance suite (adapter_suite.cpp) and what
-// is particular to ATen.
+// The libtorch adapter through at::batch_norm's path: the shared conformance suite
+// (adapter_suite.cpp) and what is particular to ATen.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -9,45 +9,14 @@
 #include "cli/kernel_registry.hpp"
 #include "core/kernel_library.hpp"
 #include "impl/adapters/libtorch/libtorch_kernel.hpp"
+#include "libtorch_expectations.hpp"
 
 namespace bnconform::testing {
 
-namespace {
-
-const char* known_failure(std::string_view key) {
-  // ATen computes y = x * (gamma invstd) + (beta - mean gamma invstd): on a constant
-  // channel the two terms cancel only to rounding, so y != beta exactly.
-  // (With 0.1 in channels-last, ATen's mean is inexact and the exact rule does not apply.)
-  for (const char* fused : {"constant channel 3.000000, channels_first forward",
-                            "constant channel 3.000000, channels_last forward",
-                            "constant channel 0.100000, channels_first forward"}) {
-    if (key == fused) return "ATen: fused affine form";
-  }
-  // ATen 1.13's CPU backward takes its fast kernel only for contiguous and 4D
-  // channels-last input; bf16 in NLC or NDHWC goes through the generic path, which
-  // sums dgamma and dbeta in bf16.
-  const bool generic_bf16 =
-      key.find("layout=channels_last,dtype=bf16") != std::string_view::npos &&
-      (key.starts_with("shape=3x4x5,") || key.starts_with("shape=2x3x2x3x2,"));
-  if (generic_bf16 && key.ends_with(" backward")) return "ATen: bf16 sums in the generic path";
-  // f64 data has no wider accumulator, and ATen's per-channel sums run along the
-  // channel in a few vector lanes: on 8192 values offset by 1e4 the mean is
-  // beyond even the standard budget (ratio 1.4 to 2.6).
-  if (key.find("dtype=f64") != std::string_view::npos && key.ends_with(" forward offset"))
-    return "ATen: sequential f64 sums on long offset channels";
-  return nullptr;
-}
-
-}  // namespace
-
 const adapter_description& adapter_under_test() {
-  // ATen accumulates f32 and bf16 data in f64: strict. f64 data has no wider
-  // accumulator: standard on ordinary data, and not even that on long offset
-  // channels (a known failure below).
   static const adapter_description d{
-      libtorch::libtorch_kernel(),
-      [](dtype t) { return t == dtype::f64 ? check::level::standard : check::level::strict; },
-      known_failure};
+      libtorch::libtorch_kernel(), libtorch_level, libtorch_known_failure<aten_entry::batch_norm>,
+      libtorch_known_signal<aten_entry::batch_norm>, libtorch_unrepeatable<aten_entry::batch_norm>};
   return d;
 }
 

@@ -9,25 +9,13 @@
 #include "cli/kernel_registry.hpp"
 #include "core/kernel_library.hpp"
 #include "impl/adapters/onednn/onednn_kernel.hpp"
+#include "onednn_expectations.hpp"
 
 namespace bnconform::testing {
 
-namespace {
-
-// oneDNN fails nothing here at its levels (its ill-posed constant channel is pinned
-// below, and passes as ill-posed).
-const char* known_failure(std::string_view) { return nullptr; }
-
-}  // namespace
-
-// oneDNN 2.6 on f32 reaches standard: strict holds for 4D channels, but a 2D
-// channel (strided over N) of 8192 values offset by 1e4 misses it (save_mean
-// ratio 1.5). bf16 passes strict on every problem here (AdapterLevel).
 const adapter_description& adapter_under_test() {
-  static const adapter_description d{
-      onednn::onednn_kernel(),
-      [](dtype t) { return t == dtype::bf16 ? check::level::strict : check::level::standard; },
-      known_failure};
+  static const adapter_description d{onednn::onednn_kernel(), onednn_level, onednn_known_failure,
+                                     onednn_known_signal, onednn_unrepeatable};
   return d;
 }
 

@@ -16,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::command_outcome;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 command_outcome certify(const std::string& test, std::vector<std::string> args) {
   args.insert(args.begin(), "certify");
@@ -69,6 +70,33 @@ TEST(CertifyCommand, AFailingKernelExitsOneWithItsReproLine) {
                                "standard --seed 1 --only '"));
   EXPECT_THAT(o.out, HasSubstr("verdict: NOT CERTIFIED"));
 }
+
+#ifdef BNCONFORM_FAULTY_CHATTY
+// What the kernel prints reaches neither the terminal's progress nor the summary
+// but as the failing item's excerpt; the report holds the first 4 KiB.
+TEST(CertifyCommand, TheKernelsOutputIsCapturedNotSpilled) {
+  const fs::path report = testing::scratch_directory("bnconform_certify_command", "chatty");
+  const command_outcome o = certify(
+      "chatty", {"--kernel", BNCONFORM_FAULTY_CHATTY, "--only",
+                 "coverage/forward-training f32 channels_last", "--report", report.string()});
+  EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
+  EXPECT_THAT(o.err, Not(HasSubstr("faulty-chatty: line")));
+  EXPECT_THAT(o.err, Not(HasSubstr("last words on stderr")));
+  EXPECT_THAT(o.out, HasSubstr("kernel output: 4096 bytes (7740 more dropped):"));
+  EXPECT_THAT(o.out, HasSubstr("      | faulty-chatty: line   3 of 200"));
+  EXPECT_THAT(o.out, Not(HasSubstr("line   4 of 200")));  // an excerpt: three lines
+  const nlohmann::json cert =
+      nlohmann::json::parse(testing::file_text(report / "certificate.json"));
+  const nlohmann::json& output = cert.at("items").at(0).at("output");
+  EXPECT_EQ(output.at("text").get<std::string>().size(), 4096u);
+  EXPECT_EQ(output.at("dropped_bytes"), 7740);
+  EXPECT_EQ(cert.at("failures").at(0).at("output"), output);
+  EXPECT_THAT(testing::file_text(report / "junit.xml"),
+              HasSubstr("<system-out>kernel output: 4096 bytes (7740 more dropped)"));
+  EXPECT_THAT(testing::file_text(report / "report.html"),
+              HasSubstr("<pre>faulty-chatty: line   1 of 200"));
+}
+#endif
 
 TEST(CertifyCommand, BadArgumentsAreUsageErrors) {
   expect_usage_error(certify("level", {"--kernel", "cpu", "--level", "loose"}), "--level");

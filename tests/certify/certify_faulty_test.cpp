@@ -223,6 +223,46 @@ TEST(CertifyFaulty, ClosedDescriptorsAreNamedOnTheItem) {
   EXPECT_LT(c.seconds, 40);
 }
 
+// What a kernel prints is attached to the item that printed it, capped at 4 KiB,
+// in the summary (under a failure), the certificate and junit.xml; printing alone
+// fails nothing.
+TEST(CertifyFaulty, WhatTheKernelPrintsIsAttachedToItsItemAndCapped) {
+  settings s = quick();
+  s.max_isolation_failures = 1;
+  std::ostringstream progress;
+  // A passing item: one line per forward call (the call and its determinism rerun).
+  const certification quiet = certify(library(BNCONFORM_FAULTY_CHATTY), s,
+                                      "coverage/forward-training f32 channels_first", progress);
+  ASSERT_EQ(quiet.items.size(), 1u);
+  const item_outcome& passed = quiet.items[0];
+  EXPECT_TRUE(passed.passed()) << passed.reason;
+  EXPECT_THAT(passed.output, HasSubstr("faulty-chatty: a forward call of 120 elements\n"));
+  EXPECT_EQ(passed.output_dropped, 0);
+  EXPECT_THAT(certificate_json(quiet, run_identity{}), HasSubstr("faulty-chatty: a forward call"));
+  EXPECT_THAT(junit_xml(quiet), HasSubstr("<system-out>kernel output: "));
+  EXPECT_THAT(progress.str(), Not(HasSubstr("faulty-chatty: a forward call")));
+
+  // The trigger prints about 12 KB, then aborts: the crashed item keeps the first
+  // 4 KiB and counts the rest.
+  const certification loud = certify(library(BNCONFORM_FAULTY_CHATTY), s,
+                                     "coverage/forward-training f32 channels_last", progress);
+  ASSERT_EQ(loud.items.size(), 1u);
+  const item_outcome& crashed = loud.items[0];
+  EXPECT_EQ(crashed.result, check::verdict::crashed) << crashed.reason;
+  ASSERT_EQ(crashed.output.size(), 4096u);
+  EXPECT_EQ(crashed.output.rfind("faulty-chatty: line   1 of 200 on stdout", 0), 0u);
+  // 200 lines of 59 bytes and the stderr line of 36, less the 4096 kept.
+  EXPECT_EQ(crashed.output_dropped, 200 * 59 + 36 - 4096);
+  const std::string summary = summary_text(loud);
+  EXPECT_THAT(summary, HasSubstr("kernel output: 4096 bytes (7740 more dropped):\n"
+                                 "      | faulty-chatty: line   1 of 200 on stdout"));
+  const std::string certificate = certificate_json(loud, run_identity{});
+  EXPECT_THAT(certificate, HasSubstr("\"dropped_bytes\": 7740"));
+  EXPECT_THAT(junit_xml(loud), HasSubstr("<system-out>kernel output: 4096 bytes (7740 more "
+                                         "dropped)\nfaulty-chatty: line   1 of 200"));
+  EXPECT_THAT(progress.str(), Not(HasSubstr("on stdout, before the abort")));
+}
+
 // A declaration that leaves nothing to judge runs nothing, certifies nothing, and
 // says why in the summary, the certificate and junit.xml.
 void expect_nothing_to_judge(const char* path, const std::string& why) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -29,6 +30,68 @@ collected run(const std::function<int(child_channel&)>& work,
   collected c;
   c.exit = run_child(work, timeout, [&](const std::string& line) { c.lines.push_back(line); });
   return c;
+}
+
+// What a child writes to fds 1 and 2 lands in the shared file, in order; take()
+// keeps the first 4 KiB, counts the rest and empties the file, on either side.
+TEST(OutputCaptureTest, TakesWhatTheChildPrintedKeepsFourKibAndCountsTheRest) {
+  output_capture capture;
+  const std::string line(99, 'x');  // 100 bytes with its newline
+  const child_exit e = run_child(
+      [&](child_channel& ch) {
+        capture.redirect_standard_streams();
+        std::printf("first on stdout\n");
+        std::fprintf(stderr, "then on stderr\n");
+        const output_capture::taken t = capture.take();  // the child's own take
+        ch.send("took " + std::to_string(t.text.size()) + " " + std::to_string(t.dropped));
+        for (int i = 0; i < 100; ++i) std::printf("%s\n", line.c_str());
+        return 0;
+      },
+      milliseconds(5000), [](const std::string&) {});
+  EXPECT_TRUE(e.clean()) << e.describe();
+  const output_capture::taken t = capture.take();  // the parent's, after the child
+  ASSERT_EQ(t.text.size(), output_capture::kept_bytes);
+  EXPECT_EQ(t.text.substr(0, 100), line + "\n");
+  EXPECT_EQ(t.dropped, 100 * 100 - 4096);
+  EXPECT_EQ(capture.take().text, "");  // emptied
+}
+
+TEST(OutputCaptureTest, TheFirstTakeSeesBothStreamsInOrder) {
+  output_capture capture;
+  std::vector<std::string> lines;
+  run_child(
+      [&](child_channel& ch) {
+        capture.redirect_standard_streams();
+        std::printf("first on stdout\n");
+        std::fprintf(stderr, "then on stderr\n");
+        const output_capture::taken t = capture.take();
+        ch.send(t.text + "|" + std::to_string(t.dropped));
+        return 0;
+      },
+      milliseconds(5000), [&](const std::string& l) { lines.push_back(l); });
+  // send() turns the newlines into spaces.
+  EXPECT_THAT(lines, ElementsAre("first on stdout then on stderr |0"));
+}
+
+// A file past the limit is cut back to its first 4 KiB while the child runs; the
+// cut bytes are counted by trim(), the rest by take().
+TEST(OutputCaptureTest, TrimCutsAFileOverItsLimitToFourKib) {
+  output_capture capture;
+  run_child(
+      [&](child_channel&) {
+        capture.redirect_standard_streams();
+        const std::string block(1 << 16, 'y');
+        for (int i = 0; i < 4; ++i) std::fwrite(block.data(), 1, block.size(), stdout);
+        std::fflush(stdout);
+        return 0;
+      },
+      milliseconds(5000), [](const std::string&) {});
+  EXPECT_EQ(capture.trim(std::int64_t{1} << 20), 0);  // 256 KiB: under the limit
+  const std::int64_t cut = capture.trim(std::int64_t{1} << 17);
+  EXPECT_EQ(cut, (std::int64_t{1} << 18) - 4096);
+  const output_capture::taken t = capture.take();
+  EXPECT_EQ(t.text, std::string(4096, 'y'));
+  EXPECT_EQ(t.dropped, 0);
 }
 
 TEST(ChildProcessTest, DeliversEveryLineInOrderAndTheExitStatus) {

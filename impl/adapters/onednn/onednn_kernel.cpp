@@ -3,6 +3,7 @@
 #include <bit>
 #include <climits>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -52,6 +53,19 @@ dnnl::memory::desc data_desc(const problem& p) {
   return dnnl::memory::desc(dims, data_type_of(p.data_type()), strides);
 }
 
+// The format the primitive computes in. Plain: the caller's layout itself.
+// Blocked: channels in blocks of 16 (nCw16c, nChw16c, nCdhw16c), the format a
+// oneDNN network keeps its activations in; oneDNN 2.6 has none for rank 2, which
+// stays nc. The caller's tensors are reordered into it and back (exact copies).
+enum class format { plain, blocked };
+
+dnnl::memory::desc compute_desc(const problem& p, format f) {
+  if (f == format::plain || p.rank() == 2) return data_desc(p);
+  const dnnl::memory::dims dims(p.shape().begin(), p.shape().end());
+  const tag t = p.rank() == 3 ? tag::aBc16b : p.rank() == 4 ? tag::aBcd16b : tag::aBcde16b;
+  return dnnl::memory::desc(dims, data_type_of(p.data_type()), t);
+}
+
 // oneDNN 2.6 takes eps as a float: the peer normalizes with eps rounded to f32.
 float eps_of(const problem& p) { return static_cast<float>(p.eps()); }
 
@@ -70,10 +84,11 @@ struct backward_entry {
   dnnl::batch_normalization_backward primitive;
 };
 
-std::string cache_key(const problem& p, int direction, unsigned f) {
-  std::string key = std::to_string(direction) + ':' + std::to_string(f) + ':' +
-                    std::string(name_of(p.data_type())) + ':' + std::string(name_of(p.layout())) +
-                    ':' + std::to_string(std::bit_cast<std::uint32_t>(eps_of(p)));
+std::string cache_key(const problem& p, format fmt, int direction, unsigned f) {
+  std::string key = std::to_string(static_cast<int>(fmt)) + ':' + std::to_string(direction) + ':' +
+                    std::to_string(f) + ':' + std::string(name_of(p.data_type())) + ':' +
+                    std::string(name_of(p.layout())) + ':' +
+                    std::to_string(std::bit_cast<std::uint32_t>(eps_of(p)));
   for (std::int64_t e : p.shape()) key += 'x' + std::to_string(e);
   return key;
 }
@@ -87,13 +102,13 @@ std::map<std::string, backward_entry> backward_cache;
                                                  p.to_string() + ": " + e.what());
 }
 
-forward_entry& forward_primitive(const problem& p, dnnl::prop_kind kind, flags f) {
-  const std::string key = cache_key(p, static_cast<int>(kind), static_cast<unsigned>(f));
+forward_entry& forward_primitive(const problem& p, format fmt, dnnl::prop_kind kind, flags f) {
+  const std::string key = cache_key(p, fmt, static_cast<int>(kind), static_cast<unsigned>(f));
   std::lock_guard lock(cache_mutex);
   auto it = forward_cache.find(key);
   if (it != forward_cache.end()) return it->second;
   try {
-    const dnnl::batch_normalization_forward::desc d(kind, data_desc(p), eps_of(p), f);
+    const dnnl::batch_normalization_forward::desc d(kind, compute_desc(p, fmt), eps_of(p), f);
     dnnl::batch_normalization_forward::primitive_desc pd(d, shared_runtime().engine);
     dnnl::batch_normalization_forward primitive(pd);
     return forward_cache.emplace(key, forward_entry{pd, primitive}).first->second;
@@ -102,13 +117,13 @@ forward_entry& forward_primitive(const problem& p, dnnl::prop_kind kind, flags f
   }
 }
 
-backward_entry& backward_primitive(const problem& p, dnnl::prop_kind kind, flags f) {
-  const std::string key = cache_key(p, static_cast<int>(kind), static_cast<unsigned>(f));
+backward_entry& backward_primitive(const problem& p, format fmt, dnnl::prop_kind kind, flags f) {
+  const std::string key = cache_key(p, fmt, static_cast<int>(kind), static_cast<unsigned>(f));
   std::lock_guard lock(cache_mutex);
   auto it = backward_cache.find(key);
   if (it != backward_cache.end()) return it->second;
   try {
-    const dnnl::memory::desc md = data_desc(p);
+    const dnnl::memory::desc md = compute_desc(p, fmt);
     // The backward primitive descriptor needs a forward hint of the same kind.
     const dnnl::batch_normalization_forward::desc hint_d(dnnl::prop_kind::forward_training, md,
                                                          eps_of(p), f);
@@ -127,16 +142,45 @@ dnnl::memory wrap(const dnnl::memory::desc& d, const void* p) {
   return dnnl::memory(d, shared_runtime().engine, const_cast<void*>(p));
 }
 
+// A tensor of the caller's in the primitive's format `md`: its buffer itself, or a
+// reordered copy. An empty tensor has nothing to copy.
+dnnl::memory input_in(const dnnl::memory::desc& md, const problem& p, const void* data) {
+  dnnl::memory plain = wrap(data_desc(p), data);
+  if (md == plain.get_desc()) return plain;
+  dnnl::memory copy(md, shared_runtime().engine);
+  if (p.element_count() > 0)
+    dnnl::reorder(plain, copy).execute(shared_runtime().stream, plain, copy);
+  return copy;
+}
+
+// Where the primitive writes an output of the caller's: its buffer itself, or
+// memory in `md` that deliver() reorders into it.
+dnnl::memory output_in(const dnnl::memory::desc& md, const problem& p, void* data) {
+  if (md == data_desc(p)) return wrap(md, data);
+  return dnnl::memory(md, shared_runtime().engine);
+}
+
+void deliver(dnnl::memory computed, const problem& p, void* data) {
+  if (computed.get_data_handle() == data || p.element_count() == 0) return;
+  dnnl::memory plain = wrap(data_desc(p), data);
+  dnnl::reorder(computed, plain).execute(shared_runtime().stream, computed, plain);
+}
+
 dnnl::memory::desc vector_desc(const problem& p) {
   return dnnl::memory::desc({p.channels()}, dnnl::memory::data_type::f32, tag::a);
 }
 
 std::vector<double> to_doubles(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
-// What the description does not declare is refused before anything else, the
-// empty batch included.
-void require_declared(const problem& p) {
-  if ((onednn_kernel()->capabilities.dtypes & BNC_BIT(to_abi(p.data_type()))) == 0) {
+// The kernel a call came to: which format it computes in, and its description.
+struct variant {
+  format fmt;
+  const bnc_kernel* (*description)();
+};
+
+// What the description does not declare is refused before the peer is called.
+void require_declared(const problem& p, const variant& v) {
+  if ((v.description()->capabilities.dtypes & BNC_BIT(to_abi(p.data_type()))) == 0) {
     throw call_failure(BNC_STATUS_UNSUPPORTED, "this machine's oneDNN implements no " +
                                                    std::string(name_of(p.data_type())) +
                                                    " batch normalization");
@@ -148,22 +192,24 @@ void require_declared(const problem& p) {
   }
 }
 
-bnc_status forward(const problem& p, const bnc_forward_args& a) {
-  require_declared(p);
-  if (adapters::handled_empty_forward(p, a)) return BNC_STATUS_OK;
+bnc_status forward(const problem& p, const bnc_forward_args& a, const variant& v) {
+  require_declared(p, v);
   const bool batch = p.uses_batch_statistics();
   const flags f = batch ? scale_shift(p) : (scale_shift(p) | flags::use_global_stats);
   // Batch statistics are outputs of forward_training only; inference with global
   // statistics reads the running ones.
   const dnnl::prop_kind kind =
       batch ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-  forward_entry& e = forward_primitive(p, kind, f);
-  const dnnl::memory::desc md = data_desc(p);
+  forward_entry& e = forward_primitive(p, v.fmt, kind, f);
+  const dnnl::memory::desc md = compute_desc(p, v.fmt);
   const dnnl::memory::desc vd = vector_desc(p);
   const auto channels = static_cast<std::size_t>(p.channels());
-  std::vector<float> variance(batch ? channels : 0);
-  std::unordered_map<int, dnnl::memory> arguments{{DNNL_ARG_SRC, wrap(md, a.x)},
-                                                  {DNNL_ARG_DST, wrap(md, a.y)}};
+  // NaN until oneDNN writes it: what it leaves unwritten (an empty batch) must not
+  // turn into an invented variance in save_invstd and the running statistics.
+  std::vector<float> variance(batch ? channels : 0, std::numeric_limits<float>::quiet_NaN());
+  const dnnl::memory y = output_in(md, p, a.y);
+  std::unordered_map<int, dnnl::memory> arguments{{DNNL_ARG_SRC, input_in(md, p, a.x)},
+                                                  {DNNL_ARG_DST, y}};
   if (p.affine()) {
     arguments.emplace(DNNL_ARG_SCALE, wrap(vd, a.gamma));
     arguments.emplace(DNNL_ARG_SHIFT, wrap(vd, a.beta));
@@ -177,6 +223,7 @@ bnc_status forward(const problem& p, const bnc_forward_args& a) {
   }
   runtime& r = shared_runtime();
   e.primitive.execute(r.stream, arguments);
+  deliver(y, p, a.y);
   r.stream.wait();
   if (!batch) return BNC_STATUS_OK;
 
@@ -194,16 +241,15 @@ bnc_status forward(const problem& p, const bnc_forward_args& a) {
   return BNC_STATUS_OK;
 }
 
-bnc_status backward(const problem& p, const bnc_backward_args& a) {
-  require_declared(p);
-  if (adapters::handled_empty_backward(p, a)) return BNC_STATUS_OK;
+bnc_status backward(const problem& p, const bnc_backward_args& a, const variant& v) {
+  require_declared(p, v);
   const bool batch = p.uses_batch_statistics();
   const flags f = batch ? scale_shift(p) : (scale_shift(p) | flags::use_global_stats);
   // prop_kind::backward also computes the scale and shift gradients.
   const dnnl::prop_kind kind =
       p.affine() ? dnnl::prop_kind::backward : dnnl::prop_kind::backward_data;
-  backward_entry& e = backward_primitive(p, kind, f);
-  const dnnl::memory::desc md = data_desc(p);
+  backward_entry& e = backward_primitive(p, v.fmt, kind, f);
+  const dnnl::memory::desc md = compute_desc(p, v.fmt);
   const dnnl::memory::desc vd = vector_desc(p);
   const auto channels = static_cast<std::size_t>(p.channels());
   // oneDNN's backward reads the variance; the ABI hands over 1 / sqrt(var + eps).
@@ -218,9 +264,10 @@ bnc_status backward(const problem& p, const bnc_backward_args& a) {
   // The shift does not enter the gradient, but oneDNN's backward with use_shift
   // expects DNNL_ARG_SHIFT to be passed.
   std::vector<float> zero_shift(p.affine() ? channels : 0, 0.0f);
-  std::unordered_map<int, dnnl::memory> arguments{{DNNL_ARG_SRC, wrap(md, a.x)},
-                                                  {DNNL_ARG_DIFF_DST, wrap(md, a.dy)},
-                                                  {DNNL_ARG_DIFF_SRC, wrap(md, a.dx)}};
+  const dnnl::memory dx = output_in(md, p, a.dx);
+  std::unordered_map<int, dnnl::memory> arguments{{DNNL_ARG_SRC, input_in(md, p, a.x)},
+                                                  {DNNL_ARG_DIFF_DST, input_in(md, p, a.dy)},
+                                                  {DNNL_ARG_DIFF_SRC, dx}};
   if (batch) {
     arguments.emplace(DNNL_ARG_MEAN, wrap(vd, a.save_mean));
     arguments.emplace(DNNL_ARG_VARIANCE, wrap(vd, variance.data()));
@@ -236,35 +283,36 @@ bnc_status backward(const problem& p, const bnc_backward_args& a) {
   }
   runtime& r = shared_runtime();
   e.primitive.execute(r.stream, arguments);
+  deliver(dx, p, a.dx);
   r.stream.wait();
   return BNC_STATUS_OK;
 }
 
-bnc_status forward_entry_point(void*, const bnc_problem* descriptor, const bnc_forward_args* args,
-                               char* message, std::size_t size) {
+bnc_status forward_entry_point(void* context, const bnc_problem* descriptor,
+                               const bnc_forward_args* args, char* message, std::size_t size) {
   return adapters::guarded(message, size, [&]() -> bnc_status {
     const problem p = adapters::checked_forward(descriptor, args);
-    return forward(p, *args);
+    return forward(p, *args, *static_cast<const variant*>(context));
   });
 }
 
-bnc_status backward_entry_point(void*, const bnc_problem* descriptor, const bnc_backward_args* args,
-                                char* message, std::size_t size) {
+bnc_status backward_entry_point(void* context, const bnc_problem* descriptor,
+                                const bnc_backward_args* args, char* message, std::size_t size) {
   return adapters::guarded(message, size, [&]() -> bnc_status {
     const problem p = adapters::checked_backward(descriptor, args);
-    return backward(p, *args);
+    return backward(p, *args, *static_cast<const variant*>(context));
   });
 }
 
 // Whether this machine's oneDNN implements forward training and backward for t
 // (bf16 and f16 need particular instruction sets).
-bool implements(dtype t) {
+bool implements(dtype t, format fmt) {
   const problem p(problem::fields{.shape = {2, 3, 2, 2}, .data_type = t});
   try {
-    forward_primitive(p, dnnl::prop_kind::forward_training, scale_shift(p));
-    forward_primitive(p, dnnl::prop_kind::forward_inference,
+    forward_primitive(p, fmt, dnnl::prop_kind::forward_training, scale_shift(p));
+    forward_primitive(p, fmt, dnnl::prop_kind::forward_inference,
                       scale_shift(p) | flags::use_global_stats);
-    backward_primitive(p, dnnl::prop_kind::backward, scale_shift(p));
+    backward_primitive(p, fmt, dnnl::prop_kind::backward, scale_shift(p));
     return true;
   } catch (const call_failure&) {
     return false;
@@ -277,11 +325,11 @@ std::string version_text() {
          std::to_string(v->patch);
 }
 
-bnc_kernel describe() {
+bnc_kernel describe(const char* name, variant* v) {
   static const std::string version = version_text();
   std::uint32_t dtypes = 0;
   for (dtype t : {dtype::f32, dtype::bf16, dtype::f16}) {
-    if (implements(t)) dtypes |= BNC_BIT(to_abi(t));
+    if (implements(t, v->fmt)) dtypes |= BNC_BIT(to_abi(t));
   }
   bnc_capabilities caps{};
   caps.operations = BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING |
@@ -293,14 +341,22 @@ bnc_kernel describe() {
   caps.max_rank = max_rank;
   caps.memory = BNC_MEMORY_HOST;
   caps.keeps_module_state = 0;
-  return {BNC_ABI_VERSION,     sizeof(bnc_kernel),   "onednn", version.c_str(), caps, nullptr,
+  return {BNC_ABI_VERSION,     sizeof(bnc_kernel),   name, version.c_str(), caps, v,
           forward_entry_point, backward_entry_point, 0};
 }
+
+variant plain_variant{format::plain, onednn_kernel};
+variant blocked_variant{format::blocked, onednn_blocked_kernel};
 
 }  // namespace
 
 const bnc_kernel* onednn_kernel() {
-  static const bnc_kernel description = describe();
+  static const bnc_kernel description = describe("onednn", &plain_variant);
+  return &description;
+}
+
+const bnc_kernel* onednn_blocked_kernel() {
+  static const bnc_kernel description = describe("onednn-blocked", &blocked_variant);
   return &description;
 }
 

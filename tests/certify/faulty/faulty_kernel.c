@@ -36,6 +36,9 @@
  *                            without waiting for it
  *   FAULTY_CLOSES_DESCRIPTORS closes every descriptor from 3 to 1023 (the harness's
  *                            report pipe among them)
+ *   FAULTY_CHATTY            prints a line to stdout on every other successful
+ *                            forward call; on the trigger, 200 lines (about 12 KB)
+ *                            to stdout and one to stderr, then abort() (SIGABRT)
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, fork */
 
@@ -85,6 +88,9 @@
 #define FAULTY_NAME "faulty-leaves-process"
 #elif defined(FAULTY_CLOSES_DESCRIPTORS)
 #define FAULTY_NAME "faulty-closes-descriptors"
+#elif defined(FAULTY_CHATTY)
+#define FAULTY_NAME "faulty-chatty"
+#include <stdio.h>
 #else
 #error "define one FAULTY_<KIND> (see the list at the top of this file)"
 #endif
@@ -164,6 +170,12 @@ static void inject(const bnc_problem* p, const bnc_forward_args* a) {
   }
 #elif defined(FAULTY_CLOSES_DESCRIPTORS)
   for (int fd = 3; fd < 1024; ++fd) close(fd);
+#elif defined(FAULTY_CHATTY)
+  for (int line = 1; line <= 200; ++line) {
+    printf("faulty-chatty: line %3d of 200 on stdout, before the abort\n", line);
+  }
+  fprintf(stderr, "faulty-chatty: last words on stderr\n");
+  abort();
 #endif
 }
 #endif
@@ -179,6 +191,11 @@ static bnc_status faulty_forward(void* context, const bnc_problem* problem,
   if (saved) memcpy(&last, (const float*)args->y + (count - 1), sizeof last);
 #endif
   const bnc_status status = bn_example_forward(context, problem, args, message, message_size);
+#if defined(FAULTY_CHATTY)
+  if (status == BNC_STATUS_OK && !triggered(problem)) {
+    printf("faulty-chatty: a forward call of %lld elements\n", (long long)element_count(problem));
+  }
+#endif
   if (status != BNC_STATUS_OK || !triggered(problem)) return status;
 #if defined(FAULTY_UNWRITTEN)
   if (saved) memcpy((float*)args->y + (count - 1), &last, sizeof last);
