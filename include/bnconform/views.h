@@ -56,7 +56,7 @@ static inline int bnc_view_copy(const bnc_problem* p, const int64_t* strides, vo
   int64_t* index = (int64_t*)calloc((size_t)rank * 3, sizeof(int64_t));
   if (index == NULL) return 0;
   int64_t* dense_strides = index + rank;
-  int64_t* view_strides = index + 2 * rank;
+  int64_t* view_strides = index + (ptrdiff_t)2 * rank;
   for (int32_t d = 0; d < rank; ++d) {
     dense_strides[d] = bnc_dense_stride(p, layout, d);
     view_strides[d] = strides != NULL ? strides[d] : dense_strides[d];
