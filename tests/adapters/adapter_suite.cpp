@@ -4,13 +4,17 @@
 #include "adapter_suite.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <random>
+#include <string>
 
 namespace bnconform {
 // Test names and failure output show the problem's canonical string.
@@ -159,6 +163,28 @@ std::vector<const char*> declared_dtype_names(const bnc_kernel& k) {
 
 // ---- Degenerate cases of semantics.md ------------------------------------------
 
+// How the death test's child dies of `signal`. Under AddressSanitizer, which handles
+// SIGFPE, SIGSEGV, SIGBUS and SIGILL itself, it prints "AddressSanitizer: FPE" (or
+// SEGV, ...) and exits with status 1 instead: that report is the signal.
+struct expected_death {
+  std::function<bool(int)> status;
+  std::string stderr_pattern;
+};
+expected_death death_by(int signal) {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* asan_name = signal == SIGFPE    ? "FPE"
+                          : signal == SIGSEGV ? "SEGV"
+                          : signal == SIGBUS  ? "BUS"
+                          : signal == SIGILL  ? "ILL"
+                                              : nullptr;
+  if (asan_name != nullptr) {
+    return {[](int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 1; },
+            std::string("AddressSanitizer: ") + asan_name};
+  }
+#endif
+  return {::testing::KilledBySignal(signal), ""};
+}
+
 // Judges one call through the error model, or, where the adapter lists the key as
 // killing the process, expects exactly that signal in a death test.
 template <class Judge>
@@ -166,7 +192,8 @@ void expect_judgement_or_signal(const std::string& key, Judge judge) {
   if (const int signal = adapter_under_test().known_signal(key); signal != 0) {
     // The peer may have started threads (ATen's pool): the child re-executes.
     GTEST_FLAG_SET(death_test_style, "threadsafe");
-    EXPECT_EXIT((void)judge(), ::testing::KilledBySignal(signal), "")
+    const expected_death death = death_by(signal);
+    EXPECT_EXIT((void)judge(), death.status, death.stderr_pattern)
         << "known crash no longer shows: " << key
         << "; update impl/adapters/README.md and the list";
     return;
