@@ -44,7 +44,8 @@ static inline size_t bnc_views_element_size_(const bnc_problem* p) {
 /* Copies every element between a view (`strides`, NULL: dense in the layout) and a
  * tensor dense in problem->layout: to the dense one when `to_dense`, else back. The
  * problem and strides must have passed the clauses of validate.h. Returns 0 when the
- * index buffer cannot be allocated. */
+ * index buffer cannot be allocated. One thread; a row of the innermost dimension at a
+ * time (bench/VIEWS_SPEED_RESULTS.md has its cost). */
 static inline int bnc_view_copy(const bnc_problem* p, const int64_t* strides, void* view,
                                 void* dense, int to_dense) {
   const size_t width = bnc_views_element_size_(p);
@@ -61,17 +62,33 @@ static inline int bnc_view_copy(const bnc_problem* p, const int64_t* strides, vo
     dense_strides[d] = bnc_dense_stride(p, layout, d);
     view_strides[d] = strides != NULL ? strides[d] : dense_strides[d];
   }
-  int64_t at_dense = 0, at_view = 0;
+  /* Row by row along the innermost logical dimension: one memcpy where both sides
+   * are contiguous there, else a loop of fixed-width element copies. */
+  const int32_t last = rank - 1;
+  const int64_t inner = p->shape[last];
+  const int64_t rows = elements / inner;
   unsigned char* v = (unsigned char*)view;
   unsigned char* t = (unsigned char*)dense;
-  for (int64_t visited = 0; visited < elements; ++visited) {
-    if (to_dense) {
-      memcpy(t + (size_t)at_dense * width, v + (size_t)at_view * width, width);
+  int64_t at_dense = 0, at_view = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    unsigned char* from = to_dense ? v + (size_t)at_view * width : t + (size_t)at_dense * width;
+    unsigned char* into = to_dense ? t + (size_t)at_dense * width : v + (size_t)at_view * width;
+    const size_t from_step = (size_t)(to_dense ? view_strides[last] : dense_strides[last]) * width;
+    const size_t into_step = (size_t)(to_dense ? dense_strides[last] : view_strides[last]) * width;
+    if (from_step == width && into_step == width) {
+      memcpy(into, from, (size_t)inner * width);
+    } else if (width == 8) {
+      for (size_t i = 0; i < (size_t)inner; ++i)
+        memcpy(into + i * into_step, from + i * from_step, 8);
+    } else if (width == 4) {
+      for (size_t i = 0; i < (size_t)inner; ++i)
+        memcpy(into + i * into_step, from + i * from_step, 4);
     } else {
-      memcpy(v + (size_t)at_view * width, t + (size_t)at_dense * width, width);
+      for (size_t i = 0; i < (size_t)inner; ++i)
+        memcpy(into + i * into_step, from + i * from_step, 2);
     }
-    /* The next logical index (n, c, s1, ...), row major. */
-    for (int32_t d = rank; d-- > 0;) {
+    /* The next row: the logical index over (N, C, S1, ..., Sk-1), row major. */
+    for (int32_t d = last; d-- > 0;) {
       at_dense += dense_strides[d];
       at_view += view_strides[d];
       if (++index[d] < p->shape[d]) break;
