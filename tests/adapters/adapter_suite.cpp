@@ -165,7 +165,8 @@ std::vector<const char*> declared_dtype_names(const bnc_kernel& k) {
 
 // How the death test's child dies of `signal`. Under AddressSanitizer, which handles
 // SIGFPE, SIGSEGV, SIGBUS and SIGILL itself, it prints "AddressSanitizer: FPE" (or
-// SEGV, ...) and exits with status 1 instead: that report is the signal.
+// SEGV, ...) and exits with status 1, or aborts with abort_on_error=1 (the asan
+// test preset's ASAN_OPTIONS): that report is the signal.
 struct expected_death {
   std::function<bool(int)> status;
   std::string stderr_pattern;
@@ -178,7 +179,10 @@ expected_death death_by(int signal) {
                           : signal == SIGILL  ? "ILL"
                                               : nullptr;
   if (asan_name != nullptr) {
-    return {[](int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 1; },
+    return {[](int status) {
+              return (WIFEXITED(status) && WEXITSTATUS(status) == 1) ||
+                     (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+            },
             std::string("AddressSanitizer: ") + asan_name};
   }
 #endif
