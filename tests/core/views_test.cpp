@@ -288,7 +288,7 @@ TEST(ViewsHeader, CopiesRoundTripThroughTheDenseLayout) {
   p.layout = BNC_LAYOUT_CHANNELS_LAST;
   p.data_dtype = BNC_DTYPE_F32;
   const std::int64_t strides[] = {40, 1, 8};  // C innermost, rows of 4 at stride 8
-  std::vector<float> view(80, -1.0f), dense(24), back(80, -1.0f);
+  std::vector<float> dense(24), back(80, -1.0f);
   for (std::size_t i = 0; i < dense.size(); ++i) dense[i] = static_cast<float>(i);
   ASSERT_EQ(bnc_view_copy(&p, strides, back.data(), dense.data(), 0), 1);
   std::vector<float> again(24, 0.0f);
@@ -297,7 +297,6 @@ TEST(ViewsHeader, CopiesRoundTripThroughTheDenseLayout) {
   // Element (n, c, s) of the dense channels-last tensor is at (n * 4 + s) * 3 + c.
   EXPECT_EQ(back[1 * 40 + 2 * 1 + 3 * 8], dense[(1 * 4 + 3) * 3 + 2]);
   EXPECT_EQ(back[3], -1.0f);  // padding untouched
-  (void)view;
 }
 
 }  // namespace
