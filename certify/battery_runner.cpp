@@ -11,6 +11,7 @@
 #include "battery/malformed_calls.hpp"
 #include "check/compare.hpp"
 #include "core/error.hpp"
+#include "distributed_runner.hpp"
 #include "golden/checker.hpp"
 #include "golden/golden_file.hpp"
 #include "properties/generated_case.hpp"
@@ -293,6 +294,7 @@ std::string repro_command(const repro_context& r, const std::string& item_name) 
       << check::name_of(r.options->level) << " --seed " << r.options->seed;
   if (r.options->profile != "pytorch") out << " --profile " << r.options->profile;
   if (!r.options->shapes_file.empty()) out << " --shapes '" << r.options->shapes_file << "'";
+  if (r.options->ranks > 0) out << " --ranks " << r.options->ranks;
   out << " --only '" << item_name << "'";
   return out.str();
 }
@@ -309,6 +311,7 @@ item_outcome run_item(const kernel& k, const item& it, const repro_context& r,
       case group::golden: run_golden_item(k, it, *r.options, o); break;
       case group::gradient: run_gradient_item(k, it, *r.options, o); break;
       case group::realistic: run_realistic_item(k, it, *r.options, o, alive); break;
+      case group::distributed: run_distributed_item(k, it, r, o, alive); break;
       case group::properties: report_error("a property round is not a fixed item");
     }
   });

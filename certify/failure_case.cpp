@@ -185,6 +185,10 @@ failure_case failure_case_of(const item_outcome& o, const std::vector<item>& fix
     f.why_none =
         "a reproducibility item compares the kernel with itself under other CPU counts, which a "
         "case does not replay; the repro line reruns it";
+  } else if (it->kind == group::distributed) {
+    f.why_none =
+        "a distributed item runs over several processes, which a case file does not replay; the "
+        "repro line reruns it";
   } else if (it->kind == group::malformed) {
     f.why_none =
         "a malformed call breaks the ABI itself, which a case file cannot state; the repro line "

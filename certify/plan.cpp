@@ -10,6 +10,7 @@
 #include "cell.hpp"
 #include "core/error.hpp"
 #include "core/splitmix64.hpp"
+#include "distributed/distributed_cases.hpp"
 #include "golden/catalog.hpp"
 #include "properties/properties.hpp"
 #include "realistic.hpp"
@@ -19,9 +20,9 @@ namespace bnconform::certify {
 
 namespace {
 
-constexpr std::array<group, 9> groups{group::coverage,   group::malformed,       group::views,
-                                      group::degenerate, group::reproducibility, group::golden,
-                                      group::gradient,   group::realistic,       group::properties};
+constexpr std::array<group, 10> groups{
+    group::coverage, group::malformed, group::views,     group::degenerate,  group::reproducibility,
+    group::golden,   group::gradient,  group::realistic, group::distributed, group::properties};
 
 bool wanted(const settings& s, group g) {
   return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
@@ -68,6 +69,7 @@ std::string_view name_of(group g) {
     case group::golden: return "golden";
     case group::gradient: return "gradient";
     case group::realistic: return "realistic";
+    case group::distributed: return "distributed";
     case group::properties: return "properties";
   }
   return "unknown";
@@ -81,7 +83,7 @@ group parse_group(std::string_view text) {
   }
   report_error("unknown group '" + std::string(text) +
                "' (groups: coverage, malformed, views, degenerate, reproducibility, golden, "
-               "gradient, realistic, properties)");
+               "gradient, realistic, distributed, properties)");
 }
 
 plan make_plan(const bnc_capabilities& caps, const settings& s) {
@@ -131,6 +133,11 @@ plan make_plan(const bnc_capabilities& caps, const settings& s) {
   if (wanted(s, group::gradient)) add_gradient_items(caps, profile_of(s), out);
   if (wanted(s, group::realistic) && s.realistic_ran_in.empty()) {
     for (item& it : realistic_items(caps, s)) out.fixed.push_back(std::move(it));
+  }
+  if (wanted(s, group::distributed) && s.ranks > 0) {
+    for (const std::string& name : distributed::distributed_case_names()) {
+      out.fixed.push_back({group::distributed, "distributed/" + name, name});
+    }
   }
   out.properties = wanted(s, group::properties);
   return out;

@@ -1,6 +1,6 @@
 #pragma once
 // What certify runs: a fixed list of items (coverage, malformed, views, degenerate,
-// reproducibility, golden, gradient, realistic),
+// reproducibility, golden, gradient, realistic, and distributed with --ranks),
 // then rounds of the properties for as long as the budget lasts. The plan is made
 // in the certifier's own process from the kernel's declared capabilities; items
 // are run in child processes (certifier.hpp), by index.
@@ -25,6 +25,7 @@ enum class group : std::uint8_t {
   golden,
   gradient,
   realistic,
+  distributed,
   properties
 };
 std::string_view name_of(group g);
@@ -51,12 +52,17 @@ struct settings {
   // The bnconform command, which the reproducibility group runs under other CPU
   // counts; empty: that group's items are unsupported.
   std::string executable;
+  // The distributed group (SyncBatchNorm) over at most this many ranks, each its
+  // own process started by `mpiexec` (its path); 0: the group has no items.
+  int ranks = 0;
+  std::string mpiexec;
 };
 
 // One fixed item. `subject` names what it runs: a cell (coverage), a catalog case
 // (degenerate), a file (golden), a problem string (gradient, realistic), a malformed
 // call ("forward/eps_finite_nonnegative", battery/malformed_calls.hpp), a problem
-// string (reproducibility), a problem string with its views (views).
+// string (reproducibility), a problem string with its views (views), a case of
+// distributed/distributed_cases.hpp (distributed).
 struct item {
   group kind = group::coverage;
   std::string name;     // unique in the plan, shown in reports: "degenerate/nan-in-channel"

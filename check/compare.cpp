@@ -360,6 +360,22 @@ comparison run_forward(const kernel& k, const problem& p, const tensor& x,
   return c;
 }
 
+std::pair<tensor, tensor> reference_saved_statistics(const problem& p, const tensor& x,
+                                                     const module_state& state,
+                                                     int reference_bits) {
+  tensor save_mean(p.stats_type(), 0), save_invstd(p.stats_type(), 0);
+  if (p.uses_batch_statistics()) {
+    const reference::options ref{reference_bits};
+    const auto forward =
+        reference::forward_statistics(p, reference::call_inputs::from(x, tensor(), state), ref);
+    const std::vector<double> nan(static_cast<std::size_t>(p.channels()), std::nan(""));
+    const bool have = forward.status.ok() && p.reduction_size() > 0;
+    save_mean = stats_tensor(p, have ? forward.save_mean.rounded : nan);
+    save_invstd = stats_tensor(p, have ? forward.save_invstd.rounded : nan);
+  }
+  return {std::move(save_mean), std::move(save_invstd)};
+}
+
 comparison run_backward(const kernel& k, const problem& p, const tensor& x, const tensor& dy,
                         const module_state& state, const options& opt) {
   if (const std::string why = k.unsupported_reason(p, true); !why.empty()) {
@@ -369,17 +385,7 @@ comparison run_backward(const kernel& k, const problem& p, const tensor& x, cons
   }
   const reference::options ref{opt.reference_bits};
   const reference::call_inputs in = reference::call_inputs::from(x, dy, state);
-  // The saved statistics of the matching forward call, correctly rounded, so that
-  // the backward is judged on its own.
-  tensor save_mean(p.stats_type(), 0), save_invstd(p.stats_type(), 0);
-  if (p.uses_batch_statistics()) {
-    const auto forward =
-        reference::forward_statistics(p, reference::call_inputs::from(x, tensor(), state), ref);
-    const std::vector<double> nan(static_cast<std::size_t>(p.channels()), std::nan(""));
-    const bool have = forward.status.ok() && p.reduction_size() > 0;
-    save_mean = stats_tensor(p, have ? forward.save_mean.rounded : nan);
-    save_invstd = stats_tensor(p, have ? forward.save_invstd.rounded : nan);
-  }
+  const auto [save_mean, save_invstd] = reference_saved_statistics(p, x, state, opt.reference_bits);
   const auto beat = [&] {
     if (opt.heartbeat) opt.heartbeat();
   };

@@ -6,6 +6,7 @@
 // harness guards' findings.
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "comparison.hpp"
@@ -39,6 +40,14 @@ comparison compare_backward(const problem& p, const tensor& x, const tensor& dy,
                             const module_state& state, const reference::backward_result& expected,
                             const std::vector<reference::channel_quantities>& q,
                             const backward_outputs& got, const options& opt);
+
+// The save_mean and save_invstd of the forward call matching a backward call on p,
+// from the reference and correctly rounded (NaN where the batch is empty or the
+// forward invalid; empty tensors when p uses running statistics): what a backward
+// is given so that it is judged on its own.
+std::pair<tensor, tensor> reference_saved_statistics(const problem& p, const tensor& x,
+                                                     const module_state& state,
+                                                     int reference_bits = 256);
 
 // Runs the kernel (twice when checking determinism) and the reference on the same
 // inputs, and compares. The backward call gets the reference's save_mean and

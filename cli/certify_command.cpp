@@ -11,6 +11,7 @@
 #include "certify/report.hpp"
 #include "certify/shapes_file.hpp"
 #include "core/error.hpp"
+#include "distributed/launcher.hpp"
 #include "failure_files.hpp"
 #include "install_paths.hpp"
 #include "kernel_registry.hpp"
@@ -25,6 +26,9 @@ namespace {
 
 // The installed catalog, or the build tree's (cli/install_paths.hpp).
 std::string default_golden_directory() { return (data_directory() / "golden" / "cases").string(); }
+
+// More ranks than this on one machine is a mistake, not a test.
+constexpr int max_ranks = 64;
 
 // The CPUs this process may run on (its affinity mask), at least 1.
 int online_cpus() {
@@ -83,13 +87,16 @@ CLI::App* add_certify_command(CLI::App& app, certify_options& o) {
   c->add_option("--only", o.only, "Run one item by its report name (the repro lines use this)");
   c->add_option("--groups", o.groups,
                 "Run only these groups: coverage, malformed, views, degenerate, reproducibility, "
-                "golden, gradient, realistic, properties")
+                "golden, gradient, realistic, distributed, properties")
       ->delimiter(',');
   c->add_option("--golden", o.golden_directory, "Directory of golden files")
       ->default_str(default_golden_directory());
   c->add_option("--shapes", o.shapes_file,
                 "File of shapes or problem strings, one per line, that the realistic group "
                 "certifies instead of its built-in networks");
+  c->add_option("--ranks", o.ranks,
+                "Also certify distributed training (SyncBatchNorm) over up to R ranks, each a "
+                "process started through mpiexec (docs/certify.md)");
   c->add_option("--jobs", o.jobs,
                 "Worker processes that run items side by side (default: one per online CPU)")
       ->check(CLI::PositiveNumber);
@@ -127,6 +134,23 @@ certify::settings settings_from(const certify_options& o) {
   s.jobs = o.jobs > 0 ? o.jobs : online_cpus();
   std::error_code no_exe;
   s.executable = std::filesystem::read_symlink("/proc/self/exe", no_exe).string();
+  if (o.ranks) {
+    if (*o.ranks < 1 || *o.ranks > max_ranks) {
+      report_error("--ranks: " + std::to_string(*o.ranks) + " is not a number of ranks from 1 to " +
+                   std::to_string(max_ranks));
+    }
+#if !defined(BNCONFORM_HAVE_MPI)
+    report_error(
+        "--ranks: this bnconform was built without MPI (install libopenmpi-dev and openmpi-bin, "
+        "then configure again)");
+#endif
+    s.mpiexec = distributed::find_mpiexec();
+    if (s.mpiexec.empty()) {
+      report_error(
+          "--ranks: mpiexec not found on PATH (Debian: openmpi-bin; or set BNCONFORM_MPIEXEC)");
+    }
+    s.ranks = *o.ranks;
+  }
   return s;
 }
 
@@ -166,6 +190,15 @@ int execute_certify(const certify_options& o, const std::string& suite_version) 
     const loaded_kernel k = load_kernel(name, 0);
     use(k.get());
   };
+  if (s.ranks > 0) {
+    source.with_kernel([&](const kernel& k) {
+      if ((k.features() & BNC_FEATURE_DISTRIBUTED_TRAINING) == 0) {
+        report_error("--ranks: kernel '" + name +
+                     "' does not declare BNC_FEATURE_DISTRIBUTED_TRAINING (docs/abi.md, "
+                     "\"Distributed calls\")");
+      }
+    });
+  }
   // Every output directory is checked before any is created, and all of them
   // before any kernel runs: a bad one leaves nothing behind.
   const failure_destination failures = failures_directory(o);

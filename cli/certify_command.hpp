@@ -3,6 +3,7 @@
 // with a summary table, a JSON certificate and a JUnit file (docs/certify.md).
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct certify_options {
   std::string golden_directory;
   std::string shapes_file;
   int jobs = 0;                           // 0: one per online CPU
+  std::optional<int> ranks;               // --ranks: the distributed group's ranks
   std::string failures_directory;         // --save-failures (default REPORTDIR/failures)
   std::vector<std::string> command_line;  // argv, for the certificate
 };

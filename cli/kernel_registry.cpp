@@ -96,10 +96,11 @@ std::vector<std::string> kernel_names() {
 #endif
   for (const peer_plugin& peer : peer_plugins()) names.emplace_back(peer.name);
   for (const auto list : {mutants::correct_models(), mutants::zoo(), mutants::convention_zoo(),
-                          mutants::contract_zoo()}) {
+                          mutants::contract_zoo(), mutants::distributed_zoo()}) {
     for (const auto& m : list) names.emplace_back(m.name);
   }
   names.emplace_back(mutants::sequential_model().name);
+  names.emplace_back(mutants::sync_model().name);
   return names;
 }
 
@@ -156,13 +157,13 @@ loaded_kernel load_kernel(const std::string& name, int precision_bits) {
   }
   // The model kernels and the mutant zoo (impl/mutants), to see the battery at work.
   for (const auto list : {mutants::correct_models(), mutants::zoo(), mutants::convention_zoo(),
-                          mutants::contract_zoo()}) {
+                          mutants::contract_zoo(), mutants::distributed_zoo()}) {
     for (const auto& m : list) {
       if (m.name == name) return {std::make_unique<kernel>(&m.kernel), nullptr};
     }
   }
-  if (name == mutants::sequential_model().name) {
-    return {std::make_unique<kernel>(&mutants::sequential_model().kernel), nullptr};
+  for (const mutants::model* m : {&mutants::sequential_model(), &mutants::sync_model()}) {
+    if (name == m->name) return {std::make_unique<kernel>(&m->kernel), nullptr};
   }
   std::string known;
   for (const std::string& k : kernel_names()) known += (known.empty() ? "" : ", ") + k;

@@ -14,6 +14,9 @@
 #endif
 #include "golden_command.hpp"
 #include "huge_pages.hpp"
+#if defined(BNCONFORM_HAVE_MPI)
+#include "rank_worker_command.hpp"
+#endif
 #include "run_command.hpp"
 
 namespace {
@@ -48,6 +51,10 @@ int run_main(int argc, char** argv) {
   bnconform::cli::fuzz_options fuzz_options;
   CLI::App* fuzz = bnconform::cli::add_fuzz_command(app, fuzz_options);
 #endif
+#if defined(BNCONFORM_HAVE_MPI)
+  bnconform::cli::rank_worker_options rank_worker_options;
+  CLI::App* rank_worker = bnconform::cli::add_rank_worker_command(app, rank_worker_options);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -64,6 +71,9 @@ int run_main(int argc, char** argv) {
   if (golden->parsed()) return bnconform::cli::execute_golden(*golden, golden_options);
 #if defined(BNCONFORM_HAVE_FUZZ)
   if (fuzz->parsed()) return bnconform::cli::execute_fuzz(*fuzz, fuzz_options);
+#endif
+#if defined(BNCONFORM_HAVE_MPI)
+  if (rank_worker->parsed()) return bnconform::cli::execute_rank_worker(rank_worker_options);
 #endif
   return fail("no subcommand (see bnconform --help)");
 }

@@ -1,8 +1,8 @@
 # bnconform_add_test(NAME SOURCES ... [LIBS ...] LABELS ...): one GoogleTest
 # executable whose tests are registered with ctest under the given labels.
-# Labels: unit, property, golden, gpu, slow. The default test presets run all but
+# Labels: unit, property, golden, gpu, slow, mpi (through mpiexec, 2 to 4 ranks). The default test presets run all but
 # slow; gpu tests skip (GTEST_SKIP with a message) where there is no device.
-set(BNCONFORM_TEST_LABELS unit property golden gpu slow)
+set(BNCONFORM_TEST_LABELS unit property golden gpu slow mpi)
 # Test executables of these labels are not built (the ASan preset skips the tiers its
 # test preset does not run: slow, golden).
 set(BNCONFORM_SKIP_TEST_LABELS "" CACHE STRING "Labels whose test executables are not built")

@@ -310,7 +310,7 @@ tensor collect(const std::unique_ptr<guarded_buffer>& b, const tensor& absent, b
 }  // namespace
 
 forward_outputs kernel::forward(const problem& p, const tensor& x, module_state& state,
-                                const call_edit* edit) const {
+                                const call_edit* edit, const bnc_communicator* communicator) const {
   expect_tensor(x, p.data_type(), p.element_count(), "x");
   expect_state(p, state);
   const bool batch_stats = p.uses_batch_statistics();
@@ -343,6 +343,7 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
   args.y = in_place ? x_buf->data() : y_buf->data();
   args.x_strides = views.strides(tensor_role::x);
   args.y_strides = views.strides(tensor_role::y);
+  args.communicator = communicator;
   args.gamma = pointer(gamma_buf);
   args.beta = pointer(beta_buf);
   args.running_mean = pointer(mean_buf);
@@ -374,8 +375,11 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
   out.guards = std::move(environment_findings);
   out.status = call_status{code, message.take(out.guards)};
   const bool ok = code == BNC_STATUS_OK;
-  // An empty batch has no statistics to save (PyTorch leaves them uninitialized).
-  const bool stats_written = ok && p.reduction_size() > 0;
+  // An empty batch has no statistics to save (PyTorch leaves them uninitialized);
+  // in a distributed training call they are the global batch's, which a successful
+  // call never has empty (a global m <= 1 is invalid).
+  const bool distributed = communicator != nullptr && p.mode() == mode::training;
+  const bool stats_written = ok && (p.reduction_size() > 0 || distributed);
   if (in_place) {
     out.y = x_buf->collect(false, out.guards, !ok);
   } else {
@@ -397,7 +401,8 @@ forward_outputs kernel::forward(const problem& p, const tensor& x, module_state&
 
 backward_outputs kernel::backward(const problem& p, const tensor& x, const tensor& dy,
                                   const module_state& state, const tensor& save_mean,
-                                  const tensor& save_invstd, const call_edit* edit) const {
+                                  const tensor& save_invstd, const call_edit* edit,
+                                  const bnc_communicator* communicator) const {
   expect_tensor(x, p.data_type(), p.element_count(), "x");
   expect_tensor(dy, p.data_type(), p.element_count(), "dy");
   expect_state(p, state);
@@ -435,6 +440,7 @@ backward_outputs kernel::backward(const problem& p, const tensor& x, const tenso
   args.x_strides = views.strides(tensor_role::x);
   args.dy_strides = views.strides(tensor_role::dy);
   args.dx_strides = views.strides(tensor_role::dx);
+  args.communicator = communicator;
   args.gamma = pointer(gamma_buf);
   args.save_mean = pointer(save_mean_buf);
   args.save_invstd = pointer(save_invstd_buf);

@@ -98,13 +98,18 @@ class kernel {
   // (written_on_failure) and its message NUL-terminated within the buffer
   // (message_unterminated); a message written past its buffer is an out-of-bounds
   // write in "message". `edit` makes the call malformed (call_edit).
+  // `communicator` makes a training call this rank's part of a distributed one
+  // (docs/abi.md, "Distributed calls"): `p` is this rank's problem, and batch
+  // statistics must be written even where this rank's own batch is empty.
   forward_outputs forward(const problem& p, const tensor& x, module_state& state,
-                          const call_edit* edit = nullptr) const;
+                          const call_edit* edit = nullptr,
+                          const bnc_communicator* communicator = nullptr) const;
   // save_mean and save_invstd are those of the matching forward call; they are
   // only read when the problem uses batch statistics.
   backward_outputs backward(const problem& p, const tensor& x, const tensor& dy,
                             const module_state& state, const tensor& save_mean,
-                            const tensor& save_invstd, const call_edit* edit = nullptr) const;
+                            const tensor& save_invstd, const call_edit* edit = nullptr,
+                            const bnc_communicator* communicator = nullptr) const;
 
  private:
   memory_space& memory() const;

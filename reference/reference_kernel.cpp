@@ -1,5 +1,6 @@
 #include "reference_kernel.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -73,6 +74,71 @@ auto with_enough_bits(void* context, Compute compute) {
   return r;
 }
 
+// A distributed training call (docs/abi.md, "Distributed calls"): the reference
+// gathers the whole batch from every rank, computes the global problem exactly,
+// and keeps its own rank's shard of y or dx. Simple and exact, and as costly in
+// memory as the global batch: it is the oracle, not a model of a kernel.
+class whole_batch {
+ public:
+  whole_batch(const bnc_communicator* comm, const problem& local) : comm_(comm), local_(local) {}
+  bool distributed() const { return comm_ != nullptr && local_.mode() == mode::training; }
+
+  // Every rank's N; false when a collective failed.
+  bool gather_batches() {
+    const std::int64_t n = local_.batch();
+    batches_.assign(static_cast<std::size_t>(comm_->size), 0);
+    if (comm_->all_gather(comm_->context, &n, batches_.data(), 1, BNC_ELEMENT_I64) !=
+        BNC_STATUS_OK) {
+      return false;
+    }
+    for (int r = 0; r < comm_->size; ++r) {
+      const std::int64_t b = batches_[static_cast<std::size_t>(r)];
+      if (r < comm_->rank) first_ += b;
+      total_ += b;
+      widest_ = std::max(widest_, b);
+    }
+    return true;
+  }
+  problem global() const {
+    std::vector<std::int64_t> shape(local_.shape().begin(), local_.shape().end());
+    shape[0] = total_;
+    return local_.with_shape(std::move(shape));
+  }
+  // A data tensor of every rank, end to end (each rank sends its values padded to
+  // the widest shard); false when a collective failed.
+  bool gather(const std::vector<double>& mine, std::vector<double>& all) const {
+    const std::int64_t sample = local_.channels() * local_.spatial_size();
+    const std::int64_t width = widest_ * sample;
+    std::vector<double> sent(static_cast<std::size_t>(width), 0.0);
+    std::copy(mine.begin(), mine.end(), sent.begin());
+    std::vector<double> received(static_cast<std::size_t>(width * comm_->size));
+    if (comm_->all_gather(comm_->context, sent.data(), received.data(), width, BNC_ELEMENT_F64) !=
+        BNC_STATUS_OK) {
+      return false;
+    }
+    all.clear();
+    for (int r = 0; r < comm_->size; ++r) {
+      const auto from = received.begin() + r * width;
+      all.insert(all.end(), from, from + batches_[static_cast<std::size_t>(r)] * sample);
+    }
+    return true;
+  }
+  // This rank's part of a data tensor of the global problem.
+  std::vector<double> mine(const std::vector<double>& all) const {
+    const std::int64_t sample = local_.channels() * local_.spatial_size();
+    const auto from = all.begin() + first_ * sample;
+    return {from, from + local_.batch() * sample};
+  }
+
+ private:
+  const bnc_communicator* comm_;
+  const problem& local_;
+  std::vector<std::int64_t> batches_;
+  std::int64_t first_ = 0, total_ = 0, widest_ = 0;
+};
+
+constexpr const char* collective_failed = "a collective failed: a rank left the group";
+
 bnc_status dense_forward(void* context, const bnc_problem* descriptor, const bnc_forward_args* a,
                          char* message, std::size_t size) {
   return guarded(message, size, [&]() -> bnc_status {
@@ -83,15 +149,22 @@ bnc_status dense_forward(void* context, const bnc_problem* descriptor, const bnc
     if (auto v = forward_abi_rules(descriptor, a, 1, BNC_STATUS_BAD_ARGUMENT)) {
       return fail(message, size, v->code, v->message);
     }
-    const problem p = from_abi(*descriptor);
+    const problem local = from_abi(*descriptor);
+    whole_batch world(a->communicator, local);
+    std::vector<double> x =
+        read_if(a->x, local.element_count() > 0, local.data_type(), local.element_count());
+    if (world.distributed() && (!world.gather_batches() || !world.gather(x, x))) {
+      return fail(message, size, BNC_STATUS_INTERNAL_ERROR, collective_failed);
+    }
+    const problem p = world.distributed() ? world.global() : local;
     const bool batch = p.uses_batch_statistics();
     const bool track = p.track_running_stats();
-    const bool has_elements = p.element_count() > 0;
+    const bool has_elements = local.element_count() > 0;
 
     const dtype st = p.stats_type();
     const std::int64_t c = p.channels();
     call_inputs in;
-    in.x = read_if(a->x, has_elements, p.data_type(), p.element_count());
+    in.x = std::move(x);
     in.gamma = read_if(a->gamma, p.affine(), st, c);
     in.beta = read_if(a->beta, p.affine(), st, c);
     in.running_mean = read_if(a->running_mean, track, st, c);
@@ -101,7 +174,10 @@ bnc_status dense_forward(void* context, const bnc_problem* descriptor, const bnc
     const forward_result r =
         with_enough_bits(context, [&](int bits) { return forward(p, in, {bits}); });
     if (!r.status.ok()) return fail(message, size, r.status.code, r.status.message);
-    if (has_elements) write_values(a->y, p.data_type(), r.y.rounded);
+    if (has_elements) {
+      write_values(a->y, p.data_type(),
+                   world.distributed() ? world.mine(r.y.rounded) : r.y.rounded);
+    }
     if (batch) {
       write_values(a->save_mean, st, r.save_mean.rounded);
       write_values(a->save_invstd, st, r.save_invstd.rounded);
@@ -126,15 +202,25 @@ bnc_status dense_backward(void* context, const bnc_problem* descriptor, const bn
     if (auto v = backward_abi_rules(descriptor, a, BNC_STATUS_BAD_ARGUMENT)) {
       return fail(message, size, v->code, v->message);
     }
-    const problem p = from_abi(*descriptor);
+    const problem local = from_abi(*descriptor);
+    whole_batch world(a->communicator, local);
+    const bool local_elements = local.element_count() > 0;
+    std::vector<double> x = read_if(a->x, local_elements, local.data_type(), local.element_count());
+    std::vector<double> dy =
+        read_if(a->dy, local_elements, local.data_type(), local.element_count());
+    if (world.distributed() &&
+        (!world.gather_batches() || !world.gather(x, x) || !world.gather(dy, dy))) {
+      return fail(message, size, BNC_STATUS_INTERNAL_ERROR, collective_failed);
+    }
+    const problem p = world.distributed() ? world.global() : local;
     const bool batch = p.uses_batch_statistics();
-    const bool has_elements = p.element_count() > 0;
+    const bool has_elements = local_elements;
 
     const dtype st = p.stats_type();
     const std::int64_t c = p.channels();
     call_inputs in;
-    in.x = read_if(a->x, has_elements, p.data_type(), p.element_count());
-    in.dy = read_if(a->dy, has_elements, p.data_type(), p.element_count());
+    in.x = std::move(x);
+    in.dy = std::move(dy);
     in.gamma = read_if(a->gamma, p.affine(), st, c);
     in.beta =
         p.affine() ? std::vector<double>(static_cast<std::size_t>(c), 0.0) : std::vector<double>{};
@@ -151,7 +237,10 @@ bnc_status dense_backward(void* context, const bnc_problem* descriptor, const bn
     const backward_result r =
         with_enough_bits(context, [&](int bits) { return backward(p, in, {bits}); });
     if (!r.status.ok()) return fail(message, size, r.status.code, r.status.message);
-    if (has_elements) write_values(a->dx, p.data_type(), r.dx.rounded);
+    if (has_elements) {
+      write_values(a->dx, p.data_type(),
+                   world.distributed() ? world.mine(r.dx.rounded) : r.dx.rounded);
+    }
     if (p.affine()) {
       write_values(a->dgamma, st, r.dgamma.rounded);
       write_values(a->dbeta, st, r.dbeta.rounded);
@@ -173,8 +262,8 @@ bnc_status backward_entry(void* context, const bnc_problem* descriptor, const bn
   return bnc_backward_densely(dense_backward, context, descriptor, a, message, size);
 }
 
-constexpr std::uint32_t features =
-    BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD | BNC_FEATURE_IN_PLACE_BACKWARD;
+constexpr std::uint32_t features = BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD |
+                                   BNC_FEATURE_IN_PLACE_BACKWARD | BNC_FEATURE_DISTRIBUTED_TRAINING;
 
 constexpr bnc_capabilities capabilities = {
     BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING | BNC_OP_BACKWARD_EVAL,

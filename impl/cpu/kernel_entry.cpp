@@ -8,6 +8,7 @@
 #include "bnconform/views.h"
 #include "call_plan.hpp"
 #include "cpu_kernel.hpp"
+#include "distributed.hpp"
 #include "variant.hpp"
 
 namespace bnconform::cpu {
@@ -47,6 +48,11 @@ bnc_status dense_forward(void*, const bnc_problem* problem, const bnc_forward_ar
     if (const rejection r = validate_forward(problem, args, plan); !r.ok()) {
       return finish(message, size, r.code, r.message);
     }
+    if (args->communicator != nullptr && problem->mode == BNC_MODE_TRAINING) {
+      const bnc_status s = distributed_forward(problem, plan, message, size);
+      if (s == BNC_STATUS_OK && plan.update_running) ++*args->num_batches_tracked;
+      return s;
+    }
     const call_report report = active_variant().forward(plan);
     // The module state: PyTorch's module counts every training batch with running
     // statistics, the empty one included (semantics.md); the factor was derived
@@ -62,6 +68,9 @@ bnc_status dense_backward(void*, const bnc_problem* problem, const bnc_backward_
     backward_plan plan;
     if (const rejection r = validate_backward(problem, args, plan); !r.ok()) {
       return finish(message, size, r.code, r.message);
+    }
+    if (args->communicator != nullptr && problem->mode == BNC_MODE_TRAINING) {
+      return distributed_backward(problem, plan, message, size);
     }
     const call_report report = active_variant().backward(plan);
     return finish(message, size, BNC_STATUS_OK, ill_posed_note(report));
@@ -81,8 +90,9 @@ bnc_status backward_entry(void* context, const bnc_problem* problem, const bnc_b
   return bnc_backward_densely(dense_backward, context, problem, args, message, size);
 }
 
-constexpr std::uint32_t features =
-    BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD | BNC_FEATURE_IN_PLACE_BACKWARD;
+constexpr std::uint32_t features = BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD |
+                                   BNC_FEATURE_IN_PLACE_BACKWARD |
+                                   BNC_FEATURE_DISTRIBUTED_TRAINING;
 
 constexpr bnc_capabilities capabilities = {
     BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING | BNC_OP_BACKWARD_EVAL,

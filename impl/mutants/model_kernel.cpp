@@ -1,6 +1,7 @@
 #include "model_kernel.hpp"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -221,6 +222,119 @@ T scale_of(const std::vector<T>& v) {
   }
 }
 
+// --- SyncBatchNorm (distributed_zoo) ---------------------------------------------
+
+// v rounded to f16 (11 significant bits, to nearest); Inf beyond its largest, 65504.
+double as_half(double v) {
+  if (v == 0 || !std::isfinite(v)) return v;
+  int e = 0;
+  std::frexp(v, &e);
+  const double r = std::ldexp(std::nearbyint(std::ldexp(v, 11 - e)), e - 11);
+  return std::abs(r) > 65504 ? std::copysign(HUGE_VAL, r) : r;
+}
+
+bool accepts_one_value(const model& mo, const bnc_problem* p);
+
+[[noreturn]] void hang() {
+  for (;;) ::pause();
+}
+
+// The global mean and biased variance of each channel: each rank's count, mean and
+// variance gathered and merged by Chan et al.'s formula in rank order (the flaws
+// break the merge). INVALID_PROBLEM for a global m of 1, INTERNAL_ERROR when a
+// collective fails; nothing is written either way.
+template <class T>
+bnc_status sync_statistics(const model& mo, const bnc_problem* p, const bnc_forward_args* a,
+                           std::vector<double>& means, std::vector<double>& vars,
+                           std::int64_t& global_m) {
+  const bnc_communicator& comm = *a->communicator;
+  if (comm.size > 1 && comm.rank == 1) {
+    if (mo.bug == flaw::sync_rank_dies) std::abort();
+    if (mo.bug == flaw::sync_rank_hangs) hang();
+  }
+  const geometry g = geometry_of(p);
+  global_m = g.m();
+  if (comm.all_reduce_sum(comm.context, &global_m, 1, BNC_ELEMENT_I64) != BNC_STATUS_OK) {
+    return BNC_STATUS_INTERNAL_ERROR;
+  }
+  if (global_m == 1 && !accepts_one_value(mo, p) && mo.bug != flaw::sync_no_global_check) {
+    return BNC_STATUS_INVALID_PROBLEM;
+  }
+  const auto channels = static_cast<std::size_t>(g.c);
+  std::vector<double> mine(3 * channels);
+  for (std::size_t c = 0; c < channels; ++c) {
+    double mean = std::nan(""), var = std::nan("");
+    const std::vector<T> v =
+        channel_values(static_cast<const T*>(a->x), g, static_cast<std::int64_t>(c));
+    if (!v.empty()) statistics(mo, v, mean, var);
+    const auto count = static_cast<double>(g.m());
+    mine[3 * c] = mo.bug == flaw::sync_half_count ? as_half(count) : count;
+    mine[3 * c + 1] = mean;
+    mine[3 * c + 2] =
+        mo.bug == flaw::sync_var_from_invstd
+            ? static_cast<double>(static_cast<T>(1) /
+                                  std::sqrt(static_cast<T>(var) + static_cast<T>(p->eps)))
+            : var;
+  }
+  std::vector<double> all(mine.size() * static_cast<std::size_t>(comm.size));
+  if (comm.all_gather(comm.context, mine.data(), all.data(), static_cast<std::int64_t>(mine.size()),
+                      BNC_ELEMENT_F64) != BNC_STATUS_OK) {
+    return BNC_STATUS_INTERNAL_ERROR;
+  }
+  means.assign(channels, 0);
+  vars.assign(channels, 0);
+  for (std::size_t c = 0; c < channels; ++c) {
+    double n = 0, mean = 0, m2 = 0, sum_of_means = 0;
+    int nonempty = 0;
+    for (std::size_t r = 0; r < static_cast<std::size_t>(comm.size); ++r) {
+      const double* from = &all[r * mine.size() + 3 * c];
+      const double count = from[0], rank_mean = from[1];
+      double rank_var = from[2];
+      if (mo.bug == flaw::sync_var_from_invstd) {
+        const T invstd = static_cast<T>(rank_var);
+        rank_var =
+            static_cast<double>(static_cast<T>(1) / (invstd * invstd) - static_cast<T>(p->eps));
+      }
+      if (count == 0 && mo.bug != flaw::sync_empty_rank_nan) continue;
+      sum_of_means += count > 0 ? rank_mean : 0;
+      nonempty += count > 0 ? 1 : 0;
+      const double total = n + count;
+      const double delta = rank_mean - mean;
+      mean += delta * (count / total);
+      m2 += rank_var * count + delta * delta * (n * count / total);
+      n = total;
+    }
+    if (mo.bug == flaw::sync_unweighted_means && nonempty > 0) {
+      mean = sum_of_means / nonempty;
+      m2 = 0;
+      for (std::size_t r = 0; r < static_cast<std::size_t>(comm.size); ++r) {
+        const double* from = &all[r * mine.size() + 3 * c];
+        if (from[0] > 0) m2 += from[0] * (from[2] + (from[1] - mean) * (from[1] - mean));
+      }
+    }
+    means[c] = n > 0 ? mean : std::nan("");
+    vars[c] = n > 0 ? m2 / n : std::nan("");
+  }
+  return BNC_STATUS_OK;
+}
+
+// The sums of the backward over every rank: each rank's pair per channel gathered
+// and added in rank order.
+bool sync_sums(const bnc_communicator& comm, std::vector<double>& sums) {
+  std::vector<double> all(sums.size() * static_cast<std::size_t>(comm.size));
+  if (comm.all_gather(comm.context, sums.data(), all.data(), static_cast<std::int64_t>(sums.size()),
+                      BNC_ELEMENT_F64) != BNC_STATUS_OK) {
+    return false;
+  }
+  for (std::size_t i = 0; i < sums.size(); ++i) {
+    double total = 0;
+    for (std::size_t r = 0; r < static_cast<std::size_t>(comm.size); ++r)
+      total += all[r * sums.size() + i];
+    sums[i] = total;
+  }
+  return true;
+}
+
 template <class T>
 bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forward_args* a) {
   const geometry g = geometry_of(p);
@@ -250,19 +364,30 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
     }
     // counter_not_incremented: leaves it alone.
   }
-  const auto m = static_cast<double>(g.m());
+  // A distributed training call takes the statistics of every rank's batch.
+  const bool distributed = a->communicator != nullptr && training;
+  std::vector<double> sync_mean, sync_var;
+  std::int64_t batch_m = g.m();
+  if (distributed) {
+    const bnc_status s = sync_statistics<T>(mo, p, a, sync_mean, sync_var, batch_m);
+    if (s != BNC_STATUS_OK) return s;
+  }
+  const auto m = static_cast<double>(mo.bug == flaw::sync_local_bessel ? g.m() : batch_m);
   for (std::int64_t c = 0; c < g.c; ++c) {
     std::vector<T> v = channel_values(x, g, c);
     // f64 data is normalized at a power-of-two scale that brings its largest value
     // near 1, so that the variance of subnormal-sized data does not underflow (nor
     // that of values near overflow overflow); in between the scaled arithmetic
     // gives the same bits as the unscaled one.
-    const T scale = batch_stats ? scale_of(v) : static_cast<T>(1);
+    const T scale = batch_stats && !distributed ? scale_of(v) : static_cast<T>(1);
     if (scale != 1) {
       for (T& value : v) value *= scale;
     }
     double mean = 0, var = 0;
-    if (batch_stats) {
+    if (distributed) {
+      mean = sync_mean[static_cast<std::size_t>(c)];
+      var = sync_var[static_cast<std::size_t>(c)];
+    } else if (batch_stats) {
       statistics(mo, v, mean, var);
     } else {
       mean = static_cast<double>(running_mean[c]);
@@ -311,11 +436,11 @@ bnc_status forward_typed(const model& mo, const bnc_problem* p, const bnc_forwar
         (pf == BNC_PROFILE_PYTORCH || pf == BNC_PROFILE_TF_FUSED ||
          (mo.bug == flaw::keras_unbiased_running_var && pf == BNC_PROFILE_KERAS)) &&
         mo.bug != flaw::biased_running_var;
-    if (training && track && g.m() == 0 && pf != BNC_PROFILE_PYTORCH && pf != BNC_PROFILE_ONNX) {
+    if (training && track && batch_m == 0 && pf != BNC_PROFILE_PYTORCH && pf != BNC_PROFILE_ONNX) {
       running_mean[c] = static_cast<T>(std::nan(""));
       running_var[c] = static_cast<T>(std::nan(""));
     }
-    if (training && track && g.m() > 0) {
+    if (training && track && batch_m > 0) {
       const T f = static_cast<T>(factor);
       const T keep = weighs_batch ? static_cast<T>(1) - f : f;
       const T take = weighs_batch ? f : static_cast<T>(1) - f;
@@ -349,7 +474,31 @@ bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backw
   const bool batch_stats = p->mode == BNC_MODE_TRAINING || !p->track_running_stats;
   const summer<T> sum{mo.sums == reduction::welford ? reduction::pairwise : mo.sums,
                       mo.bug == flaw::racy_reduction, chunks_of(mo)};
-  const auto m = static_cast<double>(g.m());
+  // A distributed training call: the sums and the count of every rank's batch.
+  const bool distributed = a->communicator != nullptr && p->mode == BNC_MODE_TRAINING;
+  std::int64_t batch_m = g.m();
+  std::vector<double> sums;
+  if (distributed) {
+    const bnc_communicator& comm = *a->communicator;
+    if (comm.all_reduce_sum(comm.context, &batch_m, 1, BNC_ELEMENT_I64) != BNC_STATUS_OK) {
+      return BNC_STATUS_INTERNAL_ERROR;
+    }
+    if (batch_m == 1 && !accepts_one_value(mo, p) && mo.bug != flaw::sync_no_global_check) {
+      return BNC_STATUS_INVALID_PROBLEM;
+    }
+    for (std::int64_t c = 0; c < g.c; ++c) {
+      const T mean = static_cast<const T*>(a->save_mean)[c];
+      const T invstd = static_cast<const T*>(a->save_invstd)[c];
+      const std::vector<T> xs = channel_values(x, g, c);
+      const std::vector<T> dys = channel_values(dy, g, c);
+      std::vector<T> products(xs.size());
+      for (std::size_t k = 0; k < xs.size(); ++k) products[k] = dys[k] * ((xs[k] - mean) * invstd);
+      sums.push_back(sum.sum(dys, [](T v) { return v; }));
+      sums.push_back(sum.sum(products, [](T v) { return v; }));
+    }
+    if (!sync_sums(comm, sums)) return BNC_STATUS_INTERNAL_ERROR;
+  }
+  const auto m = static_cast<double>(batch_m);
   for (std::int64_t c = 0; c < g.c; ++c) {
     T mean, invstd;
     if (batch_stats) {
@@ -364,8 +513,10 @@ bnc_status backward_typed(const model& mo, const bnc_problem* p, const bnc_backw
     const std::vector<T> dys = channel_values(dy, g, c);
     std::vector<T> products(xs.size());
     for (std::size_t k = 0; k < xs.size(); ++k) products[k] = dys[k] * ((xs[k] - mean) * invstd);
-    const double sum_dy = sum.sum(dys, [](T v) { return v; });
-    const double sum_dy_xhat = sum.sum(products, [](T v) { return v; });
+    const double sum_dy =
+        distributed ? sums[2 * static_cast<std::size_t>(c)] : sum.sum(dys, [](T v) { return v; });
+    const double sum_dy_xhat = distributed ? sums[2 * static_cast<std::size_t>(c) + 1]
+                                           : sum.sum(products, [](T v) { return v; });
     const T g_c = a->gamma ? static_cast<const T*>(a->gamma)[c] : static_cast<T>(1);
     const T mean_dy = mo.bug == flaw::missing_mean_dy || !batch_stats ? static_cast<T>(0)
                                                                       : static_cast<T>(sum_dy / m);
@@ -557,6 +708,37 @@ std::span<const model> contract_zoo() {
       make("mutant-ignores-strides", reduction::wide, flaw::ignores_strides, "views/"),
       make("mutant-in-place-rereads-x", reduction::wide, flaw::in_place_rereads_x,
            "views/in-place")};
+  static const bool bound = (bind(models), true);
+  (void)bound;
+  return models;
+}
+
+model make_sync(std::string_view name, flaw f, std::string_view expectation) {
+  model mo = make(name, reduction::wide, f, expectation);
+  mo.kernel.features = BNC_FEATURE_DISTRIBUTED_TRAINING;
+  return mo;
+}
+
+const model& sync_model() {
+  static std::array<model, 1> models{make_sync("model-sync", flaw::none, "strict")};
+  static const bool bound = (bind(models), true);
+  (void)bound;
+  return models[0];
+}
+
+std::span<const model> distributed_zoo() {
+  static std::array<model, 8> models{
+      make_sync("mutant-sync-half-count", flaw::sync_half_count, "distributed/large-count"),
+      make_sync("mutant-sync-empty-rank-nan", flaw::sync_empty_rank_nan, "distributed/empty-rank"),
+      make_sync("mutant-sync-var-from-invstd", flaw::sync_var_from_invstd,
+                "distributed/variance-below-eps"),
+      make_sync("mutant-sync-no-global-check", flaw::sync_no_global_check,
+                "distributed/global-m-1"),
+      make_sync("mutant-sync-unweighted-means", flaw::sync_unweighted_means,
+                "distributed/uneven-shards"),
+      make_sync("mutant-sync-local-bessel", flaw::sync_local_bessel, "running_var"),
+      make_sync("mutant-sync-rank-dies", flaw::sync_rank_dies, "exited on signal"),
+      make_sync("mutant-sync-rank-hangs", flaw::sync_rank_hangs, "did not finish")};
   static const bool bound = (bind(models), true);
   (void)bound;
   return models;

@@ -51,6 +51,18 @@ enum class flaw {
   tf_fused_eps_floor,          // tf-fused: eps raised to 1.001e-5, as some wrappers do
   onnx_eps_outside_sqrt,       // onnx: invstd = 1 / (sqrt(var) + eps)
   flax_rejects_one_value,      // flax: m == 1 rejected, as pytorch does
+  // Merge defects of SyncBatchNorm (distributed_zoo): each rank's count, mean and
+  // biased variance per channel are gathered and merged by Chan's formula, in rank
+  // order; the flaw breaks that merge.
+  sync_half_count,        // each rank's count sent as an f16 value: above 65504 it is Inf
+  sync_empty_rank_nan,    // an empty rank's NaN mean (0 / 0) is merged with weight 0
+  sync_var_from_invstd,   // ranks send invstd and the variance is rebuilt as
+                          // 1 / invstd^2 - eps: lost where eps dwarfs it, negative at 0
+  sync_no_global_check,   // a global m of 1 is not rejected: the unbiased variance is 0 / 0
+  sync_unweighted_means,  // the global mean is the mean of the ranks' means
+  sync_local_bessel,      // the running variance takes Bessel's factor of the local m
+  sync_rank_dies,         // rank 1 aborts in a distributed training forward
+  sync_rank_hangs,        // rank 1 never joins the first collective
 };
 
 struct model {
@@ -81,5 +93,12 @@ std::span<const model> convention_zoo();
 // (reproducibility) or pass strided and in-place tensors (views): the in-process
 // tests that walk zoo() leave them out.
 std::span<const model> contract_zoo();
+// SyncBatchNorm models (f32 and f64, pytorch, BNC_FEATURE_DISTRIBUTED_TRAINING): a
+// correct one ("model-sync", strict) and the merge defects, each rejected by
+// certify's distributed group (`expectation` is a phrase of the failure), and two
+// ranks that fail as processes (one dies, one hangs), which certify --ranks
+// reports as findings.
+const model& sync_model();
+std::span<const model> distributed_zoo();
 
 }  // namespace bnconform::mutants

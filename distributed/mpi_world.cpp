@@ -1,0 +1,103 @@
+#include "mpi_world.hpp"
+
+#include <mpi.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace bnconform::distributed {
+
+namespace {
+
+MPI_Datatype type_of(bnc_element t) {
+  switch (t) {
+    case BNC_ELEMENT_F64: return MPI_DOUBLE;
+    case BNC_ELEMENT_F32: return MPI_FLOAT;
+    case BNC_ELEMENT_I64: return MPI_INT64_T;
+  }
+  return MPI_DATATYPE_NULL;
+}
+
+std::size_t width_of(bnc_element t) { return t == BNC_ELEMENT_F32 ? 4 : 8; }
+
+bool fits(std::int64_t count, int size) {
+  return count >= 0 && count <= INT_MAX / (size > 0 ? size : 1);
+}
+
+bnc_status all_gather(void* context, const void* send, void* receive, std::int64_t count,
+                      bnc_element type) {
+  const auto* self = static_cast<const bnc_communicator*>(context);
+  const MPI_Datatype t = type_of(type);
+  if (t == MPI_DATATYPE_NULL || !fits(count, self->size)) return BNC_STATUS_INTERNAL_ERROR;
+  const int n = static_cast<int>(count);
+  return MPI_Allgather(send, n, t, receive, n, t, MPI_COMM_WORLD) == MPI_SUCCESS
+             ? BNC_STATUS_OK
+             : BNC_STATUS_INTERNAL_ERROR;
+}
+
+template <class T>
+void add_in_rank_order(const std::vector<unsigned char>& all, void* buffer, std::int64_t count,
+                       int size) {
+  auto* out = static_cast<T*>(buffer);
+  for (std::int64_t i = 0; i < count; ++i) {
+    T sum = 0;
+    for (int r = 0; r < size; ++r) {
+      T v;
+      std::memcpy(&v, all.data() + (static_cast<std::size_t>(r * count + i)) * sizeof(T),
+                  sizeof(T));
+      sum += v;
+    }
+    out[i] = sum;
+  }
+}
+
+bnc_status all_reduce_sum(void* context, void* buffer, std::int64_t count, bnc_element type) {
+  const auto* self = static_cast<const bnc_communicator*>(context);
+  const MPI_Datatype t = type_of(type);
+  if (t == MPI_DATATYPE_NULL || !fits(count, self->size)) return BNC_STATUS_INTERNAL_ERROR;
+  if (type == BNC_ELEMENT_I64) {
+    return MPI_Allreduce(MPI_IN_PLACE, buffer, static_cast<int>(count), t, MPI_SUM,
+                         MPI_COMM_WORLD) == MPI_SUCCESS
+               ? BNC_STATUS_OK
+               : BNC_STATUS_INTERNAL_ERROR;
+  }
+  std::vector<unsigned char> all(static_cast<std::size_t>(count) * width_of(type) *
+                                 static_cast<std::size_t>(self->size));
+  if (all_gather(context, buffer, all.data(), count, type) != BNC_STATUS_OK) {
+    return BNC_STATUS_INTERNAL_ERROR;
+  }
+  if (type == BNC_ELEMENT_F64) add_in_rank_order<double>(all, buffer, count, self->size);
+  if (type == BNC_ELEMENT_F32) add_in_rank_order<float>(all, buffer, count, self->size);
+  return BNC_STATUS_OK;
+}
+
+}  // namespace
+
+mpi_world::mpi_world(int* argc, char*** argv) {
+  if (MPI_Init(argc, argv) != MPI_SUCCESS) report_error("MPI_Init failed");
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  communicator_.struct_size = sizeof(bnc_communicator);
+  communicator_.rank = rank;
+  communicator_.size = size;
+  communicator_.context = &communicator_;
+  communicator_.all_reduce_sum = all_reduce_sum;
+  communicator_.all_gather = all_gather;
+}
+
+mpi_world::~mpi_world() { MPI_Finalize(); }
+
+bool mpi_world::launched() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+}  // namespace bnconform::distributed
