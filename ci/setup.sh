@@ -24,6 +24,7 @@ optional=(
   python3-torch      # PyTorch from Python behind the python: host (impl/python/kernels)
   clang-14 libclang-rt-14-dev  # the fuzz preset (libFuzzer, ASan, UBSan runtimes); not built in CI
   chromium           # ctest -L browser: certify's report.html rendered headless
+  libopenmpi-dev openmpi-bin  # certify --ranks: SyncBatchNorm across processes (ctest -L mpi)
 )
 
 missing=()

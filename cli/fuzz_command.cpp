@@ -4,11 +4,19 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "fuzz/campaign.hpp"
 #include "fuzz/corpus.hpp"
+#include "output_file.hpp"
+#if defined(BNCONFORM_HAVE_MPI)
+#include <filesystem>
+#include <fstream>
+
+#include "distributed/mpi_world.hpp"
+#endif
 #include "fuzz/replay.hpp"
 #include "kernel_registry.hpp"
 #include "oracle_option.hpp"
@@ -100,6 +108,74 @@ progress_state progress_of(const fuzz::campaign_progress& p) {
   return state;
 }
 
+#if defined(BNCONFORM_HAVE_MPI)
+// One campaign over the ranks of `mpiexec -n R bnconform fuzz ...`: rank r runs its
+// share of the cases (with --cases, the r-th of R contiguous ranges; with a time
+// budget, the cases from first_case + r * 2^40) into CORPUS/ranks/<r>, where its
+// findings land as they are found (a job that dies keeps them: `fuzz merge`
+// recovers them); then every rank's findings are gathered into rank 0's CORPUS,
+// and rank 0 prints the summary of every rank. The findings are those of the same
+// cases on one process: a case depends only on (seed, index).
+int across_ranks(const kernel& k, fuzz::campaign_options opt, const fuzz_options& o,
+                 progress_display& display) {
+  const distributed::mpi_world world(nullptr, nullptr);
+  const auto r = static_cast<std::uint64_t>(world.rank());
+  const auto ranks = static_cast<std::uint64_t>(world.size());
+  if (opt.cases) {
+    const std::uint64_t all = *opt.cases;
+    opt.first_case += all * r / ranks;
+    opt.cases = all * (r + 1) / ranks - all * r / ranks;
+  } else {
+    opt.first_case += r << 40;
+  }
+  const std::filesystem::path corpus = opt.corpus;
+  const std::filesystem::path mine = corpus / "ranks" / std::to_string(r);
+  opt.corpus = mine;
+  if (r != 0) opt.on_progress = nullptr;
+  const fuzz::campaign_summary s =
+      opt.cases == std::uint64_t{0} ? fuzz::campaign_summary{} : fuzz::run_campaign(k, opt);
+  display.finish();
+  // Each finding as "name\0size\0bytes", then the summary after a final "\0\0".
+  std::string packed;
+  for (const fuzz::saved_finding& f : s.findings) {
+    std::ifstream in(f.file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    packed += f.file.filename().string() + '\0' + std::to_string(bytes.size()) + '\0' + bytes;
+  }
+  packed +=
+      std::string("\0\0", 2) + std::to_string(s.findings.size()) + " finding(s), " + s.describe();
+  const std::vector<std::string> all = world.gather_to_root(packed);
+  std::set<std::string> found_names;
+  if (r == 0) {
+    std::filesystem::create_directories(corpus);
+    std::string summaries;
+    for (std::size_t rank = 0; rank < all.size(); ++rank) {
+      const std::string& p = all[rank];
+      std::size_t at = 0;
+      while (at < p.size() && p[at] != '\0') {
+        const std::size_t name_end = p.find('\0', at);
+        const std::size_t size_end = p.find('\0', name_end + 1);
+        const std::string name = p.substr(at, name_end - at);
+        const std::size_t size = std::stoull(p.substr(name_end + 1, size_end - name_end - 1));
+        write_file_atomically((corpus / name).string(), p.substr(size_end + 1, size));
+        found_names.insert(name);
+        at = size_end + 1 + size;
+      }
+      summaries += "rank " + std::to_string(rank) + ": " + p.substr(std::min(p.size(), at + 2));
+    }
+    std::cout << "bnconform fuzz --kernel " << o.kernel_name << " --level " << o.level << " --seed "
+              << o.seed << " over " << ranks << " ranks\n"
+              << found_names.size() << " finding(s) gathered into " << corpus.string() << "\n"
+              << summaries;
+  }
+  world.barrier();  // rank 0 holds every finding: the ranks' own copies can go
+  std::error_code ec;
+  std::filesystem::remove_all(mine, ec);
+  if (r == 0) std::filesystem::remove(corpus / "ranks", ec);
+  return found_names.empty() ? 0 : 1;
+}
+#endif
+
 int execute_campaign(const fuzz_options& o) {
   if (o.kernel_name.empty()) report_error("fuzz: --kernel is required");
   if (o.jobs < 0) report_error("fuzz: --jobs must be >= 0");
@@ -131,6 +207,9 @@ int execute_campaign(const fuzz_options& o) {
       display.line(p.line);
     };
   }
+#if defined(BNCONFORM_HAVE_MPI)
+  if (distributed::mpi_world::launched()) return across_ranks(k.get(), opt, o, display);
+#endif
   const fuzz::campaign_summary s = fuzz::run_campaign(k.get(), opt);
   display.finish();
   std::cout << "bnconform fuzz --kernel " << o.kernel_name << " --level " << o.level << " --seed "

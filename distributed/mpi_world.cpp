@@ -93,6 +93,38 @@ mpi_world::mpi_world(int* argc, char*** argv) {
 
 mpi_world::~mpi_world() { MPI_Finalize(); }
 
+std::vector<std::string> mpi_world::gather_to_root(const std::string& mine) const {
+  if (mine.size() > static_cast<std::size_t>(INT_MAX))
+    report_error("gather: more than 2 GB from one rank");
+  const int size = static_cast<int>(mine.size());
+  std::vector<int> sizes(static_cast<std::size_t>(this->size()));
+  if (MPI_Gather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+    report_error("gather: MPI_Gather failed");
+  }
+  std::vector<int> offsets(sizes.size(), 0);
+  long long total = 0;
+  for (std::size_t r = 0; r < sizes.size(); ++r) {
+    if (total > INT_MAX) report_error("gather: more than 2 GB in all");
+    offsets[r] = static_cast<int>(total);
+    total += sizes[r];
+  }
+  std::vector<char> all(rank() == 0 ? static_cast<std::size_t>(total) : 0);
+  if (MPI_Gatherv(mine.data(), size, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR,
+                  0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+    report_error("gather: MPI_Gatherv failed");
+  }
+  std::vector<std::string> out;
+  if (rank() != 0) return out;
+  for (std::size_t r = 0; r < sizes.size(); ++r) {
+    out.emplace_back(all.data() + offsets[r], static_cast<std::size_t>(sizes[r]));
+  }
+  return out;
+}
+
+void mpi_world::barrier() const {
+  if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) report_error("MPI_Barrier failed");
+}
+
 bool mpi_world::launched() {
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
     if (std::getenv(name) != nullptr) return true;

@@ -4,6 +4,9 @@
 // sums are MPI_Allreduce; floating sums gather every rank's values and add them in
 // rank order, so every rank gets the same bits (MPI_Allreduce promises no order).
 // Errors return (MPI_ERRORS_RETURN) as BNC_STATUS_INTERNAL_ERROR.
+#include <string>
+#include <vector>
+
 #include "bnconform/kernel.h"
 
 namespace bnconform::distributed {
@@ -19,6 +22,10 @@ class mpi_world {
   int rank() const { return communicator_.rank; }
   int size() const { return communicator_.size; }
   const bnc_communicator& communicator() const { return communicator_; }
+  // Every rank's text, in rank order, on rank 0 (empty elsewhere). Throws
+  // bnconform::error when the gather fails.
+  std::vector<std::string> gather_to_root(const std::string& mine) const;
+  void barrier() const;
   // Whether this process was started by an MPI launcher (Open MPI's or PMIx's
   // environment): `bnconform fuzz` under mpiexec.
   static bool launched();

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "tests/support/command.hpp"
 
@@ -99,6 +100,42 @@ TEST(CertifyRanks, BadInputIsAOneLineErrorAndWritesNothing) {
                    "--kernel", "cpu", "--ranks", "2", "--report", report},
                   scratch_directory("mpi_test", "no-mpiexec"));
   expect_usage_error(no_mpiexec, "mpiexec not found");
+}
+
+// mpiexec -n 3 bnconform fuzz: the ranks share the cases and rank 0's corpus gets
+// every finding, the same files as the same cases on one process.
+TEST(FuzzRanks, ThreeRanksFindWhatOneProcessFinds) {
+  const std::filesystem::path dir = scratch_directory("mpi_test", "fuzz");
+  const std::vector<std::string> campaign{"fuzz",     "--kernel", "mutant-flipped-momentum",
+                                          "--cases",  "9",        "--level",
+                                          "standard", "--jobs",   "1",
+                                          "--quiet"};
+  std::vector<std::string> one = campaign;
+  one.insert(one.end(), {"--corpus", (dir / "one").string()});
+  const command_outcome alone = run_command(BNCONFORM_EXECUTABLE, one, dir);
+  ASSERT_EQ(alone.exit_code, 1) << alone.out << alone.err;
+  std::vector<std::string> ranks{"OMPI_ALLOW_RUN_AS_ROOT=1",
+                                 "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+                                 "mpiexec",
+                                 "--oversubscribe",
+                                 "-n",
+                                 "3",
+                                 BNCONFORM_EXECUTABLE};
+  ranks.insert(ranks.end(), campaign.begin(), campaign.end());
+  ranks.insert(ranks.end(), {"--corpus", (dir / "ranks").string()});
+  const command_outcome shared = run_command("env", ranks, scratch_directory("mpi_test", "fuzz3"));
+  EXPECT_EQ(shared.exit_code, 1) << shared.out << shared.err;
+  EXPECT_THAT(shared.out, HasSubstr("over 3 ranks")) << shared.out;
+  const auto names = [](const std::filesystem::path& corpus) {
+    std::set<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(corpus)) {
+      out.insert(e.path().filename().string());
+    }
+    return out;
+  };
+  const std::set<std::string> expected = names(dir / "one");
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(names(dir / "ranks"), expected);
 }
 
 }  // namespace
