@@ -91,8 +91,7 @@ bnc_status backward_entry(void* context, const bnc_problem* problem, const bnc_b
 }
 
 constexpr std::uint32_t features = BNC_FEATURE_ANY_STRIDES | BNC_FEATURE_IN_PLACE_FORWARD |
-                                   BNC_FEATURE_IN_PLACE_BACKWARD |
-                                   BNC_FEATURE_DISTRIBUTED_TRAINING;
+                                   BNC_FEATURE_IN_PLACE_BACKWARD | BNC_FEATURE_DISTRIBUTED_TRAINING;
 
 constexpr bnc_capabilities capabilities = {
     BNC_OP_FORWARD_TRAINING | BNC_OP_FORWARD_EVAL | BNC_OP_BACKWARD_TRAINING | BNC_OP_BACKWARD_EVAL,
