@@ -411,15 +411,16 @@ static bnc_status bn_sync_forward(void* context, const bnc_problem* problem,
                                   size_t message_size) {
   (void)context;
   if (message != NULL && message_size > 0) message[0] = '\0';
-  /* The descriptor, then what this kernel does not implement (UNSUPPORTED: dtype,
-   * layout, profile, rank, strides that are not dense, ...), then the arguments and,
-   * without a communicator, the m == 1 rule (with one, the global m decides, below).
+  /* The descriptor, then the arguments (BAD_ARGUMENT: a malformed stride is that,
+   * declared or not) and, without a communicator, the m == 1 rule (with one, the
+   * global m decides, below), then what this kernel does not implement
+   * (UNSUPPORTED: dtype, layout, profile, rank, strides that are not dense, ...).
    * keeps_module_state = 1: the counter must be there and in range. */
   bnc_status status = bnc_validate_problem(problem, message, message_size);
   if (status != BNC_STATUS_OK) return status;
-  status = bnc_validate_declared_forward(&description, problem, args, message, message_size);
-  if (status != BNC_STATUS_OK) return status;
   status = bnc_validate_forward(problem, args, 1, message, message_size);
+  if (status != BNC_STATUS_OK) return status;
+  status = bnc_validate_declared_forward(&description, problem, args, message, message_size);
   if (status != BNC_STATUS_OK) return status;
 
   const geometry g = make_geometry(problem);
@@ -489,9 +490,9 @@ static bnc_status bn_sync_backward(void* context, const bnc_problem* problem,
   if (message != NULL && message_size > 0) message[0] = '\0';
   bnc_status status = bnc_validate_problem(problem, message, message_size);
   if (status != BNC_STATUS_OK) return status;
-  status = bnc_validate_declared_backward(&description, problem, args, message, message_size);
-  if (status != BNC_STATUS_OK) return status;
   status = bnc_validate_backward(problem, args, message, message_size);
+  if (status != BNC_STATUS_OK) return status;
+  status = bnc_validate_declared_backward(&description, problem, args, message, message_size);
   if (status != BNC_STATUS_OK) return status;
 
   const geometry g = make_geometry(problem);

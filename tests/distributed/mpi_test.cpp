@@ -18,6 +18,7 @@ using bnconform::testing::command_outcome;
 using bnconform::testing::run_command;
 using bnconform::testing::scratch_directory;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 command_outcome certify(const std::string& name, std::vector<std::string> args) {
   const std::filesystem::path io = scratch_directory("mpi_test", name);
@@ -36,10 +37,15 @@ TEST(CertifyRanks, TheCpuKernelIsCertifiedAtStrictOverTwoToFourRanks) {
   }
 }
 
+// The example's distributed calls, and the ABI contract of all its calls (coverage,
+// malformed: a malformed stride is BAD_ARGUMENT before it is UNSUPPORTED).
 TEST(CertifyRanks, TheCExampleIsCertifiedOverFourRanks) {
-  const command_outcome o = certify("example", {"--kernel", BNCONFORM_SYNC_EXAMPLE_KERNEL,
-                                                "--ranks", "4", "--groups", "distributed"});
-  EXPECT_THAT(o.out, HasSubstr("8 of 8 item(s) passed at standard")) << o.out << o.err;
+  const command_outcome o =
+      certify("example", {"--kernel", BNCONFORM_SYNC_EXAMPLE_KERNEL, "--ranks", "4", "--groups",
+                          "coverage,malformed,distributed"});
+  EXPECT_THAT(o.out, HasSubstr("distributed     8 item(s): 8 pass, 0 fail")) << o.out << o.err;
+  EXPECT_THAT(o.out, Not(HasSubstr("  fail "))) << o.out;
+  EXPECT_THAT(o.out, HasSubstr("passed at standard")) << o.out;
 }
 
 // Each mutant fails the case its defect shows in, with the reason in the summary.
