@@ -42,16 +42,6 @@ void take_details(item_outcome& o, const check::comparison& c) {
   for (const std::string& n : c.notes) o.details.push_back("note: " + n);
 }
 
-// Where a call's worst ratio was: "dx(1, 2, 0, 3) of shape=4x3x5x2,...".
-std::string worst_element_of(const check::comparison& c, const problem& p) {
-  if (c.worst_output.empty()) return {};
-  std::string at = c.worst_output + "(";
-  for (std::size_t i = 0; i < c.worst_index.size(); ++i) {
-    at += (i == 0 ? "" : ", ") + std::to_string(c.worst_index[i]);
-  }
-  return at + ") of " + p.to_string();
-}
-
 // The worst verdict decides; its reason and details describe the item.
 void fold(item_outcome& o, const check::comparison& c, const std::string& where) {
   if (check::severity(c.result) <= check::severity(o.result)) return;
@@ -269,6 +259,15 @@ item_outcome timed(const item& it, const repro_context& r, Body body) {
 }
 
 }  // namespace
+
+std::string worst_element_of(const check::comparison& c, const problem& p) {
+  if (c.worst_output.empty()) return {};
+  std::string at = c.worst_output + "(";
+  for (std::size_t i = 0; i < c.worst_index.size(); ++i) {
+    at += (i == 0 ? "" : ", ") + std::to_string(c.worst_index[i]);
+  }
+  return at + ") of " + p.to_string();
+}
 
 bool is_backward(const cell& c) {
   return c.operation == BNC_OP_BACKWARD_TRAINING || c.operation == BNC_OP_BACKWARD_EVAL;

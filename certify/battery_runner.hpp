@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "check/comparison.hpp"
 #include "core/kernel.hpp"
 #include "outcome.hpp"
 #include "plan.hpp"
@@ -24,6 +25,8 @@ struct repro_context {
 problem coverage_problem(const cell& c, const bnc_capabilities& caps,
                          profile pf = profile::pytorch);
 bool is_backward(const cell& c);
+// Where a call's worst ratio was: "dx(1, 2, 0, 3) of shape=4x3x5x2,...".
+std::string worst_element_of(const check::comparison& c, const problem& p);
 
 // `repro`: the command that reruns just this item.
 std::string repro_command(const repro_context& r, const std::string& item_name);

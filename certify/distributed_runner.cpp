@@ -43,15 +43,6 @@ void fold(item_outcome& o, check::verdict v, const std::string& reason,
   o.details = details;
 }
 
-std::string worst_element_of(const check::comparison& c, const problem& p) {
-  if (c.worst_output.empty()) return {};
-  std::string at = c.worst_output + "(";
-  for (std::size_t i = 0; i < c.worst_index.size(); ++i) {
-    at += (i == 0 ? "" : ", ") + std::to_string(c.worst_index[i]);
-  }
-  return at + ") of " + p.to_string();
-}
-
 }  // namespace
 
 void run_distributed_item(const kernel& k, const item& it, const repro_context& r, item_outcome& o,

@@ -62,9 +62,23 @@ bool global_sums(const bnc_communicator& comm, std::vector<dd>& sums) {
   return true;
 }
 
-bool global_count(const bnc_communicator& comm, std::int64_t local, std::int64_t& global) {
+// The global m (all-reduced as an integer), and its rule: one value per channel over
+// every rank is INVALID_PROBLEM on every rank, except in the profiles that
+// normalize one value (keras, tf-fused, flax).
+bnc_status global_m(const bnc_communicator& comm, const bnc_problem* problem, std::int64_t local,
+                    std::int64_t& global, char* message, std::size_t size) {
   global = local;
-  return comm.all_reduce_sum(comm.context, &global, 1, BNC_ELEMENT_I64) == BNC_STATUS_OK;
+  if (comm.all_reduce_sum(comm.context, &global, 1, BNC_ELEMENT_I64) != BNC_STATUS_OK) {
+    return say(message, size, BNC_STATUS_INTERNAL_ERROR, collective_failed);
+  }
+  const bool one_value_ok = problem->profile == BNC_PROFILE_KERAS ||
+                            problem->profile == BNC_PROFILE_TF_FUSED ||
+                            problem->profile == BNC_PROFILE_FLAX;
+  if (global == 1 && !one_value_ok) {
+    return say(message, size, BNC_STATUS_INVALID_PROBLEM,
+               "m == 1 over every rank: one value per channel (every rank rejects the call)");
+  }
+  return BNC_STATUS_OK;
 }
 
 std::vector<double> read_or_empty(const void* p, bnc_dtype t, std::int64_t count) {
@@ -84,14 +98,8 @@ bnc_status distributed_forward(const bnc_problem* problem, const forward_plan& p
   const std::vector<double> x = read_or_empty(a.x, problem->data_dtype, count);
 
   std::int64_t m = 0;
-  if (!global_count(comm, g.m, m))
-    return say(message, size, BNC_STATUS_INTERNAL_ERROR, collective_failed);
-  const bool one_value_ok = problem->profile == BNC_PROFILE_KERAS ||
-                            problem->profile == BNC_PROFILE_TF_FUSED ||
-                            problem->profile == BNC_PROFILE_FLAX;
-  if (m == 1 && !one_value_ok) {
-    return say(message, size, BNC_STATUS_INVALID_PROBLEM,
-               "m == 1 over every rank: one value per channel (every rank rejects the call)");
+  if (const bnc_status s = global_m(comm, problem, g.m, m, message, size); s != BNC_STATUS_OK) {
+    return s;
   }
   // The mean, then the centred squares, each summed over every rank.
   std::vector<dd> sums(channels), squares(channels);
@@ -182,14 +190,8 @@ bnc_status distributed_backward(const bnc_problem* problem, const backward_plan&
   const std::vector<double> invstd = read_values(a.save_invstd, dtype_of(st), g.channels);
 
   std::int64_t m = 0;
-  if (!global_count(comm, g.m, m))
-    return say(message, size, BNC_STATUS_INTERNAL_ERROR, collective_failed);
-  const bool one_value_ok = problem->profile == BNC_PROFILE_KERAS ||
-                            problem->profile == BNC_PROFILE_TF_FUSED ||
-                            problem->profile == BNC_PROFILE_FLAX;
-  if (m == 1 && !one_value_ok) {
-    return say(message, size, BNC_STATUS_INVALID_PROBLEM,
-               "m == 1 over every rank: one value per channel (every rank rejects the call)");
+  if (const bnc_status s = global_m(comm, problem, g.m, m, message, size); s != BNC_STATUS_OK) {
+    return s;
   }
   // Per channel: the sum of dy and of dy * (x - mean), over every rank.
   std::vector<dd> sums(2 * channels);
