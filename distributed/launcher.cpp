@@ -1,6 +1,7 @@
 #include "launcher.hpp"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,7 +112,10 @@ launch_result launch_ranks(const launch_options& o) {
     return result;
   }
   if (pid == 0) {
+    // A process group of its own, ended whole at the limit; and ended with the
+    // process that started it (a certify worker that is killed takes its job along).
     ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (out >= 0) {
       ::dup2(out, STDOUT_FILENO);
