@@ -83,6 +83,7 @@ void run_distributed_item(const kernel& k, const item& it, const repro_context& 
     launch.timeout_seconds = s.case_timeout_seconds;
     launch.heartbeat = alive;
     const distributed::launch_result ran = distributed::launch_ranks(launch);
+    bool all_judged = true;
     for (std::size_t c = 0; c < job.calls.size(); ++c) {
       const distributed::distributed_call& call = job.calls[c];
       const distributed::call_judgement j =
@@ -95,6 +96,7 @@ void run_distributed_item(const kernel& k, const item& it, const repro_context& 
         fold(o, check::verdict::fail,
              std::to_string(job.ranks) + " ranks: " + why + " (call " + std::to_string(c) + ")",
              details);
+        all_judged = false;
         break;  // the calls after it never ran
       }
       for (const distributed::step_judgement& step : j.steps) {
@@ -107,6 +109,15 @@ void run_distributed_item(const kernel& k, const item& it, const repro_context& 
         details.push_back("call: " + call.line());
         fold(o, cmp.result, cmp.reason, details);
       }
+    }
+    // Every call was judged, and still a rank ended badly (after its last call, at
+    // exit): a finding too.
+    if (all_judged && !ran.finished) {
+      std::vector<std::string> details = ran.where;
+      if (!ran.output_tail.empty()) details.push_back("output: " + ran.output_tail);
+      fold(o, check::verdict::fail,
+           std::to_string(job.ranks) + " ranks: " + ran.failure + " (after the last call)",
+           details);
     }
   }
   if (o.passed() && o.reason.empty()) {

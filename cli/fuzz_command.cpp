@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include <fstream>
 
 #include "distributed/mpi_world.hpp"
+#include "rank_worker_command.hpp"
 #endif
 #include "fuzz/replay.hpp"
 #include "kernel_registry.hpp"
@@ -118,61 +120,66 @@ progress_state progress_of(const fuzz::campaign_progress& p) {
 // cases on one process: a case depends only on (seed, index).
 int across_ranks(const kernel& k, fuzz::campaign_options opt, const fuzz_options& o,
                  progress_display& display) {
-  const distributed::mpi_world world(nullptr, nullptr);
-  const auto r = static_cast<std::uint64_t>(world.rank());
-  const auto ranks = static_cast<std::uint64_t>(world.size());
-  if (opt.cases) {
-    const std::uint64_t all = *opt.cases;
-    opt.first_case += all * r / ranks;
-    opt.cases = all * (r + 1) / ranks - all * r / ranks;
-  } else {
-    opt.first_case += r << 40;
-  }
-  const std::filesystem::path corpus = opt.corpus;
-  const std::filesystem::path mine = corpus / "ranks" / std::to_string(r);
-  opt.corpus = mine;
-  if (r != 0) opt.on_progress = nullptr;
-  const fuzz::campaign_summary s =
-      opt.cases == std::uint64_t{0} ? fuzz::campaign_summary{} : fuzz::run_campaign(k, opt);
-  display.finish();
-  // Each finding as "name\0size\0bytes", then the summary after a final "\0\0".
-  std::string packed;
-  for (const fuzz::saved_finding& f : s.findings) {
-    std::ifstream in(f.file, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    packed += f.file.filename().string() + '\0' + std::to_string(bytes.size()) + '\0' + bytes;
-  }
-  packed +=
-      std::string("\0\0", 2) + std::to_string(s.findings.size()) + " finding(s), " + s.describe();
-  const std::vector<std::string> all = world.gather_to_root(packed);
-  std::set<std::string> found_names;
-  if (r == 0) {
-    std::filesystem::create_directories(corpus);
-    std::string summaries;
-    for (std::size_t rank = 0; rank < all.size(); ++rank) {
-      const std::string& p = all[rank];
-      std::size_t at = 0;
-      while (at < p.size() && p[at] != '\0') {
-        const std::size_t name_end = p.find('\0', at);
-        const std::size_t size_end = p.find('\0', name_end + 1);
-        const std::string name = p.substr(at, name_end - at);
-        const std::size_t size = std::stoull(p.substr(name_end + 1, size_end - name_end - 1));
-        write_file_atomically((corpus / name).string(), p.substr(size_end + 1, size));
-        found_names.insert(name);
-        at = size_end + 1 + size;
-      }
-      summaries += "rank " + std::to_string(rank) + ": " + p.substr(std::min(p.size(), at + 2));
+  const std::optional<int> code = [&]() -> std::optional<int> {
+    const distributed::mpi_world world(nullptr, nullptr);
+    const auto r = static_cast<std::uint64_t>(world.rank());
+    const auto ranks = static_cast<std::uint64_t>(world.size());
+    if (opt.cases) {
+      const std::uint64_t all = *opt.cases;
+      opt.first_case += all * r / ranks;
+      opt.cases = all * (r + 1) / ranks - all * r / ranks;
+    } else {
+      opt.first_case += r << 40;
     }
-    std::cout << "bnconform fuzz --kernel " << o.kernel_name << " --level " << o.level << " --seed "
-              << o.seed << " over " << ranks << " ranks\n"
-              << found_names.size() << " finding(s) gathered into " << corpus.string() << "\n"
-              << summaries;
-  }
-  world.barrier();  // rank 0 holds every finding: the ranks' own copies can go
-  std::error_code ec;
-  std::filesystem::remove_all(mine, ec);
-  if (r == 0) std::filesystem::remove(corpus / "ranks", ec);
-  return found_names.empty() ? 0 : 1;
+    const std::filesystem::path corpus = opt.corpus;
+    const std::filesystem::path mine = corpus / "ranks" / std::to_string(r);
+    opt.corpus = mine;
+    if (r != 0) opt.on_progress = nullptr;
+    const fuzz::campaign_summary s =
+        opt.cases == std::uint64_t{0} ? fuzz::campaign_summary{} : fuzz::run_campaign(k, opt);
+    display.finish();
+    // Each finding as "name\0size\0bytes", then the summary after a final "\0\0".
+    std::string packed;
+    for (const fuzz::saved_finding& f : s.findings) {
+      std::ifstream in(f.file, std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+      packed += f.file.filename().string() + '\0' + std::to_string(bytes.size()) + '\0' + bytes;
+    }
+    packed +=
+        std::string("\0\0", 2) + std::to_string(s.findings.size()) + " finding(s), " + s.describe();
+    const std::vector<std::string> all = world.gather_to_root(packed);
+    std::set<std::string> found_names;
+    if (r == 0) {
+      std::filesystem::create_directories(corpus);
+      std::string summaries;
+      for (std::size_t rank = 0; rank < all.size(); ++rank) {
+        const std::string& p = all[rank];
+        std::size_t at = 0;
+        while (at < p.size() && p[at] != '\0') {
+          const std::size_t name_end = p.find('\0', at);
+          const std::size_t size_end = p.find('\0', name_end + 1);
+          const std::string name = p.substr(at, name_end - at);
+          const std::size_t size = std::stoull(p.substr(name_end + 1, size_end - name_end - 1));
+          write_file_atomically((corpus / name).string(), p.substr(size_end + 1, size));
+          found_names.insert(name);
+          at = size_end + 1 + size;
+        }
+        summaries += "rank " + std::to_string(rank) + ": " + p.substr(std::min(p.size(), at + 2));
+      }
+      std::cout << "bnconform fuzz --kernel " << o.kernel_name << " --level " << o.level
+                << " --seed " << o.seed << " over " << ranks << " ranks\n"
+                << found_names.size() << " finding(s) gathered into " << corpus.string() << "\n"
+                << summaries;
+    }
+    world.barrier();  // rank 0 holds every finding: the ranks' own copies can go
+    std::error_code ec;
+    std::filesystem::remove_all(mine, ec);
+    world.barrier();
+    if (r == 0) std::filesystem::remove(corpus / "ranks", ec);
+    return found_names.empty() ? 0 : 1;
+  }();
+  end_mpi_process(*code);
 }
 #endif
 

@@ -12,6 +12,8 @@ struct rank_worker_options {
 };
 
 CLI::App* add_rank_worker_command(CLI::App& app, rank_worker_options& o);
-int execute_rank_worker(const rank_worker_options& o);
+[[noreturn]] int execute_rank_worker(const rank_worker_options& o);
+// Ends a process that ran MPI: flushes the standard streams and exits with `code`.
+[[noreturn]] void end_mpi_process(int code);
 
 }  // namespace bnconform::cli
