@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "tests/support/command.hpp"
@@ -84,6 +85,22 @@ TEST(CertifyRanks, ADeadOrHungRankIsAFindingAndTheReportIsWritten) {
     EXPECT_TRUE(std::filesystem::exists(report / "certificate.json")) << name;
     EXPECT_TRUE(std::filesystem::exists(report / "junit.xml")) << name;
   }
+}
+
+// Every call answered, and still the job ended badly (a rank that failed at exit):
+// a finding. A launcher that runs mpiexec and then fails stands in for it.
+TEST(CertifyRanks, AJobThatEndsBadlyAfterItsCallsIsAFinding) {
+  const std::filesystem::path dir = scratch_directory("mpi_test", "bad-exit");
+  const std::filesystem::path launcher = dir / "mpiexec-then-fail";
+  std::ofstream(launcher) << "#!/bin/sh\nmpiexec \"$@\"\nexit 3\n";
+  std::filesystem::permissions(launcher, std::filesystem::perms::owner_all);
+  const command_outcome o = run_command(
+      "env",
+      {"BNCONFORM_MPIEXEC=" + launcher.string(), BNCONFORM_EXECUTABLE, "certify", "--jobs", "1",
+       "--kernel", "cpu", "--ranks", "2", "--only", "distributed/global-m-1"},
+      dir);
+  EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
+  EXPECT_THAT(o.out, HasSubstr("mpiexec exited with status 3 (after the last call)")) << o.out;
 }
 
 TEST(CertifyRanks, BadInputIsAOneLineErrorAndWritesNothing) {
