@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "rank_order.hpp"
 
 namespace bnconform::distributed {
 
@@ -39,22 +40,6 @@ bnc_status all_gather(void* context, const void* send, void* receive, std::int64
              : BNC_STATUS_INTERNAL_ERROR;
 }
 
-template <class T>
-void add_in_rank_order(const std::vector<unsigned char>& all, void* buffer, std::int64_t count,
-                       int size) {
-  auto* out = static_cast<T*>(buffer);
-  for (std::int64_t i = 0; i < count; ++i) {
-    T sum = 0;
-    for (int r = 0; r < size; ++r) {
-      T v;
-      std::memcpy(&v, all.data() + (static_cast<std::size_t>(r * count + i)) * sizeof(T),
-                  sizeof(T));
-      sum += v;
-    }
-    out[i] = sum;
-  }
-}
-
 bnc_status all_reduce_sum(void* context, void* buffer, std::int64_t count, bnc_element type) {
   const auto* self = static_cast<const bnc_communicator*>(context);
   const MPI_Datatype t = type_of(type);
@@ -70,8 +55,7 @@ bnc_status all_reduce_sum(void* context, void* buffer, std::int64_t count, bnc_e
   if (all_gather(context, buffer, all.data(), count, type) != BNC_STATUS_OK) {
     return BNC_STATUS_INTERNAL_ERROR;
   }
-  if (type == BNC_ELEMENT_F64) add_in_rank_order<double>(all, buffer, count, self->size);
-  if (type == BNC_ELEMENT_F32) add_in_rank_order<float>(all, buffer, count, self->size);
+  add_in_rank_order(all.data(), buffer, count, self->size, type);
   return BNC_STATUS_OK;
 }
 

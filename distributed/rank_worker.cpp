@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <tuple>
+
 #include "check/compare.hpp"
 #include "core/error.hpp"
 #include "rank_record.hpp"
@@ -60,9 +62,15 @@ void log_line(int fd, const std::string& line) {
   (void)!::write(fd, text.data(), text.size());
 }
 
+// The save_mean and save_invstd a backward step is given: the reference's for the
+// whole batch (the same on every rank), so that the backward is judged on its own.
+struct saved_statistics {
+  tensor mean, invstd;
+};
+
 step_record run_step(const kernel& k, logged_communicator& comm, const distributed_call& call,
                      std::size_t step, const properties::case_inputs& in, int rank,
-                     module_state& state) {
+                     const saved_statistics& saved, module_state& state) {
   const step_kind kind = call.step_list()[step];
   const sharding shards(call.step_problem(step), call.batches);
   const problem mine = shards.problem_of(rank);
@@ -77,10 +85,8 @@ step_record run_step(const kernel& k, logged_communicator& comm, const distribut
     r.stats_b = std::move(out.save_invstd);
     r.guards = std::move(out.guards);
   } else {
-    const auto [save_mean, save_invstd] =
-        check::reference_saved_statistics(shards.global(), in.x, state);
-    backward_outputs out = k.backward(mine, x, shards.slice(in.dy, rank), state, save_mean,
-                                      save_invstd, nullptr, comm.get());
+    backward_outputs out = k.backward(mine, x, shards.slice(in.dy, rank), state, saved.mean,
+                                      saved.invstd, nullptr, comm.get());
     r.status = std::move(out.status);
     r.data = std::move(out.dx);
     r.stats_a = std::move(out.dgamma);
@@ -119,10 +125,15 @@ void run_rank(const kernel& k, const bnc_communicator& communicator,
       module_state state = call.step_inputs(0).state;
       for (std::size_t step = 0; step < call.steps.size(); ++step) {
         const properties::case_inputs in = call.step_inputs(step);
+        saved_statistics saved;
+        if (is_backward(call.step_list()[step])) {
+          std::tie(saved.mean, saved.invstd) =
+              check::reference_saved_statistics(call.step_problem(step), in.x, state);
+        }
         module_state again = state;
         std::array<step_record, 2> runs;
-        runs[0] = run_step(k, comm, call, step, in, rank, state);
-        runs[1] = run_step(k, comm, call, step, in, rank, again);
+        runs[0] = run_step(k, comm, call, step, in, rank, saved, state);
+        runs[1] = run_step(k, comm, call, step, in, rank, saved, again);
         record.steps.push_back(std::move(runs));
       }
       write_record(record_path(directory, index, rank), record);

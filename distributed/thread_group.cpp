@@ -5,27 +5,13 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "rank_order.hpp"
 
 namespace bnconform::distributed {
 
 namespace {
 
 std::size_t width_of(bnc_element type) { return type == BNC_ELEMENT_F32 ? 4 : 8; }
-
-template <class T>
-void add_in_rank_order(const std::vector<std::vector<unsigned char>>& slots, void* buffer,
-                       std::int64_t count) {
-  auto* out = static_cast<T*>(buffer);
-  for (std::int64_t i = 0; i < count; ++i) {
-    T sum = 0;
-    for (const auto& slot : slots) {
-      T v;
-      std::memcpy(&v, slot.data() + static_cast<std::size_t>(i) * sizeof(T), sizeof(T));
-      sum += v;
-    }
-    out[i] = sum;
-  }
-}
 
 }  // namespace
 
@@ -92,14 +78,11 @@ void thread_group::exchange(member& m, const void* bytes, std::size_t size,
 bnc_status thread_group::all_reduce_sum(void* context, void* buffer, std::int64_t count,
                                         bnc_element type) {
   member& m = *static_cast<member*>(context);
-  if (m.group->failing(m)) return BNC_STATUS_INTERNAL_ERROR;
-  const std::size_t bytes = static_cast<std::size_t>(count) * width_of(type);
-  m.group->exchange(m, buffer, bytes, [&] {
-    if (type == BNC_ELEMENT_F64) add_in_rank_order<double>(m.group->slots_, buffer, count);
-    if (type == BNC_ELEMENT_F32) add_in_rank_order<float>(m.group->slots_, buffer, count);
-    if (type == BNC_ELEMENT_I64) add_in_rank_order<std::int64_t>(m.group->slots_, buffer, count);
-  });
-  return BNC_STATUS_OK;
+  std::vector<unsigned char> all(static_cast<std::size_t>(count) * width_of(type) *
+                                 static_cast<std::size_t>(m.group->size_));
+  const bnc_status s = all_gather(context, buffer, all.data(), count, type);
+  if (s == BNC_STATUS_OK) add_in_rank_order(all.data(), buffer, count, m.group->size_, type);
+  return s;
 }
 
 bnc_status thread_group::all_gather(void* context, const void* send, void* receive,
