@@ -74,6 +74,9 @@ class kernel {
   explicit kernel(const bnc_kernel* description, memory_space* device = nullptr);
 
   std::string name() const { return k_->name; }
+  // The checked description, for callers that call its entry points directly
+  // (a benchmark times them without the guards).
+  const bnc_kernel* description() const { return k_; }
   std::string version() const { return k_->version; }
   const bnc_capabilities& capabilities() const { return k_->capabilities; }
   // BNC_FEATURE_* bits (ABI 1.1); 0 for a 1.0 kernel. ANY_STRIDES implies MIXED_LAYOUTS.

@@ -1,5 +1,8 @@
 #include "cases.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace bnconform::bench {
 
 namespace {
@@ -20,18 +23,23 @@ constexpr resnet_shape resnet50_shapes[] = {
 
 constexpr std::int64_t resnet_batch = 32;
 
-void add_all_directions(std::vector<bench_case>& out, std::vector<std::int64_t> shape, bool large) {
-  for (dtype t : {dtype::f32, dtype::bf16}) {
-    for (layout l : {layout::channels_first, layout::channels_last}) {
-      // A 2D problem has one memory order; listing both layouts would time it twice.
-      if (shape.size() == 2 && l == layout::channels_last) continue;
-      for (direction d :
-           {direction::forward_training, direction::forward_eval, direction::backward}) {
-        out.push_back({shape, l, t, d, large});
-      }
+void add_directions(std::vector<bench_case>& out, const std::vector<std::int64_t>& shape, dtype t,
+                    bool beyond_cache) {
+  for (layout l : {layout::channels_first, layout::channels_last}) {
+    // A 2D problem has one memory order; listing both layouts would time it twice.
+    if (shape.size() == 2 && l == layout::channels_last) continue;
+    for (direction d :
+         {direction::forward_training, direction::forward_eval, direction::backward}) {
+      out.push_back({shape, l, t, d, beyond_cache});
     }
   }
 }
+
+void add_all_directions(std::vector<bench_case>& out, const std::vector<std::int64_t>& shape) {
+  for (dtype t : {dtype::f32, dtype::bf16}) add_directions(out, shape, t, false);
+}
+
+constexpr std::int64_t beyond_cache_sample[] = {64, 56, 56};  // C, H, W
 
 }  // namespace
 
@@ -67,15 +75,18 @@ std::string bench_case::label() const {
          std::string(name_of(dir));
 }
 
+double bench_case::tensor_bytes() const {
+  return static_cast<double>(to_problem().element_count()) *
+         static_cast<double>(size_of(data_type));
+}
+
 double bench_case::minimum_bytes() const {
-  const double bytes =
-      static_cast<double>(to_problem().element_count()) * static_cast<double>(size_of(data_type));
+  const double bytes = tensor_bytes();
   return dir == direction::backward ? 3 * bytes : 2 * bytes;
 }
 
 double bench_case::two_pass_bytes() const {
-  const double bytes =
-      static_cast<double>(to_problem().element_count()) * static_cast<double>(size_of(data_type));
+  const double bytes = tensor_bytes();
   switch (dir) {
     case direction::forward_training: return 3 * bytes;
     case direction::forward_eval: return 2 * bytes;
@@ -84,19 +95,45 @@ double bench_case::two_pass_bytes() const {
   return 0;
 }
 
-std::vector<bench_case> all_cases(bool quick) {
+memory_regime regime_of(const bench_case& c, std::int64_t cache_bytes) {
+  const auto cache = static_cast<double>(cache_bytes);
+  if (c.minimum_bytes() <= cache) return memory_regime::cache;
+  if (c.tensor_bytes() >= dram_factor * cache) return memory_regime::dram;
+  return memory_regime::mixed;
+}
+
+std::string_view name_of(memory_regime r) {
+  switch (r) {
+    case memory_regime::cache: return "cache";
+    case memory_regime::mixed: return "mixed";
+    case memory_regime::dram: return "DRAM";
+  }
+  return "?";
+}
+
+std::int64_t beyond_cache_batch(dtype t, std::int64_t cache_bytes) {
+  double sample_bytes = static_cast<double>(size_of(t));
+  for (const std::int64_t e : beyond_cache_sample) sample_bytes *= static_cast<double>(e);
+  const double wanted =
+      std::min(beyond_cache_factor * static_cast<double>(cache_bytes), max_tensor_bytes);
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(wanted / sample_bytes)));
+}
+
+std::vector<bench_case> all_cases(bool quick, std::int64_t cache_bytes) {
   std::vector<bench_case> out;
   if (quick) {
-    add_all_directions(out, {256, 256}, false);
-    add_all_directions(out, {8, 64, 28, 28}, false);
+    add_all_directions(out, {256, 256});
+    add_all_directions(out, {8, 64, 28, 28});
     return out;
   }
-  add_all_directions(out, {32, 64, 56, 56}, true);
-  add_all_directions(out, {256, 256}, false);
+  add_all_directions(out, {256, 256});
   for (const resnet_shape& r : resnet50_shapes) {
-    // 32x64x56x56 is both the large shape and a ResNet-50 layer: measured once.
-    if (r.c == 64 && r.h == 56) continue;
-    add_all_directions(out, {resnet_batch, r.c, r.h, r.w}, false);
+    add_all_directions(out, {resnet_batch, r.c, r.h, r.w});
+  }
+  for (dtype t : {dtype::f32, dtype::bf16}) {
+    std::vector<std::int64_t> shape{beyond_cache_batch(t, cache_bytes)};
+    shape.insert(shape.end(), std::begin(beyond_cache_sample), std::end(beyond_cache_sample));
+    add_directions(out, shape, t, true);
   }
   return out;
 }

@@ -6,37 +6,43 @@
 #include <cstring>
 #include <vector>
 
+#include "confidence.hpp"
+
 namespace bnconform::bench {
 
 namespace {
 
-// A fast deterministic fill (splitmix64 to a value in [-2, 2)): the timed kernels
-// do not care about the values, only that they are ordinary numbers.
+// A fast deterministic fill: each element is splitmix64 of its index and the seed,
+// mapped to [-2, 2), so the fill runs in parallel and gives the same values at any
+// thread count. The timed kernels do not care about the values, only that they are
+// ordinary numbers.
+float value_at(std::uint64_t seed, std::int64_t i) {
+  std::uint64_t z = seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(i) + 1;
+  z *= 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<float>(static_cast<double>((z ^ (z >> 31)) >> 40) * 0x1p-22 - 2.0);
+}
+
 void fill_random(tensor& t, std::uint64_t seed) {
-  std::uint64_t state = seed;
-  const auto next = [&] {
-    state += 0x9e3779b97f4a7c15ull;
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return static_cast<float>(static_cast<double>((z ^ (z >> 31)) >> 40) * 0x1p-22 - 2.0);
-  };
   const std::int64_t n = t.size();
   if (t.type() == dtype::f32) {
     auto* p = static_cast<float*>(t.data());
-    for (std::int64_t i = 0; i < n; ++i) p[i] = next();
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) p[i] = value_at(seed, i);
   } else if (t.type() == dtype::bf16) {
-    // The values have at most 8 significant bits, so truncating to the top 16
-    // bits of the f32 pattern is exact.
+    // Values rounded to multiples of 2^-6 in [-2, 2) have at most 8 significant
+    // bits, so the top 16 bits of the f32 pattern hold them exactly.
     auto* p = static_cast<std::uint16_t*>(t.data());
+#pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < n; ++i) {
-      const float v = std::ldexp(std::round(std::ldexp(next(), 6)), -6);
+      const float v = std::ldexp(std::round(std::ldexp(value_at(seed, i), 6)), -6);
       std::uint32_t bits;
       std::memcpy(&bits, &v, sizeof bits);
       p[i] = static_cast<std::uint16_t>(bits >> 16);
     }
   } else {
-    for (std::int64_t i = 0; i < n; ++i) t.set(i, next());
+    for (std::int64_t i = 0; i < n; ++i) t.set(i, value_at(seed, i));
   }
 }
 
@@ -121,7 +127,13 @@ std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const
   // (The buffers are shared, so every backward reads what the last of these
   // forwards wrote: the statistics of the same data, equal to within rounding.)
   std::vector<std::size_t> running;
+  std::vector<int> batch(kernels.size(), 1);
   for (std::size_t i = 0; i < kernels.size(); ++i) {
+    if (!kernels[i].unsupported.empty()) {
+      out[i].unsupported = true;
+      out[i].error = kernels[i].unsupported;
+      continue;
+    }
     if (backward) {
       const bnc_kernel& prepare = *kernels[i].prepare;
       const bnc_status s =
@@ -132,55 +144,96 @@ std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const
       }
     }
     bool ok = true;
-    for (int w = 0; w < opt.warmup && ok; ++w) {
+    double last = 0;
+    for (int w = 0; w < std::max(opt.warmup, 1) && ok; ++w) {
+      const auto start = std::chrono::steady_clock::now();
       const bnc_status s = call(*kernels[i].timed);
+      last = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (s != BNC_STATUS_OK) {
         out[i].error = failure(s, message);
         ok = false;
       }
     }
-    if (ok) running.push_back(i);
+    if (!ok) continue;
+    batch[i] = static_cast<int>(std::clamp(opt.round_seconds / std::max(last, 1e-9), 1.0, 1e5));
+    running.push_back(i);
   }
-  // Rounds of one call per kernel, in turn, each until it has its repetitions and
-  // measured time: a burst of load from elsewhere on the machine then slows every
-  // kernel of the case alike instead of whichever was being timed, so the ratios
-  // hold up on a shared machine.
-  std::vector<std::vector<double>> seconds(kernels.size());
+  // Rounds: each kernel's turn in turn, so that a burst of load from elsewhere on
+  // the machine slows every kernel of the round alike instead of whichever was
+  // being timed; the first turn rotates, so no kernel always follows the same one.
   std::vector<double> total(kernels.size(), 0.0);
-  // A kernel that has its calls and time sits out the rest of the rounds: a slow
-  // kernel does not make the fast ones run longer than they need.
-  const auto has_enough = [&](std::size_t i) {
-    return static_cast<int>(seconds[i].size()) >= opt.min_repetitions &&
-           total[i] >= opt.min_seconds;
-  };
-  while (!std::all_of(running.begin(), running.end(), has_enough)) {
-    for (std::size_t k = 0; k < running.size();) {
-      const std::size_t i = running[k];
-      if (has_enough(i)) {
-        ++k;
-        continue;
-      }
+  const auto has_enough = [&](std::size_t i) { return total[i] >= opt.min_seconds; };
+  for (int round = 0;
+       round < opt.min_rounds || !std::all_of(running.begin(), running.end(), has_enough);
+       ++round) {
+    if (running.empty()) break;
+    const std::vector<std::size_t> order = [&] {
+      std::vector<std::size_t> o = running;
+      std::rotate(o.begin(), o.begin() + static_cast<std::ptrdiff_t>(round % o.size()), o.end());
+      return o;
+    }();
+    std::vector<std::size_t> failed;
+    for (const std::size_t i : order) {
       const auto start = std::chrono::steady_clock::now();
-      const bnc_status s = call(*kernels[i].timed);
+      bnc_status s = BNC_STATUS_OK;
+      for (int n = 0; n < batch[i] && s == BNC_STATUS_OK; ++n) s = call(*kernels[i].timed);
       const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
       if (s != BNC_STATUS_OK) {
         out[i].error = failure(s, message);
-        running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
+        failed.push_back(i);
         continue;
       }
-      seconds[i].push_back(t.count());
+      out[i].per_round.push_back(t.count() / batch[i]);
       total[i] += t.count();
-      ++k;
+    }
+    // A kernel that fails a call leaves; the others' rounds stay paired among them.
+    for (const std::size_t i : failed) {
+      running.erase(std::find(running.begin(), running.end(), i));
+      out[i].per_round.clear();
+    }
+    if (round + 1 == opt.sit_out_after) {
+      // A peer far slower than another in every round so far cannot be the
+      // fastest of its class: it leaves the rounds (slow peers set a case's length).
+      const auto fastest = [&](std::size_t i) {
+        return *std::min_element(out[i].per_round.begin(), out[i].per_round.end());
+      };
+      const auto slowest = [&](std::size_t i) {
+        return *std::max_element(out[i].per_round.begin(), out[i].per_round.end());
+      };
+      std::vector<std::size_t> leaving;
+      for (const std::size_t i : running) {
+        if (kernels[i].peer_class < 0) continue;
+        for (const std::size_t j : running) {
+          if (j == i || kernels[j].peer_class < kernels[i].peer_class) continue;
+          if (fastest(i) > opt.sit_out_factor * slowest(j)) {
+            leaving.push_back(i);
+            break;
+          }
+        }
+      }
+      for (const std::size_t i : leaving) {
+        running.erase(std::find(running.begin(), running.end(), i));
+        out[i].sat_out = true;
+        out[i].ok = true;
+        out[i].calls_per_round = batch[i];
+        out[i].median_seconds = median_of(out[i].per_round);
+        out[i].rounds_per_pass = {out[i].per_round.size()};
+      }
     }
   }
   for (const std::size_t i : running) {
-    std::vector<double>& v = seconds[i];
-    std::sort(v.begin(), v.end());
     out[i].ok = true;
-    out[i].repetitions = static_cast<int>(v.size());
-    out[i].median_seconds = v[v.size() / 2];
+    out[i].calls_per_round = batch[i];
+    out[i].median_seconds = median_of(out[i].per_round);
+    out[i].rounds_per_pass = {out[i].per_round.size()};
   }
   return out;
+}
+
+void add_pass(timing& into, const timing& pass) {
+  into.per_round.insert(into.per_round.end(), pass.per_round.begin(), pass.per_round.end());
+  into.rounds_per_pass.push_back(pass.per_round.size());
+  into.median_seconds = median_of(into.per_round);
 }
 
 }  // namespace bnconform::bench
