@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include "certify/html_figures.hpp"
+
 namespace bnconform::bench {
 
 namespace {
@@ -30,19 +32,8 @@ double x_of(double ratio) {
   return label_width + f * plot_width;
 }
 
-std::string escaped(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+// SVG text is XML: the certificate's HTML escaping serves it.
+std::string escaped(const std::string& s) { return certify::html_escaped(s); }
 
 const char* colour_of(speed_verdict v) {
   switch (v) {

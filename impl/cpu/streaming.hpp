@@ -108,10 +108,11 @@ void stream_values(std::int64_t length, S* out, const Vector& vector, const Scal
 // A channels-last pass: out[p] for p in [0, values) as one flat array, in tasks of
 // 2^16 values; scalar(p, c) and vector(p, c, lo, hi) as above, c = p mod channels.
 // The step loop is written out here rather than through stream_values: its channel
-// counter and the bodies' pointers then stay in registers, where a counter shared
-// with a nested lambda went through memory after every streaming store (the
-// bf16 store's type may alias anything); 1.4x the time of the channels-first pass
-// at the same size before, on DRAM-bound tensors (bench/RESULTS.md).
+// counter and the body's captured pointers then stay in registers, where a counter
+// shared with a nested lambda went through memory after every streaming store
+// (the bf16 store's type may alias anything). The pass took 1.3-1.4x the
+// channels-first pass's time at the same size before, 1.0x after (impl/cpu/RESULTS.md,
+// "The channels-last streaming loop written out").
 template <class S, class Vector, class Scalar>
 void stream_channels_last(std::int64_t values, std::int64_t channels, S* out, const Vector& vector,
                           const Scalar& scalar) {

@@ -189,25 +189,19 @@ TEST(BenchCases, TheBeyondCacheShapeIsDramBoundInEveryDtypeLayoutAndDirection) {
 // variant that the timing and the bootstrap must find slower.
 struct slowed {
   static constexpr int repeat = 3;
-  static bnc_status forward(void*, const bnc_problem* p, const bnc_forward_args* a, char* m,
-                            size_t n) {
+  // One entry point (&bnc_kernel::forward or ::backward) of the CPU kernel, repeated.
+  template <class Args, auto entry>
+  static bnc_status repeated(void*, const bnc_problem* p, const Args* a, char* m, size_t n) {
     const bnc_kernel* k = cpu::cpu_kernel();
     bnc_status s = BNC_STATUS_OK;
-    for (int i = 0; i < repeat && s == BNC_STATUS_OK; ++i) s = k->forward(k->context, p, a, m, n);
-    return s;
-  }
-  static bnc_status backward(void*, const bnc_problem* p, const bnc_backward_args* a, char* m,
-                             size_t n) {
-    const bnc_kernel* k = cpu::cpu_kernel();
-    bnc_status s = BNC_STATUS_OK;
-    for (int i = 0; i < repeat && s == BNC_STATUS_OK; ++i) s = k->backward(k->context, p, a, m, n);
+    for (int i = 0; i < repeat && s == BNC_STATUS_OK; ++i) s = (k->*entry)(k->context, p, a, m, n);
     return s;
   }
   static bnc_kernel description() {
     bnc_kernel d = *cpu::cpu_kernel();
     d.name = "slowed";
-    d.forward = forward;
-    d.backward = backward;
+    d.forward = repeated<bnc_forward_args, &bnc_kernel::forward>;
+    d.backward = repeated<bnc_backward_args, &bnc_kernel::backward>;
     return d;
   }
 };
