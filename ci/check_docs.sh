@@ -5,7 +5,8 @@
 #   - reads like a development diary: an ISO date (YYYY-MM-DD), "session N",
 #     "stop N" or "issue N" (the project's own work items; upstream trackers are
 #     cited as owner/repo#N, which is fine).
-# Measurements carry their date and machine in results files (*RESULTS*.md), which
+# Measurements carry their date and machine in results files (*RESULTS*.md, and the
+# plots beside them, *RESULTS*.svg), which
 # are not checked; neither are the data of golden/cases/ and fuzz/corpus/, nor this
 # script. Files come from `git ls-files`, or from `find` where git or the repository
 # is not available (e.g. an exported source tree). Registered as the ctest
@@ -32,7 +33,7 @@ list_files() {
 files=()
 while IFS= read -r -d '' f; do
   case "$f" in
-    "$self" | golden/cases/* | fuzz/corpus/* | *RESULTS*.md) continue ;;
+    "$self" | golden/cases/* | fuzz/corpus/* | *RESULTS*.md | *RESULTS*.svg) continue ;;
   esac
   [ -f "$f" ] && files+=("$f")
 done < <(list_files)

@@ -1,8 +1,10 @@
 // The side-by-side benchmark's statistics and pieces (bench/side_by_side).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "cases.hpp"
 #include "confidence.hpp"
@@ -206,6 +208,23 @@ struct slowed {
   }
 };
 
+// The CPU kernel's forward and then a 2 ms sleep: far slower in wall time however
+// busy the machine is (a sleep does not compete for a core), for the sit-out rule.
+struct sleepy {
+  static bnc_status forward(void* c, const bnc_problem* p, const bnc_forward_args* a, char* m,
+                            size_t n) {
+    const bnc_status s = cpu::cpu_kernel()->forward(c, p, a, m, n);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return s;
+  }
+  static bnc_kernel description() {
+    bnc_kernel d = *cpu::cpu_kernel();
+    d.name = "sleepy";
+    d.forward = forward;
+    return d;
+  }
+};
+
 // Fails from its `fail_after`-th call on.
 struct failing {
   static inline int calls = 0;
@@ -224,9 +243,12 @@ struct failing {
 TEST(BenchTiming, ADeliberatelySlowedKernelComesOutSlower) {
   use_threads(1);
   const bnc_kernel slow = slowed::description();
+  // Turns of 20 ms: many calls each (the batching), and a scheduler's hiccup on a
+  // busy machine is a small part of a turn.
   timing_options opt;
   opt.min_seconds = 0.02;
   opt.min_rounds = 10;
+  opt.round_seconds = 0.02;
   for (const direction d : {direction::forward_training, direction::backward}) {
     const bench_case c{{16, 32, 14, 14}, layout::channels_last, dtype::f32, d};
     case_buffers buffers(c);
@@ -236,7 +258,7 @@ TEST(BenchTiming, ADeliberatelySlowedKernelComesOutSlower) {
     ASSERT_TRUE(t[1].ok) << t[1].error;
     EXPECT_GE(static_cast<int>(t[0].per_round.size()), opt.min_rounds);
     EXPECT_EQ(t[0].per_round.size(), t[1].per_round.size());  // paired rounds
-    EXPECT_GT(t[1].calls_per_round, 1);  // a 2 ms turn holds many of these calls
+    EXPECT_GT(t[1].calls_per_round, 1);  // a 20 ms turn holds many of these calls
     const speed_ratio r = bootstrap_speed_ratio(t[0].per_round, {&t[1].per_round}, {});
     EXPECT_EQ(r.verdict, speed_verdict::slower) << c.label() << ": " << r.estimate;
     EXPECT_LT(r.estimate, 0.6) << c.label();
@@ -274,7 +296,7 @@ TEST(BenchTiming, AFailingKernelDropsOutAndAnUnsupportedOneIsNotCalled) {
 
 TEST(BenchTiming, AFarSlowerPeerSitsOutUnlessItIsTheOnlyStrictOne) {
   use_threads(1);
-  const bnc_kernel slow = slowed::description();
+  const bnc_kernel slow = sleepy::description();
   timing_options opt;
   opt.min_seconds = 0.02;
   opt.min_rounds = 12;
@@ -282,7 +304,7 @@ TEST(BenchTiming, AFarSlowerPeerSitsOutUnlessItIsTheOnlyStrictOne) {
   const bench_case c{{16, 32, 14, 14}, layout::channels_first, dtype::f32, direction::forward_eval};
   case_buffers buffers(c);
   const bnc_kernel* cpu = cpu::cpu_kernel();
-  // Both peers of one class: the slowed one (3 times the work) leaves after 4 rounds.
+  // Both peers of one class: the sleepy one (tens of times slower) leaves after 4 rounds.
   std::vector<timing> t =
       time_kernels({{cpu, cpu, "", -1}, {&slow, cpu, "", 0}, {cpu, cpu, "", 0}}, c, buffers, opt);
   ASSERT_TRUE(t[1].ok);
@@ -290,7 +312,7 @@ TEST(BenchTiming, AFarSlowerPeerSitsOutUnlessItIsTheOnlyStrictOne) {
   EXPECT_EQ(static_cast<int>(t[1].per_round.size()), opt.sit_out_after);
   EXPECT_FALSE(t[2].sat_out);
   EXPECT_GE(static_cast<int>(t[2].per_round.size()), opt.min_rounds);
-  // The slowed peer passed strict and the fast one did not: it stays.
+  // The sleepy peer passed strict and the fast one did not: it stays.
   t = time_kernels({{cpu, cpu, "", -1}, {&slow, cpu, "", 1}, {cpu, cpu, "", 0}}, c, buffers, opt);
   EXPECT_FALSE(t[1].sat_out);
   EXPECT_EQ(t[1].per_round.size(), t[0].per_round.size());
