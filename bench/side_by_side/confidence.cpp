@@ -69,7 +69,7 @@ speed_ratio bootstrap_speed_ratio(const std::vector<double>& own,
   for (double& r : ratios) {
     rounds.clear();
     for (std::size_t k = 0; k < passes.size(); ++k) {
-      const std::size_t p = passes.size() == 1 ? 0 : pick_pass(rng);
+      const std::size_t p = pick_pass(rng);
       std::uniform_int_distribution<std::size_t> pick(0, passes[p] - 1);
       for (std::size_t j = 0; j < passes[p]; ++j) rounds.push_back(pass_start[p] + pick(rng));
     }

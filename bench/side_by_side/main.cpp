@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
                          skip ? std::string("not timed again") : unsupported[k], peer_class});
       }
       timing_options opt = pass_opt;
-      if (pass > 0) opt.sit_out_after = -1;
+      if (pass > 0) opt.sit_out_after = 0;
       std::vector<timing> times;
       {
         case_buffers buffers(c);

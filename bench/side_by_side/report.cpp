@@ -37,7 +37,7 @@ std::string accuracy_text(const std::vector<accuracy>& a, std::size_t k) {
          (a[k].worst_output.empty() ? "" : " " + a[k].worst_output) + ")";
 }
 
-// The fastest peer's median among those `use` admits (for a peer's own row).
+// The fastest peer's median (the peers' rows compare with it).
 std::optional<double> best_peer_seconds(const std::vector<contender>& kernels,
                                         const case_result& r) {
   std::optional<double> best;

@@ -162,6 +162,13 @@ std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const
   // the machine slows every kernel of the round alike instead of whichever was
   // being timed; the first turn rotates, so no kernel always follows the same one.
   std::vector<double> total(kernels.size(), 0.0);
+  // A kernel's rounds are over (it ran them all, or it sits out): its result.
+  const auto finish = [&](std::size_t i) {
+    out[i].ok = true;
+    out[i].calls_per_round = batch[i];
+    out[i].median_seconds = median_of(out[i].per_round);
+    out[i].rounds_per_pass = {out[i].per_round.size()};
+  };
   const auto has_enough = [&](std::size_t i) { return total[i] >= opt.min_seconds; };
   for (int round = 0;
        round < opt.min_rounds || !std::all_of(running.begin(), running.end(), has_enough);
@@ -214,19 +221,11 @@ std::vector<timing> time_kernels(const std::vector<timed_kernel>& kernels, const
       for (const std::size_t i : leaving) {
         running.erase(std::find(running.begin(), running.end(), i));
         out[i].sat_out = true;
-        out[i].ok = true;
-        out[i].calls_per_round = batch[i];
-        out[i].median_seconds = median_of(out[i].per_round);
-        out[i].rounds_per_pass = {out[i].per_round.size()};
+        finish(i);
       }
     }
   }
-  for (const std::size_t i : running) {
-    out[i].ok = true;
-    out[i].calls_per_round = batch[i];
-    out[i].median_seconds = median_of(out[i].per_round);
-    out[i].rounds_per_pass = {out[i].per_round.size()};
-  }
+  for (const std::size_t i : running) finish(i);
   return out;
 }
 

@@ -39,7 +39,8 @@ struct timing_options {
   double min_seconds = 0.25;    // keep going until each kernel has this much measured
   double round_seconds = 2e-3;  // a kernel's turn in a round lasts about this long
   // After this many rounds a peer whose fastest round is sit_out_factor times
-  // slower than another peer's slowest round sits out the rest (see timed_kernel).
+  // slower than another peer's slowest round sits out the rest (see timed_kernel);
+  // 0 or less: no peer sits out.
   int sit_out_after = 5;
   double sit_out_factor = 1.5;
 };
